@@ -1,0 +1,158 @@
+/**
+ * Where a frame can go at layer 2: across veth pairs, through bridges
+ * (forwarding database, then flooding to every port but the incoming one),
+ * over underlay segments and through VXLAN tunnels. Used to answer ARP
+ * requests and to find which copy of a flooded frame reaches its owner.
+ *
+ * @module
+ */
+import type { Mac } from "../addr/mod.js";
+import { match } from "ts-pattern";
+import { bridgePorts, deviceAt, masterOf, segmentMembers } from "../world/query.js";
+import type { Bridge, Device, Vxlan, World } from "../world/types.js";
+
+/** The remote VXLAN devices a tunnel device reaches for a destination MAC. */
+export type TunnelReach = (dev: Vxlan, dst: Mac | "broadcast") => readonly Device[];
+
+/** A bridge port a frame left by on its way. */
+export interface BridgeHop {
+  readonly bridge: Bridge;
+  readonly port: string;
+}
+
+/** A device that would take a frame up to its IP stack. */
+export interface Endpoint {
+  /** The receiving device (a bridge when the frame went up through it). */
+  readonly dev: Device;
+  /** The bridges the frame crossed and the ports it left them by. */
+  readonly path: readonly BridgeHop[];
+}
+
+/**
+ * The remote VTEP addresses a VXLAN device sends a frame for `dst` to: the
+ * FDB entry for that MAC, else every `00:00:00:00:00:00` entry.
+ *
+ * @param dev The VXLAN device.
+ * @param dst The inner destination MAC (or broadcast).
+ * @returns The remotes and whether they came from the default entries.
+ */
+export function vxlanRemotes(dev: Vxlan, dst: Mac | "broadcast") {
+  const exact = dst === "broadcast" ? [] : dev.fdb.filter((e) => e.mac === dst);
+  if (exact.length > 0) return { remotes: exact.map((e) => e.dst), viaDefault: false };
+  return { remotes: dev.fdb.filter((e) => e.mac.value === 0).map((e) => e.dst), viaDefault: true };
+}
+
+/**
+ * Whether a bridge takes a frame for `dst` up to its own IP stack: the
+ * bridge's MAC or a port's MAC (the local FDB entries `bridge fdb` shows as
+ * permanent).
+ */
+export function bridgeOwnsMac(world: World, bridge: Bridge, dst: Mac): boolean {
+  return bridge.mac === dst ||
+    bridgePorts(world, bridge.namespace, bridge.name).some((p) => p.mac === dst);
+}
+
+/**
+ * Every device that takes a frame sent out of `from` up to its IP stack, in
+ * the order the frame reaches them. Broadcast frames reach every host on the
+ * segment; unicast frames reach the devices whose MAC matches.
+ *
+ * @param world The world.
+ * @param from The device the frame leaves by.
+ * @param dst The destination MAC, or "broadcast".
+ * @param tunnel Resolves VXLAN crossings.
+ * @returns The receiving devices.
+ */
+export function reach(
+  world: World,
+  from: Device,
+  dst: Mac | "broadcast",
+  tunnel: TunnelReach,
+): Endpoint[] {
+  const found: Endpoint[] = [];
+  const seen = new Set<string>();
+  const queue: { dev: Device; dir: "out" | "in"; path: readonly BridgeHop[] }[] = [];
+  const push = (dev: Device, dir: "out" | "in", path: readonly BridgeHop[]) => {
+    const k = `${dir}:${dev.namespace}/${dev.name}`;
+    if (!seen.has(k)) {
+      seen.add(k);
+      queue.push({ dev, dir, path });
+    }
+  };
+  push(from, "out", []);
+  const accepts = (dev: Device) => dst === "broadcast" || dev.mac === dst;
+  for (let i = 0; i < queue.length; i++) {
+    const { dev, dir, path } = queue[i];
+    if (!dev.up) continue;
+    if (dir === "out") {
+      for (const next of departures(world, dev, dst, tunnel)) {
+        push(next.dev, "in", [...path, ...next.path]);
+      }
+      continue;
+    }
+    const bridge = masterOf(world, dev);
+    if (bridge === undefined) {
+      if (accepts(dev)) found.push({ dev, path });
+      continue;
+    }
+    if (!bridge.up) continue;
+    const local = dst !== "broadcast" && bridgeOwnsMac(world, bridge, dst);
+    if (dst === "broadcast" || local) found.push({ dev: bridge, path });
+    if (local) continue;
+    for (const port of bridgeOutPorts(world, bridge, dev.name, dst)) {
+      push(port, "out", [...path, { bridge, port: port.name }]);
+    }
+  }
+  return found;
+}
+
+/** Where a frame leaving `dev` arrives next (before the receiving side's rules). */
+function departures(
+  world: World,
+  dev: Device,
+  dst: Mac | "broadcast",
+  tunnel: TunnelReach,
+): readonly { dev: Device; path: readonly BridgeHop[] }[] {
+  const direct = (devices: readonly Device[]) => devices.map((d) => ({ dev: d, path: [] }));
+  return match(dev)
+    .with({ kind: "veth" }, (d) => direct([deviceAt(world, d.peer)].filter((p) => p !== undefined)))
+    .with(
+      { kind: "nic" },
+      (d) =>
+        direct(
+          segmentMembers(world, d.segment).filter((n) =>
+            n !== d && (dst === "broadcast" || n.mac === dst)
+          ),
+        ),
+    )
+    .with(
+      { kind: "bridge" },
+      (b) =>
+        bridgeOutPorts(world, b, undefined, dst).flatMap((p) =>
+          departures(world, p, dst, tunnel).map((x) => ({
+            dev: x.dev,
+            path: [{ bridge: b, port: p.name }, ...x.path],
+          }))
+        ),
+    )
+    .with({ kind: "vxlan" }, (d) => direct(tunnel(d, dst)))
+    .with({ kind: "loopback" }, () => [])
+    .exhaustive();
+}
+
+/**
+ * The ports a bridge sends a frame out of: the FDB entry's port for a known
+ * MAC, otherwise every port but the incoming one. Ports that are down are
+ * not forwarding.
+ */
+export function bridgeOutPorts(
+  world: World,
+  bridge: Bridge,
+  inPort: string | undefined,
+  dst: Mac | "broadcast",
+): Device[] {
+  const ports = bridgePorts(world, bridge.namespace, bridge.name);
+  const entry = dst === "broadcast" ? undefined : bridge.fdb.find((e) => e.mac === dst);
+  if (entry) return ports.filter((p) => p.name === entry.port && p.name !== inPort && p.up);
+  return ports.filter((p) => p.name !== inPort && p.up);
+}

@@ -1,0 +1,72 @@
+/**
+ * podnet's simulation kernel: a typed model of Kubernetes pod networking
+ * and a hop-by-hop packet tracer that behaves like Linux.
+ *
+ * The layers, bottom up (each folder has a `mod.ts` or a main file):
+ *
+ * - `addr/` — IPv4 addresses, prefixes and MACs as immutable, interned values.
+ * - `wire/` — byte-exact packet formats (Ethernet, IPv4, UDP, TCP, ICMP, VXLAN).
+ * - `syntax/` — the text a learner reads and writes: `ip route`, `ip neigh`,
+ *   `bridge fdb`, iptables arguments.
+ * - `world/` — namespaces, devices, routing tables, neighbours, netfilter,
+ *   nodes and pods as read-only data; queries and edits that return new worlds.
+ * - `forward/` — layer 2 (veth, bridges, segments) and netfilter decisions.
+ * - `tunnel/` — VXLAN encapsulation at the header level.
+ * - `trace/` — the tracer: a world and a probe in, a trace (hops, steps,
+ *   verdict) out.
+ * - `pods/` — pod lifecycle: create, restart, kill pause, delete.
+ * - `scenario/` — the JSON scenario format, its loader and the builders.
+ * - `invariants/` — the network model's rules, as counterexample finders.
+ * - `render/` — words for traces in English and Korean, text and JSON forms.
+ *
+ * @example
+ * ```ts
+ * import { buildWorld, trace, unwrap } from "./mod.js";
+ * const world = unwrap(buildWorld({ mode: "host-gw" }), (e) => e.message);
+ * const t = unwrap(trace(world, { from: "a", to: "c" }), (e) => e.message);
+ * t.verdict.kind; // "delivered"
+ * ```
+ *
+ * @module
+ */
+export * from "./addr/mod.js";
+export { err, ok, type Result, unwrap } from "./result.js";
+export * from "./syntax/mod.js";
+export type * from "./world/types.js";
+export * from "./world/query.js";
+export {
+  compareRoutes,
+  connectedRoutes,
+  isLocal,
+  localDevice,
+  lookupRoute,
+  resolveRoute,
+  selectSource,
+} from "./world/routes.js";
+export * from "./world/edit.js";
+export type * from "./trace/types.js";
+export {
+  formatProbeError,
+  type Probe,
+  type ProbeError,
+  type ResolvedProbe,
+  resolveProbe,
+} from "./trace/probe.js";
+export { STEP_BUDGET, trace, traceResolved } from "./trace/tracer.js";
+export { decapsulate, encapsulate, VXLAN_OVERHEAD } from "./tunnel/vxlan.js";
+export * from "./pods/lifecycle.js";
+export type * from "./scenario/schema.js";
+export { loadScenario, parseScenario } from "./scenario/load.js";
+export { formatLoadError, type LoadError } from "./scenario/reader.js";
+export { toScenario } from "./scenario/save.js";
+export {
+  type BuildError,
+  buildScenario,
+  buildWorld,
+  type ClusterSpec,
+  type Mode,
+  MODES,
+} from "./scenario/build.js";
+export * from "./invariants/invariants.js";
+export * from "./render/describe.js";
+export * from "./render/text.js";

@@ -1,0 +1,437 @@
+/**
+ * Pod lifecycle as the kubelet and a bridge CNI plugin with host-local IPAM
+ * carry it out: a pod's sandbox is a network namespace held by its pause
+ * container; app containers join it. Restarting an app container keeps the
+ * namespace and IP; losing the pause container (or deleting the pod)
+ * destroys the namespace and frees the IP.
+ *
+ * Every operation returns a new world and the events that happened, or an
+ * error value for bad input.
+ *
+ * @module
+ */
+import { type Addr, Mac, Prefix } from "../addr/mod.js";
+import { err, ok, type Result } from "../result.js";
+import { defaultMac, hostVethName } from "../scenario/names.js";
+import { namespaceNamed, nodeNamed, podIp, podNamed } from "../world/query.js";
+import { compareRoutes, connectedRoutes, DEFAULT_ROUTE } from "../world/routes.js";
+import type {
+  Container,
+  ContainerPort,
+  Device,
+  Namespace,
+  Node,
+  Pod,
+  World,
+} from "../world/types.js";
+
+/** Something that happened to a pod, in order. */
+export type PodEvent =
+  | { readonly kind: "ip-allocated"; readonly ip: Addr; readonly node: string }
+  | { readonly kind: "ip-freed"; readonly ip: Addr; readonly node: string }
+  | { readonly kind: "namespace-created"; readonly namespace: string }
+  | { readonly kind: "namespace-destroyed"; readonly namespace: string }
+  | {
+    readonly kind: "veth-created";
+    readonly pod: string;
+    readonly host: string;
+    readonly bridge: string;
+  }
+  | { readonly kind: "veth-deleted"; readonly host: string }
+  | { readonly kind: "container-started"; readonly container: string }
+  | { readonly kind: "container-restarted"; readonly container: string; readonly restarts: number }
+  | { readonly kind: "container-exited"; readonly container: string }
+  | { readonly kind: "pod-deleted"; readonly pod: string };
+
+/** A world after an operation, with what happened. */
+export interface PodChange {
+  readonly world: World;
+  readonly events: readonly PodEvent[];
+}
+
+/** Why an operation was refused. */
+export interface PodError {
+  readonly subject: string;
+  readonly message: string;
+}
+
+/** An app container to create. */
+export interface ContainerSpec {
+  readonly name: string;
+  readonly ports?: readonly ContainerPort[];
+}
+
+/** What `createPod` needs. */
+export interface PodSpec {
+  readonly name: string;
+  readonly node: string;
+  /** App containers (default: one called `app` on 8080/tcp). */
+  readonly containers?: readonly ContainerSpec[];
+  /** False builds the hypothetical pod without a pause container. */
+  readonly pause?: boolean;
+}
+
+const fail = (subject: string, message: string) => err<PodError>({ subject, message });
+
+/**
+ * Creates a pod: allocates the next free IP of the node's pod CIDR
+ * (host-local IPAM: round-robin after the last address handed out, skipping
+ * the bridge's gateway address), creates the namespace with `lo` and `eth0`,
+ * a veth pair whose host end joins the node's bridge, a default route via
+ * the bridge, and starts the pause and app containers.
+ *
+ * @param world The world.
+ * @param spec Pod name, node and containers.
+ * @returns The new world and events, or why not.
+ * @example
+ * ```ts
+ * import { createPod } from "./lifecycle.js";
+ * declare const world: import("../world/types.js").World;
+ * const r = createPod(world, { name: "web", node: "node-1" });
+ * if (r.ok) console.log(r.value.events);
+ * ```
+ */
+export function createPod(world: World, spec: PodSpec): Result<PodChange, PodError> {
+  if (!/^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$/.test(spec.name)) {
+    return fail(spec.name, 'A pod name is lower-case letters, digits and "-"');
+  }
+  if (podNamed(world, spec.name)) return fail(spec.name, `A pod called "${spec.name}" exists`);
+  const node = nodeNamed(world, spec.node);
+  if (!node) return fail(spec.node, `No node called "${spec.node}"`);
+  const apps = spec.containers ??
+    [{ name: "app", ports: [{ port: 8080, protocol: "tcp" as const }] }];
+  const containers: Container[] = [
+    ...(spec.pause === false
+      ? []
+      : [{ name: "pause", pause: true, state: "running", restarts: 0, ports: [] } as const]),
+    ...apps.map((c) => ({
+      name: c.name,
+      pause: false,
+      state: "running" as const,
+      restarts: 0,
+      ports: c.ports ?? [],
+    })),
+  ];
+  if (!containers.some((c) => !c.pause)) {
+    return fail(spec.name, "A pod needs at least one app container");
+  }
+  const pod: Pod = { name: spec.name, node: node.name, containers };
+  const sandbox = createSandbox({ ...world, pods: [...world.pods, pod] }, pod, node);
+  if (!sandbox.ok) return sandbox;
+  const started = apps.map((c) => ({ kind: "container-started", container: c.name }) as const);
+  return ok({ world: sandbox.value.world, events: [...sandbox.value.events, ...started] });
+}
+
+/** Creates the namespace, IP and veth pair of a pod that has none. */
+function createSandbox(world: World, pod: Pod, node: Node): Result<PodChange, PodError> {
+  const ip = allocateIp(world, node);
+  if (ip === undefined) return fail(node.name, `No free address in ${node.podCidr}`);
+  const nodeNs = namespaceNamed(world, node.namespace)!;
+  const bridge = nodeNs.devices.find((d) => d.name === node.bridge)!;
+  const gateway = bridge.addresses.find((a) => node.podCidr.contains(a.addr))?.addr;
+  if (gateway === undefined) {
+    return fail(node.name, `Bridge ${node.bridge} has no address in ${node.podCidr}`);
+  }
+  const nsName = freshNamespaceName(world, `pod-${pod.name}`);
+  const host = freshVethName(nodeNs, nsName);
+  const eth0: Device = {
+    kind: "veth",
+    name: "eth0",
+    namespace: nsName,
+    up: true,
+    mtu: node.podMtu,
+    mac: defaultMac(nsName, "eth0"),
+    addresses: [Prefix.of(ip, node.podCidr.bits)],
+    peer: { namespace: node.namespace, device: host },
+  };
+  const hostEnd: Device = {
+    kind: "veth",
+    name: host,
+    namespace: node.namespace,
+    up: true,
+    mtu: node.podMtu,
+    mac: defaultMac(node.namespace, host),
+    addresses: [],
+    master: node.bridge,
+    peer: { namespace: nsName, device: "eth0" },
+  };
+  const lo: Device = {
+    kind: "loopback",
+    name: "lo",
+    namespace: nsName,
+    up: true,
+    mtu: 65536,
+    mac: Mac.zero,
+    addresses: [Prefix.mustParse("127.0.0.1/8")],
+  };
+  const devices = [lo, eth0];
+  const routes = [
+    ...connectedRoutes(devices),
+    {
+      type: "unicast",
+      dst: DEFAULT_ROUTE,
+      via: gateway,
+      dev: "eth0",
+      onlink: false,
+      metric: 0,
+      proto: "static",
+      scope: "global",
+    } as const,
+  ].sort(compareRoutes);
+  const podNs: Namespace = {
+    name: nsName,
+    role: "pod",
+    devices,
+    routes,
+    neighbours: [],
+    sysctl: { ipForward: false, defaultTtl: 64 },
+    netfilter: { rules: [], forwardPolicy: "ACCEPT" },
+  };
+  const next: World = {
+    ...world,
+    namespaces: [
+      ...world.namespaces.map((
+        n,
+      ) => (n.name === node.namespace ? { ...n, devices: [...n.devices, hostEnd] } : n)),
+      podNs,
+    ],
+    nodes: world.nodes.map((n) => (n.name === node.name ? { ...n, lastReserved: ip } : n)),
+    pods: world.pods.map((p) => (p.name === pod.name ? { ...p, namespace: nsName } : p)),
+  };
+  return ok({
+    world: next,
+    events: [
+      { kind: "namespace-created", namespace: nsName },
+      { kind: "ip-allocated", ip, node: node.name },
+      { kind: "veth-created", pod: pod.name, host, bridge: node.bridge },
+    ],
+  });
+}
+
+/** Removes a pod's namespace and host veth; frees its IP. */
+function destroySandbox(world: World, pod: Pod): PodChange {
+  if (pod.namespace === undefined) return { world, events: [] };
+  const ip = podIp(world, pod);
+  const node = nodeNamed(world, pod.node)!;
+  const podNs = namespaceNamed(world, pod.namespace)!;
+  const eth0 = podNs.devices.find((d) => d.kind === "veth");
+  const host = eth0?.kind === "veth" && eth0.peer.namespace === node.namespace
+    ? eth0.peer.device
+    : undefined;
+  const next: World = {
+    ...world,
+    namespaces: world.namespaces
+      .filter((n) => n.name !== pod.namespace)
+      .map((n) => (n.name === node.namespace && host ? withoutPort(n, host) : n)),
+    pods: world.pods.map((p) => (p.name === pod.name ? { ...p, namespace: undefined } : p)),
+  };
+  const events: PodEvent[] = [{ kind: "namespace-destroyed", namespace: pod.namespace }];
+  if (host) events.push({ kind: "veth-deleted", host });
+  if (ip) events.push({ kind: "ip-freed", ip, node: node.name });
+  return { world: next, events };
+}
+
+function withoutPort(ns: Namespace, port: string): Namespace {
+  return {
+    ...ns,
+    devices: ns.devices
+      .filter((d) => d.name !== port)
+      .map((d) => (d.kind === "bridge" ? { ...d, fdb: d.fdb.filter((e) => e.port !== port) } : d)),
+  };
+}
+
+/**
+ * The next address host-local IPAM hands out on a node: round-robin after
+ * the last one reserved, skipping the network and broadcast addresses, the
+ * bridge's own addresses and addresses of the node's pods.
+ *
+ * @param world The world.
+ * @param node The node.
+ * @returns A free address, or `undefined` when the range is full.
+ */
+export function allocateIp(world: World, node: Node): Addr | undefined {
+  const cidr = node.podCidr;
+  const nodeNs = namespaceNamed(world, node.namespace);
+  const taken = new Set<number>();
+  for (const d of nodeNs?.devices ?? []) for (const a of d.addresses) taken.add(a.addr.value);
+  for (const p of world.pods) {
+    if (p.node !== node.name) continue;
+    const ip = podIp(world, p);
+    if (ip) taken.add(ip.value);
+  }
+  const first = cidr.first.value + 1;
+  const last = cidr.last.value - 1;
+  const count = last - first + 1;
+  const start = node.lastReserved ? node.lastReserved.value + 1 : first;
+  for (let i = 0; i < count; i++) {
+    const v = first + ((start - first + i) % count + count) % count;
+    if (!taken.has(v)) return cidr.first.add(v - cidr.first.value);
+  }
+  return undefined;
+}
+
+function freshNamespaceName(world: World, base: string): string {
+  if (!namespaceNamed(world, base)) return base;
+  for (let i = 2;; i++) if (!namespaceNamed(world, `${base}-${i}`)) return `${base}-${i}`;
+}
+
+function freshVethName(nodeNs: Namespace, podNs: string): string {
+  for (let salt = 0;; salt++) {
+    const name = hostVethName(podNs, salt);
+    if (!nodeNs.devices.some((d) => d.name === name)) return name;
+  }
+}
+
+/**
+ * Deletes a pod: its containers stop, its namespace is destroyed and its IP
+ * freed.
+ *
+ * @param world The world.
+ * @param name The pod.
+ * @returns The new world and events, or why not.
+ */
+export function deletePod(world: World, name: string): Result<PodChange, PodError> {
+  const pod = podNamed(world, name);
+  if (!pod) return fail(name, `No pod called "${name}"`);
+  const gone = destroySandbox(world, pod);
+  const exited = pod.containers.filter((c) => c.state === "running").map((c) =>
+    ({ kind: "container-exited", container: c.name }) as const
+  );
+  return ok({
+    world: { ...gone.world, pods: gone.world.pods.filter((p) => p.name !== name) },
+    events: [...exited, ...gone.events, { kind: "pod-deleted", pod: name }],
+  });
+}
+
+function findContainer(world: World, ref: string): Result<[Pod, Container], PodError> {
+  const [podName, containerName] = ref.split("/");
+  const pod = podNamed(world, podName);
+  if (!pod) return fail(ref, `No pod called "${podName}"`);
+  const c = pod.containers.find((x) => x.name === containerName);
+  if (!c) {
+    return fail(
+      ref,
+      `Pod "${podName}" has no container "${containerName ?? ""}" (write pod/container)`,
+    );
+  }
+  return ok([pod, c]);
+}
+
+/** The container that holds the pod's namespace: pause, or the first app container without one. */
+export function holderOf(pod: Pod): Container {
+  return pod.containers.find((c) => c.pause) ?? pod.containers[0];
+}
+
+function withContainer(world: World, pod: Pod, c: Container): World {
+  return {
+    ...world,
+    pods: world.pods.map((
+      p,
+    ) => (p.name === pod.name
+      ? { ...p, containers: p.containers.map((x) => (x.name === c.name ? c : x)) }
+      : p)
+    ),
+  };
+}
+
+/**
+ * Restarts a container. An app container restarts inside the same
+ * namespace and keeps the pod's IP. Restarting the container that holds the
+ * namespace (the pause container, or in a pod without one, the first app
+ * container) loses the sandbox: see {@linkcode killPause}.
+ *
+ * @param world The world.
+ * @param ref `pod/container`.
+ * @returns The new world and events, or why not.
+ * @example
+ * ```ts
+ * import { restartContainer } from "./lifecycle.js";
+ * declare const world: import("../world/types.js").World;
+ * restartContainer(world, "a/app"); // same namespace, same IP
+ * ```
+ */
+export function restartContainer(world: World, ref: string): Result<PodChange, PodError> {
+  const found = findContainer(world, ref);
+  if (!found.ok) return found;
+  const [pod, c] = found.value;
+  if (c === holderOf(pod)) return recreateSandbox(world, pod);
+  const restarted = { ...c, state: "running" as const, restarts: c.restarts + 1 };
+  return ok({
+    world: withContainer(world, pod, restarted),
+    events: [{ kind: "container-restarted", container: c.name, restarts: restarted.restarts }],
+  });
+}
+
+/**
+ * Kills a container so it stays exited (it listens on nothing). Killing the
+ * holder of the namespace destroys the namespace.
+ *
+ * @param world The world.
+ * @param ref `pod/container`.
+ * @returns The new world and events, or why not.
+ */
+export function stopContainer(world: World, ref: string): Result<PodChange, PodError> {
+  const found = findContainer(world, ref);
+  if (!found.ok) return found;
+  const [pod, c] = found.value;
+  if (c.state === "exited") return fail(ref, "Container is not running");
+  const stopped = withContainer(world, pod, { ...c, state: "exited" });
+  const events: PodEvent[] = [{ kind: "container-exited", container: c.name }];
+  if (c !== holderOf(pod)) return ok({ world: stopped, events });
+  const gone = destroySandbox(stopped, podNamed(stopped, pod.name)!);
+  return ok({ world: gone.world, events: [...events, ...gone.events] });
+}
+
+/**
+ * Starts an exited container; starting the holder of a pod without a
+ * sandbox creates a new one (new namespace, next free IP).
+ *
+ * @param world The world.
+ * @param ref `pod/container`.
+ * @returns The new world and events, or why not.
+ */
+export function startContainer(world: World, ref: string): Result<PodChange, PodError> {
+  const found = findContainer(world, ref);
+  if (!found.ok) return found;
+  const [pod, c] = found.value;
+  if (c.state === "running") return fail(ref, "Container is already running");
+  const started = withContainer(world, pod, { ...c, state: "running", restarts: c.restarts + 1 });
+  const events: PodEvent[] = [{ kind: "container-started", container: c.name }];
+  if (pod.namespace !== undefined) return ok({ world: started, events });
+  const node = nodeNamed(started, pod.node)!;
+  const sandbox = createSandbox(started, podNamed(started, pod.name)!, node);
+  if (!sandbox.ok) return sandbox;
+  return ok({ world: sandbox.value.world, events: [...sandbox.value.events, ...events] });
+}
+
+/**
+ * Kills the pause container. The namespace dies with it and the IP is
+ * freed; the kubelet then builds a new sandbox (a new namespace and the next
+ * free IP) and restarts the app containers in it — so the pod's IP changes.
+ *
+ * @param world The world.
+ * @param name The pod.
+ * @returns The new world and events, or why not.
+ */
+export function killPause(world: World, name: string): Result<PodChange, PodError> {
+  const pod = podNamed(world, name);
+  if (!pod) return fail(name, `No pod called "${name}"`);
+  if (!pod.containers.some((c) => c.pause)) return fail(name, "This pod has no pause container");
+  return recreateSandbox(world, pod);
+}
+
+function recreateSandbox(world: World, pod: Pod): Result<PodChange, PodError> {
+  const gone = destroySandbox(world, pod);
+  const node = nodeNamed(gone.world, pod.node)!;
+  const sandbox = createSandbox(gone.world, podNamed(gone.world, pod.name)!, node);
+  if (!sandbox.ok) return sandbox;
+  let next = sandbox.value.world;
+  const events: PodEvent[] = [...gone.events, ...sandbox.value.events];
+  for (const c of pod.containers) {
+    if (c.state !== "running") continue;
+    const current = podNamed(next, pod.name)!;
+    next = withContainer(next, current, { ...c, restarts: c.restarts + 1 });
+    events.push({ kind: "container-restarted", container: c.name, restarts: c.restarts + 1 });
+  }
+  return ok({ world: next, events });
+}

@@ -1,0 +1,651 @@
+/**
+ * Turns a scenario document (untrusted JSON) into a {@linkcode World}, or
+ * into the list of everything wrong with it. It never throws.
+ *
+ * @module
+ */
+import { Addr, formatParseError, Mac, Prefix } from "../addr/mod.js";
+import { err, ok, type Result } from "../result.js";
+import { parseFdb } from "../syntax/bridgefdb.js";
+import { parseNeighbour } from "../syntax/ipneigh.js";
+import { parseRoute } from "../syntax/iproute.js";
+import { parseIptables } from "../syntax/iptables.js";
+import { formatLineError, isInterfaceName, type LineError } from "../syntax/tokens.js";
+import { compareRoutes, connectedRoutes, resolveRoute } from "../world/routes.js";
+import type {
+  Container,
+  ContainerPort,
+  Device,
+  Namespace,
+  Neighbour,
+  Node,
+  Pod,
+  Route,
+  Rule,
+  Segment,
+  Sysctls,
+  World,
+} from "../world/types.js";
+import { defaultMac } from "./names.js";
+import { at, type LoadError, Reader } from "./reader.js";
+import { SCENARIO_VERSION } from "./schema.js";
+
+type Obj = Readonly<Record<string, unknown>>;
+
+const NAME = /^[A-Za-z0-9][A-Za-z0-9_.-]{0,62}$/;
+const POD_NAME = /^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$/;
+const DEVICE_KINDS = ["loopback", "veth", "bridge", "nic", "vxlan"] as const;
+const ROLES = ["node", "pod", "router"] as const;
+
+/**
+ * Reads a scenario document into a world, checking every field and every
+ * cross-reference the way `ip`, `bridge`, `sysctl` and `iptables` would.
+ *
+ * @param doc Parsed JSON of any shape.
+ * @returns The world, or every problem found, each with its JSON path.
+ * @example
+ * ```ts
+ * import { loadScenario } from "./load.js";
+ * const r = loadScenario({ version: 1 });
+ * if (!r.ok) console.log(r.error.length, "problems");
+ * ```
+ */
+export function loadScenario(doc: unknown): Result<World, LoadError[]> {
+  const r = new Reader();
+  const top = r.object(doc, "", [
+    "version",
+    "name",
+    "mode",
+    "description",
+    "segments",
+    "nodes",
+    "namespaces",
+    "pods",
+  ]);
+  if (top === undefined) return err(r.errors);
+  if (top.version !== SCENARIO_VERSION) {
+    r.fail(
+      "/version",
+      top.version,
+      `Unsupported scenario version (this podnet reads version ${SCENARIO_VERSION})`,
+    );
+  }
+  const name = r.string(top, "name", "", { pattern: NAME, what: "scenario name" }) ?? "";
+  const mode = r.string(top, "mode", "") ?? "";
+  const description = readDescription(r, top);
+  const segments = readList(r, top, "segments", readSegment);
+  const namespaces = readList(r, top, "namespaces", (r, v, p) => readNamespace(r, v, p));
+  checkUnique(r, segments, "/segments", "segment");
+  checkUnique(r, namespaces, "/namespaces", "namespace");
+  const world0: World = { name, mode, description, segments, nodes: [], namespaces, pods: [] };
+  checkDevices(r, world0, top);
+  const withTables = namespaces.map((ns, i) => readTables(r, ns, top, i));
+  const world1: World = { ...world0, namespaces: withTables };
+  const nodes = readList(r, top, "nodes", (r, v, p) => readNode(r, v, p, world1));
+  checkUnique(r, nodes, "/nodes", "node");
+  const pods = readList(r, top, "pods", (r, v, p) => readPod(r, v, p, world1, nodes));
+  checkUnique(r, pods, "/pods", "pod");
+  checkPodNamespaces(r, pods);
+  if (r.errors.length > 0) return err(r.errors);
+  return ok({ ...world1, nodes, pods });
+}
+
+/**
+ * Parses scenario JSON text and loads it.
+ *
+ * @param text The file's contents.
+ * @returns The world, or the problems (a JSON syntax error is one problem at path "").
+ */
+export function parseScenario(text: string): Result<World, LoadError[]> {
+  let doc: unknown;
+  try {
+    doc = JSON.parse(text);
+  } catch (e) {
+    return err([{
+      path: "",
+      value: undefined,
+      message: `Not valid JSON: ${(e as Error).message}`,
+    }]);
+  }
+  return loadScenario(doc);
+}
+
+function readDescription(r: Reader, top: Obj): World["description"] {
+  if (top.description === undefined) return undefined;
+  const d = r.object(top.description, "/description", ["en", "ko"]);
+  if (d === undefined) return undefined;
+  const en = r.string(d, "en", "/description");
+  const ko = r.string(d, "ko", "/description");
+  return en !== undefined && ko !== undefined ? { en, ko } : undefined;
+}
+
+function readList<T>(
+  r: Reader,
+  top: Obj,
+  key: string,
+  readOne: (r: Reader, v: unknown, path: string) => T | undefined,
+): T[] {
+  const list = r.array(top, key, "");
+  if (list === undefined) return [];
+  const out: T[] = [];
+  list.forEach((v, i) => {
+    const item = readOne(r, v, at(`/${key}`, i));
+    if (item !== undefined) out.push(item);
+  });
+  return out;
+}
+
+function checkUnique(r: Reader, items: readonly { name: string }[], path: string, what: string) {
+  const seen = new Set<string>();
+  items.forEach((item, i) => {
+    if (seen.has(item.name)) r.fail(at(at(path, i), "name"), item.name, `Duplicate ${what} name`);
+    seen.add(item.name);
+  });
+}
+
+function readSegment(r: Reader, v: unknown, path: string): Segment | undefined {
+  const o = r.object(v, path, ["name", "mtu"]);
+  if (o === undefined) return undefined;
+  const name = r.string(o, "name", path, { pattern: NAME, what: "segment name" });
+  const mtu = r.int(o, "mtu", path, 68, 65535, 1500);
+  return name !== undefined && mtu !== undefined ? { name, mtu } : undefined;
+}
+
+function readNamespace(r: Reader, v: unknown, path: string): Namespace | undefined {
+  const o = r.object(v, path, [
+    "name",
+    "role",
+    "sysctl",
+    "devices",
+    "routes",
+    "removedKernelRoutes",
+    "neighbours",
+    "fdb",
+    "iptables",
+  ]);
+  if (o === undefined) return undefined;
+  const name = r.string(o, "name", path, { pattern: NAME, what: "namespace name" });
+  const role = r.oneOf(o, "role", path, ROLES);
+  const sysctl = readSysctl(r, o.sysctl, at(path, "sysctl"));
+  const devices = readDevices(r, o, path, name ?? "");
+  if (name === undefined || role === undefined) return undefined;
+  return {
+    name,
+    role,
+    devices,
+    routes: [],
+    neighbours: [],
+    sysctl,
+    netfilter: { rules: [], forwardPolicy: "ACCEPT" },
+  };
+}
+
+function readSysctl(r: Reader, v: unknown, path: string): Sysctls {
+  const s = { ipForward: false, defaultTtl: 64 };
+  if (v === undefined) return s;
+  const o = r.object(v, path, ["net.ipv4.ip_forward", "net.ipv4.ip_default_ttl"]);
+  if (o === undefined) return s;
+  const num = (key: string, min: number, max: number): number | undefined => {
+    const raw = o[key];
+    if (raw === undefined) return undefined;
+    const n = typeof raw === "string" && /^[0-9]+$/.test(raw) ? Number(raw) : raw;
+    if (typeof n !== "number" || !Number.isInteger(n) || n < min || n > max) {
+      return r.fail(at(path, key), raw, `Expected a whole number from ${min} to ${max}`);
+    }
+    return n;
+  };
+  const fwd = num("net.ipv4.ip_forward", 0, 1);
+  const ttl = num("net.ipv4.ip_default_ttl", 1, 255);
+  return {
+    ipForward: fwd === undefined ? s.ipForward : fwd === 1,
+    defaultTtl: ttl ?? s.defaultTtl,
+  };
+}
+
+function readDevices(r: Reader, o: Obj, path: string, ns: string): Device[] {
+  const list = r.array(o, "devices", path) ?? [];
+  const devices: Device[] = [];
+  list.forEach((v, i) => {
+    const d = readDevice(r, v, at(at(path, "devices"), i), ns);
+    if (d === undefined) return;
+    if (devices.some((x) => x.name === d.name)) {
+      r.fail(
+        at(at(at(path, "devices"), i), "name"),
+        d.name,
+        "Duplicate device name in this namespace",
+      );
+      return;
+    }
+    devices.push(d);
+  });
+  if (!devices.some((d) => d.kind === "loopback")) {
+    devices.unshift({
+      kind: "loopback",
+      name: "lo",
+      namespace: ns,
+      up: true,
+      mtu: 65536,
+      mac: Mac.zero,
+      addresses: [Prefix.mustParse("127.0.0.1/8")],
+    });
+  }
+  return devices;
+}
+
+const DEVICE_FIELDS = {
+  loopback: [],
+  veth: ["peer"],
+  bridge: [],
+  nic: ["segment"],
+  vxlan: ["vni", "local", "dstport", "dev", "learning"],
+} as const;
+
+function readDevice(r: Reader, v: unknown, path: string, ns: string): Device | undefined {
+  const kindProbe = typeof v === "object" && v !== null ? (v as Obj).kind : undefined;
+  const extra = DEVICE_FIELDS[kindProbe as keyof typeof DEVICE_FIELDS] ?? [];
+  const o = r.object(v, path, [
+    "name",
+    "kind",
+    "up",
+    "mtu",
+    "mac",
+    "addresses",
+    "master",
+    ...extra,
+  ]);
+  if (o === undefined) return undefined;
+  const kind = r.oneOf(o, "kind", path, DEVICE_KINDS);
+  const name = r.string(o, "name", path, { what: "interface name" });
+  if (name !== undefined && !isInterfaceName(name)) {
+    r.fail(
+      at(path, "name"),
+      name,
+      'Not a valid interface name (1-15 characters, no "/", ":" or spaces)',
+    );
+  }
+  const base = {
+    name: name ?? "",
+    namespace: ns,
+    up: r.bool(o, "up", path, true),
+    mtu: r.int(o, "mtu", path, 68, 65536, kind === "loopback" ? 65536 : 1500) ?? 1500,
+    mac: readMac(r, o, path, kind === "loopback" ? Mac.zero : defaultMac(ns, name ?? "")),
+    addresses: readAddresses(r, o, path),
+    master: r.string(o, "master", path, { optional: true }),
+  };
+  if (kind === undefined || name === undefined) return undefined;
+  if (kind === "loopback" && name !== "lo") {
+    r.fail(at(path, "name"), name, "The loopback device is called lo");
+  }
+  switch (kind) {
+    case "loopback":
+      return {
+        ...base,
+        kind,
+        addresses: o.addresses === undefined ? [Prefix.mustParse("127.0.0.1/8")] : base.addresses,
+      };
+    case "bridge":
+      return { ...base, kind, fdb: [] };
+    case "veth":
+      return readVeth(r, o, path, base);
+    case "nic": {
+      const segment = r.string(o, "segment", path);
+      return segment === undefined ? undefined : { ...base, kind, segment };
+    }
+    case "vxlan":
+      return readVxlan(r, o, path, base);
+  }
+}
+
+type DeviceBase = Omit<Device & { kind: "bridge" }, "kind" | "fdb">;
+
+function readVeth(r: Reader, o: Obj, path: string, base: DeviceBase): Device | undefined {
+  const peer = r.string(o, "peer", path, {
+    pattern: /^[^/\s]+\/[^/\s]+$/,
+    what: "peer (namespace/device)",
+  });
+  if (peer === undefined) return undefined;
+  const [namespace, device] = peer.split("/");
+  return { ...base, kind: "veth", peer: { namespace, device } };
+}
+
+function readVxlan(r: Reader, o: Obj, path: string, base: DeviceBase): Device | undefined {
+  const vni = r.int(o, "vni", path, 0, 0xffffff);
+  const dstport = r.int(o, "dstport", path, 1, 65535, 8472);
+  const localText = r.string(o, "local", path, { optional: true });
+  const local = localText === undefined ? undefined : readAddr(r, localText, at(path, "local"));
+  const dev = r.string(o, "dev", path, { optional: true });
+  const learning = r.bool(o, "learning", path, true);
+  if (vni === undefined || dstport === undefined) return undefined;
+  return { ...base, kind: "vxlan", vni, dstport, local, dev, learning, fdb: [] };
+}
+
+function readMac(r: Reader, o: Obj, path: string, fallback: Mac): Mac {
+  const text = r.string(o, "mac", path, { optional: true });
+  if (text === undefined) return fallback;
+  const m = Mac.parse(text);
+  if (!m.ok) {
+    r.fail(at(path, "mac"), text, formatParseError(m.error));
+    return fallback;
+  }
+  return m.value;
+}
+
+function readAddresses(r: Reader, o: Obj, path: string): Prefix[] {
+  const list = r.array(o, "addresses", path, true) ?? [];
+  const out: Prefix[] = [];
+  list.forEach((v, i) => {
+    const p = at(at(path, "addresses"), i);
+    if (typeof v !== "string") return r.fail(p, v, 'Expected an address like "10.244.1.2/24"');
+    const parsed = Prefix.parse(v);
+    if (!parsed.ok) return r.fail(p, v, formatParseError(parsed.error));
+    if (out.some((x) => x.addr === parsed.value.addr)) {
+      return r.fail(p, v, "Address already assigned");
+    }
+    out.push(parsed.value);
+  });
+  return out;
+}
+
+function readAddr(r: Reader, text: string, path: string): Addr | undefined {
+  const a = Addr.parse(text);
+  return a.ok ? a.value : r.fail(path, text, formatParseError(a.error));
+}
+
+function devicePath(top: Obj, nsIndex: number, name: string): string {
+  const nsList = Array.isArray(top.namespaces) ? top.namespaces : [];
+  const devs = (nsList[nsIndex] as Obj | undefined)?.devices;
+  const i = Array.isArray(devs) ? devs.findIndex((d) => (d as Obj | null)?.name === name) : -1;
+  return i < 0 ? `/namespaces/${nsIndex}` : `/namespaces/${nsIndex}/devices/${i}`;
+}
+
+function checkDevices(r: Reader, world: World, top: Obj) {
+  world.namespaces.forEach((ns, nsIndex) => {
+    for (const d of ns.devices) {
+      const path = devicePath(top, nsIndex, d.name);
+      if (d.master !== undefined) checkMaster(r, ns, d, path);
+      if (d.kind === "veth") checkPeer(r, world, d, path);
+      if (d.kind === "nic" && !world.segments.some((s) => s.name === d.segment)) {
+        r.fail(at(path, "segment"), d.segment, "No such segment");
+      }
+      if (d.kind === "vxlan" && d.dev !== undefined && !ns.devices.some((x) => x.name === d.dev)) {
+        r.fail(at(path, "dev"), d.dev, "No such device in this namespace");
+      }
+    }
+  });
+}
+
+function checkMaster(r: Reader, ns: Namespace, d: Device, path: string) {
+  const master = ns.devices.find((x) => x.name === d.master);
+  if (master === undefined) {
+    r.fail(at(path, "master"), d.master, "No such device in this namespace");
+  } else if (master.kind !== "bridge") {
+    r.fail(at(path, "master"), d.master, "Master is not a bridge");
+  } else if (d.kind === "bridge" || d.kind === "loopback") {
+    r.fail(at(path, "master"), d.master, `A ${d.kind} cannot be a bridge port`);
+  } else if (d.addresses.length > 0) {
+    r.fail(
+      at(path, "addresses"),
+      d.addresses.map(String),
+      "A bridge port has no addresses of its own here; put them on the bridge",
+    );
+  }
+}
+
+function checkPeer(r: Reader, world: World, d: Device & { kind: "veth" }, path: string) {
+  const ns = world.namespaces.find((n) => n.name === d.peer.namespace);
+  const peer = ns?.devices.find((x) => x.name === d.peer.device);
+  const text = `${d.peer.namespace}/${d.peer.device}`;
+  if (peer === undefined) return r.fail(at(path, "peer"), text, "No such device");
+  if (peer.kind !== "veth") return r.fail(at(path, "peer"), text, "Peer is not a veth");
+  if (peer.peer.namespace !== d.namespace || peer.peer.device !== d.name) {
+    r.fail(at(path, "peer"), text, "Peer does not point back to this device");
+  }
+}
+
+function readTables(r: Reader, ns: Namespace, top: Obj, nsIndex: number): Namespace {
+  const raw = ((top.namespaces as unknown[])[nsIndex] ?? {}) as Obj;
+  const path = `/namespaces/${nsIndex}`;
+  const routes = readRoutes(r, ns, raw, path);
+  const withRoutes = { ...ns, routes };
+  const neighbours = readNeighbours(r, withRoutes, raw, path);
+  const devices = readFdb(r, withRoutes, raw, path);
+  const netfilter = readNetfilter(r, raw, path);
+  return { ...withRoutes, neighbours, devices, netfilter };
+}
+
+function lines(r: Reader, raw: Obj, key: string, path: string): [string, string][] {
+  const list = r.array(raw, key, path, true) ?? [];
+  const out: [string, string][] = [];
+  list.forEach((v, i) => {
+    const p = at(at(path, key), i);
+    if (typeof v !== "string") r.fail(p, v, "Expected a string");
+    else out.push([v, p]);
+  });
+  return out;
+}
+
+function lineFail(r: Reader, path: string, e: LineError) {
+  r.fail(path, e.line, formatLineError(e));
+}
+
+function readRoutes(r: Reader, ns: Namespace, raw: Obj, path: string): Route[] {
+  let table: Route[] = connectedRoutes(ns.devices);
+  for (const [line, p] of lines(r, raw, "removedKernelRoutes", path)) {
+    const spec = parseRoute(line);
+    if (!spec.ok) {
+      lineFail(r, p, spec.error);
+      continue;
+    }
+    const i = table.findIndex((x) =>
+      x.proto === "kernel" && x.dst === spec.value.dst && (spec.value.dev ?? x.dev) === x.dev
+    );
+    if (i < 0) r.fail(p, line, "No such connected route (an up device's address makes one)");
+    else table = table.filter((_, j) => j !== i);
+  }
+  for (const [line, p] of lines(r, raw, "routes", path)) {
+    const spec = parseRoute(line);
+    if (!spec.ok) {
+      lineFail(r, p, spec.error);
+      continue;
+    }
+    if (spec.value.proto === "kernel") {
+      r.fail(
+        p,
+        line,
+        "Connected routes (proto kernel) come from addresses; list only added routes here",
+      );
+      continue;
+    }
+    const route = resolveRoute({ ...ns, routes: table }, spec.value, table);
+    if (!route.ok) r.fail(p, line, route.error);
+    else table = [...table, route.value];
+  }
+  return table.sort(compareRoutes);
+}
+
+function readNeighbours(r: Reader, ns: Namespace, raw: Obj, path: string): Neighbour[] {
+  const out: Neighbour[] = [];
+  for (const [line, p] of lines(r, raw, "neighbours", path)) {
+    const n = parseNeighbour(line);
+    if (!n.ok) {
+      lineFail(r, p, n.error);
+      continue;
+    }
+    const dev = ns.devices.find((d) => d.name === n.value.dev);
+    if (dev === undefined) r.fail(p, line, `Cannot find device "${n.value.dev}"`);
+    else if (dev.kind === "loopback") r.fail(p, line, "The loopback device has no neighbours");
+    else if (out.some((x) => x.addr === n.value.addr && x.dev === n.value.dev)) {
+      r.fail(p, line, "File exists");
+    } else out.push(n.value);
+  }
+  return out;
+}
+
+function readFdb(r: Reader, ns: Namespace, raw: Obj, path: string): readonly Device[] {
+  let devices = ns.devices;
+  for (const [line, p] of lines(r, raw, "fdb", path)) {
+    const e = parseFdb(line);
+    if (!e.ok) {
+      lineFail(r, p, e.error);
+      continue;
+    }
+    const spec = e.value;
+    const dev = devices.find((d) => d.name === spec.dev);
+    if (dev === undefined) {
+      r.fail(p, line, `Cannot find device "${spec.dev}"`);
+    } else if (dev.kind === "vxlan" && spec.table === "self") {
+      if (spec.dst === undefined) r.fail(p, line, 'A VXLAN entry needs "dst ADDR"');
+      else {devices = replace(devices, {
+          ...dev,
+          fdb: [...dev.fdb, { mac: spec.mac, dst: spec.dst }],
+        });}
+    } else if (dev.master !== undefined && spec.table === "master") {
+      const bridge = devices.find((d) => d.name === dev.master);
+      if (bridge?.kind === "bridge") {
+        const state = spec.state === "learned" ? "learned" : "static";
+        devices = replace(devices, {
+          ...bridge,
+          fdb: [...bridge.fdb, { mac: spec.mac, port: dev.name, state }],
+        });
+      }
+    } else {
+      r.fail(p, line, "Entries go on a bridge port (master) or a VXLAN device (self)");
+    }
+  }
+  return devices;
+}
+
+function replace(devices: readonly Device[], d: Device): Device[] {
+  return devices.map((x) => (x.name === d.name ? d : x));
+}
+
+function readNetfilter(r: Reader, raw: Obj, path: string): Namespace["netfilter"] {
+  const rules: Rule[] = [];
+  let forwardPolicy: "ACCEPT" | "DROP" = "ACCEPT";
+  for (const [line, p] of lines(r, raw, "iptables", path)) {
+    const parsed = parseIptables(line);
+    if (!parsed.ok) lineFail(r, p, parsed.error);
+    else if (parsed.value.kind === "policy") forwardPolicy = parsed.value.policy;
+    else {
+      const { kind: _, ...rule } = parsed.value;
+      rules.push(rule);
+    }
+  }
+  return { rules, forwardPolicy };
+}
+
+function readNode(r: Reader, v: unknown, path: string, world: World): Node | undefined {
+  const o = r.object(v, path, ["name", "namespace", "podCidr", "bridge", "podMtu", "lastReserved"]);
+  if (o === undefined) return undefined;
+  const name = r.string(o, "name", path, { pattern: NAME, what: "node name" });
+  const nsName = r.string(o, "namespace", path, { optional: true }) ?? name;
+  const cidrText = r.string(o, "podCidr", path);
+  const bridge = r.string(o, "bridge", path);
+  if (
+    name === undefined || nsName === undefined || cidrText === undefined || bridge === undefined
+  ) return undefined;
+  const ns = world.namespaces.find((n) => n.name === nsName);
+  if (ns === undefined) return r.fail(at(path, "namespace"), nsName, "No such namespace");
+  if (ns.role !== "node") {
+    r.fail(at(path, "namespace"), nsName, 'A node\'s namespace must have role "node"');
+  }
+  const cidr = Prefix.parse(cidrText);
+  if (!cidr.ok) return r.fail(at(path, "podCidr"), cidrText, formatParseError(cidr.error));
+  if (!cidr.value.isMasked) return r.fail(at(path, "podCidr"), cidrText, "Host bits are set");
+  if (cidr.value.bits > 30) {
+    return r.fail(at(path, "podCidr"), cidrText, "A pod CIDR needs at least /30");
+  }
+  const dev = ns.devices.find((d) => d.name === bridge);
+  if (dev?.kind !== "bridge") {
+    return r.fail(at(path, "bridge"), bridge, "No bridge of that name in the node's namespace");
+  }
+  const podMtu = r.int(o, "podMtu", path, 68, 65535, dev.mtu);
+  const lastText = r.string(o, "lastReserved", path, { optional: true });
+  const lastReserved = lastText === undefined
+    ? undefined
+    : readAddr(r, lastText, at(path, "lastReserved"));
+  if (lastReserved && !cidr.value.contains(lastReserved)) {
+    r.fail(at(path, "lastReserved"), lastText, "Not inside the pod CIDR");
+  }
+  if (podMtu === undefined) return undefined;
+  return { name, namespace: nsName, podCidr: cidr.value, bridge, podMtu, lastReserved };
+}
+
+function readPod(
+  r: Reader,
+  v: unknown,
+  path: string,
+  world: World,
+  nodes: readonly Node[],
+): Pod | undefined {
+  const o = r.object(v, path, ["name", "node", "namespace", "containers"]);
+  if (o === undefined) return undefined;
+  const name = r.string(o, "name", path, {
+    pattern: POD_NAME,
+    what: 'pod name (lower-case letters, digits and "-")',
+  });
+  const node = r.string(o, "node", path);
+  const namespace = r.string(o, "namespace", path, { optional: true });
+  if (node !== undefined && !nodes.some((n) => n.name === node)) {
+    r.fail(at(path, "node"), node, "No such node");
+  }
+  if (namespace !== undefined) {
+    const ns = world.namespaces.find((n) => n.name === namespace);
+    if (ns === undefined) r.fail(at(path, "namespace"), namespace, "No such namespace");
+    else if (ns.role !== "pod") {
+      r.fail(at(path, "namespace"), namespace, 'A pod\'s namespace must have role "pod"');
+    }
+  }
+  const containers = readContainers(r, o, path);
+  if (name === undefined || node === undefined) return undefined;
+  return { name, node, namespace, containers };
+}
+
+function readContainers(r: Reader, o: Obj, path: string): Container[] {
+  const list = r.array(o, "containers", path) ?? [];
+  const out: Container[] = [];
+  list.forEach((v, i) => {
+    const p = at(at(path, "containers"), i);
+    const c = r.object(v, p, ["name", "pause", "state", "restarts", "ports"]);
+    if (c === undefined) return;
+    const name = r.string(c, "name", p, { pattern: POD_NAME, what: "container name" });
+    const pause = r.bool(c, "pause", p, false);
+    const state = r.oneOf(c, "state", p, ["running", "exited"] as const, "running");
+    const restarts = r.int(c, "restarts", p, 0, 1e9, 0);
+    const ports = readPorts(r, c, p);
+    if (name === undefined || state === undefined || restarts === undefined) return;
+    if (out.some((x) => x.name === name)) {
+      return r.fail(at(p, "name"), name, "Duplicate container name");
+    }
+    if (pause && out.some((x) => x.pause)) {
+      return r.fail(at(p, "pause"), true, "A pod has one pause container");
+    }
+    out.push({ name, pause, state, restarts, ports });
+  });
+  return out;
+}
+
+function readPorts(r: Reader, c: Obj, path: string): ContainerPort[] {
+  const list = r.array(c, "ports", path, true) ?? [];
+  const out: ContainerPort[] = [];
+  list.forEach((v, i) => {
+    const m = typeof v === "string" ? /^([1-9][0-9]{0,4})\/(tcp|udp)$/.exec(v) : null;
+    if (m === null || Number(m[1]) > 65535) {
+      return r.fail(at(at(path, "ports"), i), v, 'Expected a port like "8080/tcp" or "53/udp"');
+    }
+    out.push({ port: Number(m[1]), protocol: m[2] as "tcp" | "udp" });
+  });
+  return out;
+}
+
+function checkPodNamespaces(r: Reader, pods: readonly Pod[]) {
+  const owner = new Map<string, string>();
+  pods.forEach((p, i) => {
+    if (p.namespace === undefined) return;
+    const other = owner.get(p.namespace);
+    if (other !== undefined) {
+      r.fail(`/pods/${i}/namespace`, p.namespace, `Namespace already belongs to pod "${other}"`);
+    }
+    owner.set(p.namespace, p.name);
+  });
+}

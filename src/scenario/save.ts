@@ -1,0 +1,147 @@
+/**
+ * Turns a world back into a scenario document: what `loadScenario` reads,
+ * `toScenario` writes (`loadScenario(toScenario(w))` gives `w` back).
+ *
+ * @module
+ */
+import { formatFdb } from "../syntax/bridgefdb.js";
+import { formatNeighbour } from "../syntax/ipneigh.js";
+import { formatRoute } from "../syntax/iproute.js";
+import { connectedRoutes } from "../world/routes.js";
+import type { Container, Device, Namespace, World } from "../world/types.js";
+import { defaultMac } from "./names.js";
+import type { ContainerDoc, DeviceDoc, NamespaceDoc, ScenarioDoc } from "./schema.js";
+
+/**
+ * Writes a world as a scenario document (schema version 1).
+ *
+ * @param world The world.
+ * @returns Plain JSON data.
+ * @example
+ * ```ts
+ * import { toScenario } from "./save.js";
+ * declare const world: import("../world/types.js").World;
+ * JSON.stringify(toScenario(world), null, 2);
+ * ```
+ */
+export function toScenario(world: World): ScenarioDoc {
+  return {
+    version: 1,
+    name: world.name,
+    mode: world.mode,
+    ...(world.description ? { description: world.description } : {}),
+    segments: world.segments.map((s) => ({ name: s.name, mtu: s.mtu })),
+    nodes: world.nodes.map((n) => ({
+      name: n.name,
+      ...(n.namespace !== n.name ? { namespace: n.namespace } : {}),
+      podCidr: n.podCidr.toString(),
+      bridge: n.bridge,
+      podMtu: n.podMtu,
+      ...(n.lastReserved ? { lastReserved: n.lastReserved.toString() } : {}),
+    })),
+    namespaces: world.namespaces.map(namespaceDoc),
+    pods: world.pods.map((p) => ({
+      name: p.name,
+      node: p.node,
+      ...(p.namespace ? { namespace: p.namespace } : {}),
+      containers: p.containers.map(containerDoc),
+    })),
+  };
+}
+
+function namespaceDoc(ns: Namespace): NamespaceDoc {
+  const derived = connectedRoutes(ns.devices);
+  const kept = (r: (typeof derived)[number]) =>
+    ns.routes.some((x) => x.proto === "kernel" && x.dst === r.dst && x.dev === r.dev);
+  const sysctl: Record<string, number> = { "net.ipv4.ip_forward": ns.sysctl.ipForward ? 1 : 0 };
+  if (ns.sysctl.defaultTtl !== 64) sysctl["net.ipv4.ip_default_ttl"] = ns.sysctl.defaultTtl;
+  const doc: Record<string, unknown> = {
+    name: ns.name,
+    role: ns.role,
+    sysctl,
+    devices: ns.devices.map(deviceDoc),
+  };
+  const routes = ns.routes.filter((r) => r.proto !== "kernel").map(formatRoute);
+  const removed = derived.filter((r) => !kept(r)).map((r) => `${r.dst} dev ${r.dev}`);
+  const fdb = ns.devices.flatMap(fdbLines);
+  const iptables = [
+    ...(ns.netfilter.forwardPolicy === "DROP" ? ["-P FORWARD DROP"] : []),
+    ...ns.netfilter.rules.map((r) => (r.table === "nat" ? `-t nat ${r.text}` : r.text)),
+  ];
+  if (routes.length) doc.routes = routes;
+  if (removed.length) doc.removedKernelRoutes = removed;
+  if (ns.neighbours.length) {
+    doc.neighbours = ns.neighbours.map(formatNeighbour).map((l) =>
+      l.replace(/ ([A-Z]+)$/, (_, s) => ` nud ${s.toLowerCase()}`)
+    );
+  }
+  if (fdb.length) doc.fdb = fdb;
+  if (iptables.length) doc.iptables = iptables;
+  return doc as unknown as NamespaceDoc;
+}
+
+function fdbLines(d: Device): string[] {
+  if (d.kind === "vxlan") {
+    return d.fdb.map((e) =>
+      formatFdb({ mac: e.mac, dev: d.name, dst: e.dst, table: "self", state: "permanent" })
+    );
+  }
+  if (d.kind === "bridge") {
+    return d.fdb.map((e) =>
+      formatFdb({
+        mac: e.mac,
+        dev: e.port,
+        table: "master",
+        state: e.state === "learned" ? "learned" : "static",
+        bridge: d.name,
+      })
+    );
+  }
+  return [];
+}
+
+function deviceDoc(d: Device): DeviceDoc {
+  const doc: Record<string, unknown> = { name: d.name, kind: d.kind };
+  if (!d.up) doc.up = false;
+  if (d.mtu !== (d.kind === "loopback" ? 65536 : 1500)) doc.mtu = d.mtu;
+  if (d.kind !== "loopback" && d.mac !== defaultMac(d.namespace, d.name)) {
+    doc.mac = d.mac.toString();
+  }
+  const isDefaultLo = d.kind === "loopback" && d.addresses.length === 1 &&
+    d.addresses[0].toString() === "127.0.0.1/8";
+  if (!isDefaultLo && (d.addresses.length > 0 || d.kind === "loopback")) {
+    doc.addresses = d.addresses.map(String);
+  }
+  if (d.master) doc.master = d.master;
+  switch (d.kind) {
+    case "veth":
+      doc.peer = `${d.peer.namespace}/${d.peer.device}`;
+      break;
+    case "nic":
+      doc.segment = d.segment;
+      break;
+    case "vxlan":
+      Object.assign(doc, {
+        vni: d.vni,
+        ...(d.local ? { local: d.local.toString() } : {}),
+        dstport: d.dstport,
+      });
+      if (d.dev) doc.dev = d.dev;
+      doc.learning = d.learning;
+      break;
+    case "loopback":
+    case "bridge":
+      break;
+  }
+  return doc as unknown as DeviceDoc;
+}
+
+function containerDoc(c: Container): ContainerDoc {
+  return {
+    name: c.name,
+    ...(c.pause ? { pause: true } : {}),
+    ...(c.state !== "running" ? { state: c.state } : {}),
+    ...(c.restarts ? { restarts: c.restarts } : {}),
+    ...(c.ports.length ? { ports: c.ports.map((p) => `${p.port}/${p.protocol}`) } : {}),
+  };
+}

@@ -1,0 +1,98 @@
+/**
+ * The scenario document: the JSON form of a world (schema version 1).
+ * docs/scenario-schema.md describes every field; `load.ts` checks them.
+ *
+ * @module
+ */
+
+/** The schema version this kernel reads and writes. */
+export const SCENARIO_VERSION = 1;
+
+/** A whole scenario file. */
+export interface ScenarioDoc {
+  readonly version: 1;
+  readonly name: string;
+  /** A label: single-host, same-range, gateway, host-gw, vxlan, nat or custom. */
+  readonly mode: string;
+  readonly description?: { readonly en: string; readonly ko: string };
+  readonly segments: readonly SegmentDoc[];
+  readonly nodes: readonly NodeDoc[];
+  readonly namespaces: readonly NamespaceDoc[];
+  readonly pods: readonly PodDoc[];
+}
+
+/** An underlay layer-2 segment. */
+export interface SegmentDoc {
+  readonly name: string;
+  readonly mtu?: number;
+}
+
+/** A Kubernetes node. */
+export interface NodeDoc {
+  readonly name: string;
+  /** Defaults to the node's name. */
+  readonly namespace?: string;
+  readonly podCidr: string;
+  readonly bridge: string;
+  readonly podMtu?: number;
+  readonly lastReserved?: string;
+}
+
+/** A network namespace. */
+export interface NamespaceDoc {
+  readonly name: string;
+  readonly role: "node" | "pod" | "router";
+  /** `net.ipv4.ip_forward`, `net.ipv4.ip_default_ttl`. */
+  readonly sysctl?: Readonly<Record<string, string | number>>;
+  readonly devices: readonly DeviceDoc[];
+  /** Routes added with `ip route add`, in `ip route` syntax. */
+  readonly routes?: readonly string[];
+  /** Connected routes deleted with `ip route del`. */
+  readonly removedKernelRoutes?: readonly string[];
+  /** Entries added with `ip neigh add`. */
+  readonly neighbours?: readonly string[];
+  /** Entries added with `bridge fdb add`. */
+  readonly fdb?: readonly string[];
+  /** Arguments of `iptables` commands, in order. */
+  readonly iptables?: readonly string[];
+}
+
+/** A device; which fields apply depends on `kind`. */
+export interface DeviceDoc {
+  readonly name: string;
+  readonly kind: "loopback" | "veth" | "bridge" | "nic" | "vxlan";
+  readonly up?: boolean;
+  readonly mtu?: number;
+  readonly mac?: string;
+  readonly addresses?: readonly string[];
+  readonly master?: string;
+  /** veth: the other end, `namespace/device`. */
+  readonly peer?: string;
+  /** nic: the underlay segment. */
+  readonly segment?: string;
+  /** vxlan fields. */
+  readonly vni?: number;
+  readonly local?: string;
+  readonly dstport?: number;
+  readonly dev?: string;
+  readonly learning?: boolean;
+}
+
+/** A pod. */
+export interface PodDoc {
+  readonly name: string;
+  readonly node: string;
+  /** Absent once the sandbox is gone. */
+  readonly namespace?: string;
+  readonly containers: readonly ContainerDoc[];
+}
+
+/** A container. */
+export interface ContainerDoc {
+  readonly name: string;
+  readonly pause?: boolean;
+  readonly state?: "running" | "exited";
+  readonly restarts?: number;
+  /** `"8080/tcp"`, `"53/udp"`. */
+  readonly ports?: readonly string[];
+}

@@ -1,0 +1,794 @@
+/**
+ * The tracer: follows one packet through a world the way Linux would, and
+ * returns every hop, every decision and a verdict. It is pure (the world is
+ * not changed), deterministic, and bounded: TTL ends routing loops and a
+ * step budget ends layer-2 loops.
+ *
+ * The order of checks follows the kernel's receive and forward paths:
+ * `ip_rcv` (martians, nat PREROUTING) → FIB lookup (local table first) →
+ * `ip_forward` sysctl → `ip_forward()` (TTL ≤ 1, MTU with DF, TTL − 1,
+ * filter FORWARD) → nat POSTROUTING → neighbour → device.
+ *
+ * @module
+ */
+import { Mac } from "../addr/mod.js";
+import { match } from "ts-pattern";
+import type { Addr } from "../addr/mod.js";
+import {
+  type BridgeHop,
+  bridgeOutPorts,
+  bridgeOwnsMac,
+  reach,
+  vxlanRemotes,
+} from "../forward/layer2.js";
+import { filterForward, natPostrouting, natPrerouting } from "../forward/netfilter.js";
+import { err, ok, type Result } from "../result.js";
+import { encapsulate } from "../tunnel/vxlan.js";
+import {
+  deviceAt,
+  masterOf,
+  namespaceNamed,
+  podOfNamespace,
+  segmentMembers,
+} from "../world/query.js";
+import { isLocal, localDevice, lookupRoute, selectSource } from "../world/routes.js";
+import type { Bridge, Device, Namespace, Route, Vxlan, World } from "../world/types.js";
+import { type Probe, type ProbeError, type ResolvedProbe, resolveProbe } from "./probe.js";
+import type {
+  Drop,
+  IpHeader,
+  NeighbourOutcome,
+  Packet,
+  Place,
+  SenderSees,
+  Step,
+  Trace,
+  Verdict,
+} from "./types.js";
+
+/** Steps one trace may take before it is declared a loop. */
+export const STEP_BUDGET = 4000;
+
+/** How deep VXLAN crossings may nest while answering ARP through tunnels. */
+const MAX_TUNNEL_DEPTH = 3;
+
+/**
+ * Traces a probe through a world.
+ *
+ * @param world The world (unchanged).
+ * @param probe Sender, receiver and packet.
+ * @returns The trace, or what is wrong with the probe.
+ * @example
+ * ```ts
+ * import { trace } from "./tracer.js";
+ * declare const world: import("../world/types.js").World;
+ * const t = trace(world, { from: "a", to: "c" });
+ * if (t.ok) console.log(t.value.verdict.kind, t.value.hops.length);
+ * ```
+ */
+export function trace(world: World, probe: Probe): Result<Trace, ProbeError> {
+  const resolved = resolveProbe(world, probe);
+  if (!resolved.ok) return err(resolved.error);
+  return ok(traceResolved(world, resolved.value));
+}
+
+/**
+ * Traces a probe already checked by `resolveProbe` (the fast path the
+ * invariants use).
+ *
+ * @param world The world.
+ * @param probe The resolved probe.
+ * @returns The trace.
+ */
+export function traceResolved(world: World, probe: ResolvedProbe): Trace {
+  return new Run(world, probe, 0).start();
+}
+
+class BudgetExhausted {}
+
+interface MutableHop {
+  at: Place;
+  steps: Step[];
+  before: Packet;
+  after: Packet;
+}
+
+class Run {
+  readonly hops: MutableHop[] = [];
+  #steps = 0;
+  #natted = false;
+  /** Set in a tunnel sub-run: stop when a VXLAN device takes the packet. */
+  decapStop?: { dev?: Vxlan };
+  /** MACs bridges learned from ARP replies during this trace: bridge → MAC → port. */
+  readonly learned = new Map<string, Map<Mac, string>>();
+
+  constructor(readonly world: World, readonly probe: ResolvedProbe, readonly depth: number) {}
+
+  start(): Trace {
+    const ns = namespaceNamed(this.world, this.probe.namespace)!;
+    let verdict: Verdict;
+    try {
+      verdict = this.send(ns);
+    } catch (e) {
+      if (!(e instanceof BudgetExhausted)) throw e;
+      const last = this.hops[this.hops.length - 1];
+      verdict = {
+        kind: "dropped",
+        namespace: last?.at.name ?? ns.name,
+        drop: { reason: "loop", steps: this.#steps },
+        senderSees: { kind: "nothing" },
+      };
+    }
+    return {
+      probe: {
+        from: { namespace: ns.name, pod: this.probe.pod?.name, container: this.probe.container },
+        to: { addr: this.probe.dst, pod: this.probe.intended?.name },
+        packet: this.hops[0]?.before.ip ?? this.initialHeader(ns, this.probe.dst),
+      },
+      hops: this.hops,
+      verdict,
+    };
+  }
+
+  // --- hops and steps -------------------------------------------------------
+
+  enter(at: Place, packet: Packet) {
+    const cur = this.hops[this.hops.length - 1];
+    if (cur && cur.at.kind === at.kind && cur.at.name === at.name) return;
+    this.hops.push({ at, steps: [], before: packet, after: packet });
+  }
+
+  enterNamespace(name: string, packet: Packet) {
+    const ns = namespaceNamed(this.world, name)!;
+    this.enter({ kind: "namespace", name, role: ns.role }, packet);
+    return ns;
+  }
+
+  step(s: Step, packet?: Packet) {
+    const cur = this.hops[this.hops.length - 1];
+    cur.steps.push(s);
+    if (packet) cur.after = packet;
+    if (++this.#steps > STEP_BUDGET) throw new BudgetExhausted();
+  }
+
+  drop(ns: Namespace | string, drop: Drop, senderSees: SenderSees = { kind: "nothing" }): Verdict {
+    this.step({ kind: "drop", drop });
+    return { kind: "dropped", namespace: typeof ns === "string" ? ns : ns.name, drop, senderSees };
+  }
+
+  /** True while the packet has not left the sender's namespace. */
+  get atSource(): boolean {
+    return this.hops.length === 1 && this.depth === 0;
+  }
+
+  // --- sending --------------------------------------------------------------
+
+  initialHeader(ns: Namespace, src: Addr): IpHeader {
+    const p = this.probe;
+    return {
+      src,
+      dst: p.dst,
+      ttl: p.ttl ?? ns.sysctl.defaultTtl,
+      proto: p.proto,
+      sport: p.sport,
+      dport: p.dport,
+      length: p.size,
+      df: p.df,
+    };
+  }
+
+  send(ns: Namespace): Verdict {
+    const dst = this.probe.dst;
+    const placeholder: Packet = { ip: this.initialHeader(ns, dst) };
+    this.enter({ kind: "namespace", name: ns.name, role: ns.role }, placeholder);
+    const local = dst.isLoopback() || isLocal(ns, dst) ? localDevice(ns, dst) : undefined;
+    if (local) {
+      const packet: Packet = { ip: this.initialHeader(ns, dst) };
+      this.hops[0].before = packet;
+      this.step({ kind: "route", dst, result: { kind: "local", dev: local.name } });
+      this.step({ kind: "send", container: this.probe.container, ip: packet.ip }, packet);
+      this.step({ kind: "loopback", dev: "lo" });
+      return this.deliver(ns, packet);
+    }
+    const route = lookupRoute(ns, dst);
+    const routed = this.routeStep(ns, dst, route);
+    if (routed) return routed;
+    const src = selectSource(ns, route!);
+    if (src === undefined) {
+      return this.drop(ns, { reason: "no-source-address" }, {
+        kind: "local-error",
+        errno: "EINVAL",
+      });
+    }
+    const packet: Packet = { ip: this.initialHeader(ns, src) };
+    this.hops[0].before = packet;
+    this.step({ kind: "send", container: this.probe.container, ip: packet.ip }, packet);
+    return this.localOutput(ns, route!, packet);
+  }
+
+  /** Records a route lookup; returns a verdict when there is no usable route. */
+  routeStep(ns: Namespace, dst: Addr, route: Route | undefined, oif?: string): Verdict | undefined {
+    if (route === undefined) {
+      this.step({ kind: "route", dst, result: { kind: "none" }, oif });
+      return this.drop(ns, { reason: "no-route", dst }, this.sees(ns, "no-route"));
+    }
+    this.step({
+      kind: "route",
+      dst,
+      result: { kind: "route", route, nextHop: route.via ?? dst },
+      oif,
+    });
+    if (route.type !== "unicast") {
+      return this.drop(
+        ns,
+        { reason: "route-rejects", type: route.type, dst },
+        this.sees(ns, route.type),
+      );
+    }
+    return undefined;
+  }
+
+  /** Local output: the socket's MTU check, then the common output path. */
+  localOutput(ns: Namespace, route: Route, packet: Packet): Verdict {
+    const dev = this.device(ns, route.dev!);
+    const sized = this.mtuCheck(ns, dev, packet);
+    if ("kind" in sized && sized.kind === "dropped") return sized;
+    return this.output(ns, route, sized as Packet);
+  }
+
+  // --- receiving and forwarding ---------------------------------------------
+
+  ipReceive(ns: Namespace, dev: Device, packet: Packet): Verdict {
+    const ip = packet.ip;
+    if (dev.kind !== "loopback") {
+      const martian = this.martian(ns, ip);
+      if (martian) return this.drop(ns, martian);
+    }
+    let p = packet;
+    const dnat = natPrerouting(ns, ip, dev.name);
+    if (dnat.kind === "rewrite") {
+      this.#natted = true;
+      p = { ...p, ip: dnat.ip };
+      this.step({
+        kind: "nat",
+        hook: "PREROUTING",
+        rule: dnat.rule.text,
+        before: ip,
+        after: dnat.ip,
+      }, p);
+    } else if (dnat.kind === "stop") {
+      this.step({
+        kind: "netfilter",
+        table: "nat",
+        hook: "PREROUTING",
+        rule: dnat.rule.text,
+        verdict: "ACCEPT",
+      });
+    }
+    const local = localDevice(ns, p.ip.dst);
+    if (local) {
+      this.step({ kind: "route", dst: p.ip.dst, result: { kind: "local", dev: local.name } });
+      return this.deliver(ns, p);
+    }
+    const route = lookupRoute(ns, p.ip.dst);
+    this.step({ kind: "ip-forward", enabled: ns.sysctl.ipForward });
+    if (!ns.sysctl.ipForward) return this.drop(ns, { reason: "ip-forward-off" });
+    const refused = this.routeStep(ns, p.ip.dst, route);
+    if (refused) return refused;
+    return this.forward(ns, dev, route!, p);
+  }
+
+  martian(ns: Namespace, ip: IpHeader): Drop | undefined {
+    if (
+      ip.src.isLoopback() || ip.src.isUnspecified() || ip.src.isMulticastOrBroadcast() ||
+      isLocal(ns, ip.src)
+    ) {
+      return { reason: "martian-source", addr: ip.src };
+    }
+    if (ip.dst.isLoopback() || ip.dst.isUnspecified()) {
+      return { reason: "martian-destination", addr: ip.dst };
+    }
+    return undefined;
+  }
+
+  forward(ns: Namespace, inDev: Device, route: Route, packet: Packet): Verdict {
+    const ip = packet.ip;
+    if (ip.ttl <= 1) {
+      return this.drop(ns, { reason: "ttl-exceeded" }, this.sees(ns, "ttl-exceeded"));
+    }
+    const out = this.device(ns, route.dev!);
+    const sized = this.mtuCheck(ns, out, packet);
+    if ("kind" in sized && sized.kind === "dropped") return sized;
+    let p = sized as Packet;
+    p = { ...p, ip: { ...p.ip, ttl: ip.ttl - 1 } };
+    this.step({ kind: "ttl", before: ip.ttl, after: ip.ttl - 1 }, p);
+    const filter = filterForward(ns, p.ip, { in: inDev.name, out: out.name });
+    this.step({
+      kind: "netfilter",
+      table: "filter",
+      hook: "FORWARD",
+      rule: filter.rule?.text,
+      verdict: filter.verdict,
+    });
+    if (filter.verdict === "DROP") {
+      return this.drop(ns, { reason: "forward-drop", rule: filter.rule?.text });
+    }
+    return this.output(ns, route, p);
+  }
+
+  /** The MTU check of `ip_forward` and of a socket with DF; fragments otherwise. */
+  mtuCheck(ns: Namespace, dev: Device, packet: Packet): Packet | Verdict {
+    const ip = packet.ip;
+    const size = ip.fragment ?? ip.length;
+    if (size <= dev.mtu) {
+      this.step({ kind: "mtu", dev: dev.name, mtu: dev.mtu, size, df: ip.df, outcome: "fits" });
+      return packet;
+    }
+    if (ip.df) {
+      this.step({ kind: "mtu", dev: dev.name, mtu: dev.mtu, size, df: true, outcome: "too-big" });
+      return this.drop(
+        ns,
+        { reason: "mtu-exceeded", dev: dev.name, mtu: dev.mtu, size },
+        this.sees(ns, "mtu", dev.mtu),
+      );
+    }
+    const fragmented = {
+      ...packet,
+      ip: { ...ip, fragment: 20 + Math.floor((dev.mtu - 20) / 8) * 8 },
+    };
+    this.step(
+      { kind: "mtu", dev: dev.name, mtu: dev.mtu, size, df: false, outcome: "fragments" },
+      fragmented,
+    );
+    return fragmented;
+  }
+
+  /** nat POSTROUTING, neighbour resolution, and out of the device. */
+  output(ns: Namespace, route: Route, packet: Packet): Verdict {
+    let p = packet;
+    const snat = natPostrouting(ns, p.ip, route);
+    if (snat.kind === "rewrite") {
+      this.#natted = true;
+      const before = p.ip;
+      p = { ...p, ip: snat.ip };
+      this.step(
+        { kind: "nat", hook: "POSTROUTING", rule: snat.rule.text, before, after: snat.ip },
+        p,
+      );
+    } else if (snat.kind === "stop") {
+      this.step({
+        kind: "netfilter",
+        table: "nat",
+        hook: "POSTROUTING",
+        rule: snat.rule.text,
+        verdict: "RETURN",
+      });
+    } else if (snat.kind === "no-address") {
+      return this.drop(ns, { reason: "no-source-address" });
+    }
+    const dev = this.device(ns, route.dev!);
+    if (dev.kind === "loopback") {
+      this.step({ kind: "loopback", dev: dev.name });
+      return this.ipReceive(ns, dev, p);
+    }
+    const nextHop = route.via ?? p.ip.dst;
+    const outcome = this.resolveNeighbour(ns, dev, nextHop, p.ip.src);
+    this.step({ kind: "neighbour", addr: nextHop, dev: dev.name, outcome });
+    if (outcome.kind === "failed") {
+      return this.drop(
+        ns,
+        { reason: "neighbour-unreachable", addr: nextHop, dev: dev.name },
+        this.sees(ns, "neighbour"),
+      );
+    }
+    const framed: Packet = { ...p, eth: { src: dev.mac, dst: outcome.mac } };
+    this.step({ kind: "xmit", dev: dev.name, eth: framed.eth! }, framed);
+    return this.l2Out(ns, dev, framed);
+  }
+
+  // --- layer 2 ----------------------------------------------------------------
+
+  l2Out(ns: Namespace, dev: Device, packet: Packet): Verdict {
+    return match(dev)
+      .with({ kind: "veth" }, (d) => this.crossVeth(ns, d, packet))
+      .with({ kind: "nic" }, (d) => this.crossSegment(ns, d, packet))
+      .with({ kind: "bridge" }, (d) => this.bridgeForward(ns, d, undefined, packet))
+      .with({ kind: "vxlan" }, (d) => this.vxlanXmit(ns, d, packet))
+      .with({ kind: "loopback" }, (d) => this.ipReceive(ns, d, packet))
+      .exhaustive();
+  }
+
+  crossVeth(ns: Namespace, dev: Device & { kind: "veth" }, packet: Packet): Verdict {
+    const peer = deviceAt(this.world, dev.peer)!;
+    if (!peer.up) return this.drop(ns, { reason: "device-down", dev: dev.peer });
+    const tooBig = this.frameTooBig(ns, peer, packet);
+    if (tooBig) return tooBig;
+    this.step({ kind: "veth", from: { namespace: ns.name, device: dev.name }, to: dev.peer });
+    const next = this.enterNamespace(peer.namespace, packet);
+    return this.l2In(next, peer, packet);
+  }
+
+  crossSegment(ns: Namespace, dev: Device & { kind: "nic" }, packet: Packet): Verdict {
+    const segment = this.world.segments.find((s) => s.name === dev.segment)!;
+    const dst = packet.eth!.dst;
+    const target = segmentMembers(this.world, segment.name).find((n) => n !== dev && n.mac === dst);
+    this.enter({ kind: "segment", name: segment.name }, packet);
+    const size = packet.ip.fragment ?? packet.ip.length;
+    if (size > segment.mtu + 4) {
+      return this.drop(segment.name, {
+        reason: "frame-too-big",
+        dev: segment.name,
+        mtu: segment.mtu,
+        size,
+      });
+    }
+    if (target === undefined) return this.drop(segment.name, { reason: "unknown-mac", mac: dst });
+    this.step({
+      kind: "segment",
+      segment: segment.name,
+      from: { namespace: ns.name, device: dev.name },
+      to: { namespace: target.namespace, device: target.name },
+    });
+    const next = this.enterNamespace(target.namespace, packet);
+    if (!target.up) {
+      return this.drop(next, {
+        reason: "device-down",
+        dev: { namespace: next.name, device: target.name },
+      });
+    }
+    const tooBig = this.frameTooBig(next, target, packet);
+    if (tooBig) return tooBig;
+    return this.l2In(next, target, packet);
+  }
+
+  /** `is_skb_forwardable`: a frame may exceed the MTU by a VLAN tag (4 bytes), no more. */
+  frameTooBig(ns: Namespace, dev: Device, packet: Packet): Verdict | undefined {
+    const size = packet.ip.fragment ?? packet.ip.length;
+    if (size <= dev.mtu + 4) return undefined;
+    return this.drop(ns, { reason: "frame-too-big", dev: dev.name, mtu: dev.mtu, size });
+  }
+
+  l2In(ns: Namespace, dev: Device, packet: Packet): Verdict {
+    if (!dev.up) {
+      return this.drop(ns, {
+        reason: "device-down",
+        dev: { namespace: ns.name, device: dev.name },
+      });
+    }
+    const bridge = masterOf(this.world, dev);
+    if (bridge) return this.bridgeForward(ns, bridge, dev.name, packet);
+    const dst = packet.eth!.dst;
+    this.step({ kind: "receive", dev: dev.name, dstMac: dst });
+    if (dst !== dev.mac && dst !== Mac.broadcast) {
+      return this.drop(ns, { reason: "not-for-us", dev: dev.name, mac: dst });
+    }
+    return this.ipReceive(ns, dev, packet);
+  }
+
+  bridgeForward(
+    ns: Namespace,
+    bridge: Bridge,
+    inPort: string | undefined,
+    packet: Packet,
+  ): Verdict {
+    const dstMac = packet.eth!.dst;
+    if (!bridge.up) {
+      return this.drop(ns, {
+        reason: "device-down",
+        dev: { namespace: ns.name, device: bridge.name },
+      });
+    }
+    const record = (decision: Step & { kind: "bridge" }) => this.step(decision);
+    if (bridgeOwnsMac(this.world, bridge, dstMac)) {
+      record({ kind: "bridge", bridge: bridge.name, inPort, dstMac, decision: { kind: "local" } });
+      this.step({ kind: "receive", dev: bridge.name, dstMac });
+      return this.ipReceive(ns, bridge, packet);
+    }
+    const entry = bridge.fdb.find((e) => e.mac === dstMac) ?? this.learnedEntry(ns, bridge, dstMac);
+    if (entry) {
+      record({
+        kind: "bridge",
+        bridge: bridge.name,
+        inPort,
+        dstMac,
+        decision: { kind: "fdb", port: entry.port, state: entry.state },
+      });
+      const port = this.device(ns, entry.port);
+      if (entry.port === inPort) return this.drop(ns, { reason: "unknown-mac", mac: dstMac });
+      if (!port.up) {
+        return this.drop(ns, {
+          reason: "device-down",
+          dev: { namespace: ns.name, device: port.name },
+        });
+      }
+      return this.bridgeEgress(ns, port, packet);
+    }
+    const ports = bridgeOutPorts(this.world, bridge, inPort, dstMac);
+    const followed = ports.find((p) =>
+      reach(this.world, p, dstMac, this.tunnelReach).some((e) => e.dev.mac === dstMac)
+    );
+    const names = ports.map((p) => p.name);
+    if (followed === undefined) {
+      record({
+        kind: "bridge",
+        bridge: bridge.name,
+        inPort,
+        dstMac,
+        decision: { kind: "flood-lost", ports: names },
+      });
+      return this.drop(ns, { reason: "unknown-mac", mac: dstMac });
+    }
+    record({
+      kind: "bridge",
+      bridge: bridge.name,
+      inPort,
+      dstMac,
+      decision: { kind: "flood", ports: names, followed: followed.name },
+    });
+    return this.bridgeEgress(ns, followed, packet);
+  }
+
+  learnedEntry(ns: Namespace, bridge: Bridge, mac: Mac) {
+    const port = this.learned.get(`${ns.name}/${bridge.name}`)?.get(mac);
+    return port === undefined ? undefined : { mac, port, state: "learned" as const };
+  }
+
+  /** The reply to an ARP request teaches every bridge on its path where the answerer is. */
+  learn(path: readonly BridgeHop[], mac: Mac) {
+    for (const { bridge, port } of path) {
+      const key = `${bridge.namespace}/${bridge.name}`;
+      const table = this.learned.get(key) ?? new Map<Mac, string>();
+      table.set(mac, port);
+      this.learned.set(key, table);
+    }
+  }
+
+  bridgeEgress(ns: Namespace, port: Device, packet: Packet): Verdict {
+    const tooBig = this.frameTooBig(ns, port, packet);
+    if (tooBig) return tooBig;
+    return this.l2Out(ns, port, packet);
+  }
+
+  // --- VXLAN ------------------------------------------------------------------
+
+  vxlanXmit(ns: Namespace, dev: Vxlan, packet: Packet): Verdict {
+    const dstMac = packet.eth!.dst;
+    const { remotes, viaDefault } = vxlanRemotes(dev, dstMac);
+    if (remotes.length === 0) {
+      return this.drop(ns, { reason: "no-vxlan-remote", dev: dev.name, mac: dstMac });
+    }
+    const remote = remotes.length === 1
+      ? remotes[0]
+      : remotes.find((r) => this.tunnelTo(dev, r)?.mac === dstMac) ?? remotes[0];
+    const route = lookupRoute(ns, remote, dev.dev);
+    const local = dev.local ?? (route ? selectSource(ns, route) : undefined);
+    const outer = encapsulate(packet, {
+      vni: dev.vni,
+      local: local ?? remote,
+      remote,
+      dstport: dev.dstport,
+      ttl: ns.sysctl.defaultTtl,
+    });
+    this.step({
+      kind: "vxlan-encap",
+      dev: dev.name,
+      vni: dev.vni,
+      remote,
+      viaDefaultEntry: viaDefault,
+      inner: packet,
+      outer: outer.ip,
+    }, outer);
+    const refused = this.routeStep(ns, remote, route, dev.dev);
+    if (refused) return refused;
+    if (local === undefined) return this.drop(ns, { reason: "no-source-address" });
+    return this.localOutput(ns, route!, outer);
+  }
+
+  deliver(ns: Namespace, packet: Packet): Verdict {
+    if (packet.vxlan) return this.vxlanReceive(ns, packet);
+    const ip = packet.ip;
+    const pod = podOfNamespace(this.world, ns.name);
+    let container: string | undefined;
+    if (ip.proto !== "icmp" && pod) {
+      container = pod.containers.find((c) =>
+        c.state === "running" && c.ports.some((x) => x.port === ip.dport && x.protocol === ip.proto)
+      )?.name;
+      if (container === undefined) {
+        const sees: SenderSees = ip.proto === "tcp"
+          ? { kind: "tcp-reset", from: ip.dst }
+          : { kind: "icmp", type: "destination-unreachable", code: "port", from: ip.dst };
+        return this.drop(
+          ns,
+          { reason: "port-unreachable", proto: ip.proto, port: ip.dport ?? 0 },
+          sees,
+        );
+      }
+    }
+    const intended = this.probe.intended;
+    if (intended && this.depth === 0 && pod?.name !== intended.name) {
+      const drop: Drop = {
+        reason: "wrong-pod",
+        receiver: pod?.name ?? ns.name,
+        intended: intended.name,
+      };
+      return this.drop(ns, drop, { kind: "reply", from: ip.dst });
+    }
+    this.step({ kind: "deliver", container, port: ip.dport });
+    return {
+      kind: "delivered",
+      namespace: ns.name,
+      pod: pod?.name,
+      container,
+      src: ip.src,
+      dst: ip.dst,
+      ttl: ip.ttl,
+      natted: this.#natted,
+      conflicts: this.probe.claimants.filter((c) => c.name !== pod?.name).map((c) => c.name),
+    };
+  }
+
+  vxlanReceive(ns: Namespace, outer: Packet): Verdict {
+    const { vni, inner } = outer.vxlan!;
+    const port = outer.ip.dport ?? 0;
+    const onPort = ns.devices.filter((d): d is Vxlan =>
+      d.kind === "vxlan" && d.up && d.dstport === port
+    );
+    if (onPort.length === 0) {
+      return this.drop(ns, { reason: "port-unreachable", proto: "udp", port });
+    }
+    const dev = onPort.find((d) => d.vni === vni);
+    if (dev === undefined) return this.drop(ns, { reason: "vxlan-vni-not-found", vni, port });
+    this.step({ kind: "vxlan-decap", dev: dev.name, vni, inner }, inner);
+    if (this.decapStop) {
+      this.decapStop.dev = dev;
+      return {
+        kind: "dropped",
+        namespace: ns.name,
+        drop: { reason: "loop", steps: 0 },
+        senderSees: { kind: "nothing" },
+      };
+    }
+    return this.l2In(ns, dev, inner);
+  }
+
+  /** Which remote VXLAN device an encapsulated frame for `remote` reaches. */
+  tunnelTo(dev: Vxlan, remote: Addr): Vxlan | undefined {
+    if (this.depth >= MAX_TUNNEL_DEPTH) return undefined;
+    const ns = namespaceNamed(this.world, dev.namespace)!;
+    const probe: ResolvedProbe = {
+      namespace: ns.name,
+      dst: remote,
+      claimants: [],
+      proto: "udp",
+      sport: 0,
+      dport: dev.dstport,
+      size: 28,
+      df: false,
+    };
+    const sub = new Run(this.world, probe, this.depth + 1);
+    sub.decapStop = {};
+    const route = lookupRoute(ns, remote, dev.dev);
+    const local = dev.local ?? (route ? selectSource(ns, route) : undefined);
+    if (route === undefined || route.type !== "unicast" || local === undefined) return undefined;
+    const inner: Packet = {
+      ip: { src: local, dst: remote, ttl: 64, proto: "udp", length: 28, df: false },
+    };
+    const outer = encapsulate(inner, {
+      vni: dev.vni,
+      local,
+      remote,
+      dstport: dev.dstport,
+      ttl: ns.sysctl.defaultTtl,
+    });
+    sub.enter({ kind: "namespace", name: ns.name, role: ns.role }, outer);
+    try {
+      sub.localOutput(ns, route, outer);
+    } catch (e) {
+      if (!(e instanceof BudgetExhausted)) throw e;
+    }
+    return sub.decapStop.dev;
+  }
+
+  readonly tunnelReach = (dev: Vxlan, dst: Mac | "broadcast"): Device[] => {
+    const out: Device[] = [];
+    for (const remote of vxlanRemotes(dev, dst).remotes) {
+      const far = this.tunnelTo(dev, remote);
+      if (far) out.push(far);
+    }
+    return out;
+  };
+
+  // --- neighbours ---------------------------------------------------------------
+
+  resolveNeighbour(ns: Namespace, dev: Device, addr: Addr, packetSrc: Addr): NeighbourOutcome {
+    const entry = ns.neighbours.find((n) => n.addr === addr && n.dev === dev.name);
+    if (entry) return { kind: "entry", mac: entry.mac, state: entry.state };
+    const sip = isLocal(ns, packetSrc) ? packetSrc : dev.addresses[0]?.addr;
+    const answers = reach(this.world, dev, "broadcast", this.tunnelReach).filter((e) => {
+      if (e.dev === dev) return false;
+      const far = namespaceNamed(this.world, e.dev.namespace)!;
+      return isLocal(far, addr) && !(sip !== undefined && isLocal(far, sip));
+    });
+    if (answers.length === 0) return { kind: "failed" };
+    this.learn(answers[0].path, answers[0].dev.mac);
+    const refs = answers.map((a) => ({ namespace: a.dev.namespace, device: a.dev.name }));
+    return { kind: "arp", mac: answers[0].dev.mac, answeredBy: refs[0], others: refs.slice(1) };
+  }
+
+  // --- helpers ------------------------------------------------------------------
+
+  device(ns: Namespace, name: string): Device {
+    const d = ns.devices.find((x) => x.name === name);
+    if (d === undefined) throw new Error(`Route in ${ns.name} names missing device ${name}`);
+    return d;
+  }
+
+  /** What the sender observes for a drop of this kind in `ns`. */
+  sees(
+    ns: Namespace,
+    what:
+      | "no-route"
+      | "blackhole"
+      | "unreachable"
+      | "prohibit"
+      | "ttl-exceeded"
+      | "mtu"
+      | "neighbour",
+    mtu?: number,
+  ): SenderSees {
+    if (this.depth > 0) return { kind: "nothing" };
+    if (this.atSource) return localSees(what, mtu, this.hops[0].after.ip.src);
+    const cur = this.hops[this.hops.length - 1].after;
+    if (cur.vxlan) return { kind: "nothing" };
+    const back = lookupRoute(ns, cur.ip.src);
+    const from = back && back.type === "unicast" ? selectSource(ns, back) : undefined;
+    if (from === undefined || what === "blackhole") return { kind: "nothing" };
+    const icmp = (
+      type: "destination-unreachable" | "time-exceeded",
+      code: Extract<SenderSees, { kind: "icmp" }>["code"],
+    ) => ({ kind: "icmp", type, code, from, mtu }) as const;
+    switch (what) {
+      case "no-route":
+        return icmp("destination-unreachable", "net");
+      case "unreachable":
+      case "neighbour":
+        return icmp("destination-unreachable", "host");
+      case "prohibit":
+        return icmp("destination-unreachable", "admin-prohibited");
+      case "ttl-exceeded":
+        return icmp("time-exceeded", "ttl");
+      case "mtu":
+        return icmp("destination-unreachable", "fragmentation-needed");
+    }
+  }
+}
+
+function localSees(
+  what:
+    | "no-route"
+    | "blackhole"
+    | "unreachable"
+    | "prohibit"
+    | "ttl-exceeded"
+    | "mtu"
+    | "neighbour",
+  mtu: number | undefined,
+  src: Addr,
+): SenderSees {
+  switch (what) {
+    case "no-route":
+      return { kind: "local-error", errno: "ENETUNREACH" };
+    case "blackhole":
+      return { kind: "local-error", errno: "EINVAL" };
+    case "unreachable":
+      return { kind: "local-error", errno: "EHOSTUNREACH" };
+    case "prohibit":
+      return { kind: "local-error", errno: "EACCES" };
+    case "mtu":
+      return { kind: "local-error", errno: "EMSGSIZE", mtu };
+    case "neighbour":
+      return { kind: "icmp", type: "destination-unreachable", code: "host", from: src };
+    case "ttl-exceeded":
+      return { kind: "nothing" };
+  }
+}

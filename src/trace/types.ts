@@ -1,0 +1,254 @@
+/**
+ * A trace is data (Batfish's `Trace(disposition, hops)`): the hops a packet
+ * took, the steps taken in each, and a verdict from a closed set. Rendering
+ * (tables, diagrams, JSON) is separate, in `render/`.
+ *
+ * @module
+ */
+import type { Addr, Mac } from "../addr/mod.js";
+import type { DeviceRef, NamespaceRole, Protocol, Route } from "../world/types.js";
+
+/** The IPv4 header fields a trace follows. */
+export interface IpHeader {
+  readonly src: Addr;
+  readonly dst: Addr;
+  readonly ttl: number;
+  readonly proto: Protocol;
+  readonly sport?: number;
+  readonly dport?: number;
+  /** Total length of the datagram in bytes. */
+  readonly length: number;
+  /** Don't Fragment. */
+  readonly df: boolean;
+  /** Largest fragment on the wire, once the datagram was fragmented. */
+  readonly fragment?: number;
+}
+
+/** An Ethernet header. */
+export interface EthHeader {
+  readonly src: Mac;
+  readonly dst: Mac;
+}
+
+/** A packet at one point of its path; `vxlan` marks an outer packet carrying `inner`. */
+export interface Packet {
+  readonly ip: IpHeader;
+  readonly eth?: EthHeader;
+  readonly vxlan?: { readonly vni: number; readonly inner: Packet };
+}
+
+/** How a route lookup ended. */
+export type RouteResult =
+  | { readonly kind: "local"; readonly dev: string }
+  | { readonly kind: "route"; readonly route: Route; readonly nextHop: Addr }
+  | { readonly kind: "none" };
+
+/** How a next hop's MAC was found. */
+export type NeighbourOutcome =
+  | { readonly kind: "entry"; readonly mac: Mac; readonly state: string }
+  | {
+    readonly kind: "arp";
+    readonly mac: Mac;
+    readonly answeredBy: DeviceRef;
+    readonly others: readonly DeviceRef[];
+  }
+  | { readonly kind: "failed" };
+
+/** What a bridge did with a frame. */
+export type BridgeDecision =
+  | { readonly kind: "local" }
+  | { readonly kind: "fdb"; readonly port: string; readonly state: "static" | "learned" }
+  | { readonly kind: "flood"; readonly ports: readonly string[]; readonly followed: string }
+  | { readonly kind: "flood-lost"; readonly ports: readonly string[] };
+
+/** The netfilter chains a packet meets. */
+export type Hook = "PREROUTING" | "FORWARD" | "POSTROUTING";
+
+/** One decision taken inside a hop. A closed set, matched exhaustively. */
+export type Step =
+  | { readonly kind: "send"; readonly container?: string; readonly ip: IpHeader }
+  | {
+    readonly kind: "route";
+    readonly dst: Addr;
+    readonly result: RouteResult;
+    readonly oif?: string;
+  }
+  | { readonly kind: "ip-forward"; readonly enabled: boolean }
+  | { readonly kind: "ttl"; readonly before: number; readonly after: number }
+  | {
+    readonly kind: "mtu";
+    readonly dev: string;
+    readonly mtu: number;
+    readonly size: number;
+    readonly df: boolean;
+    readonly outcome: "fits" | "fragments" | "too-big";
+  }
+  | {
+    readonly kind: "netfilter";
+    readonly table: "nat" | "filter";
+    readonly hook: Hook;
+    /** The rule that decided, or `undefined` when the policy did. */
+    readonly rule?: string;
+    readonly verdict: "ACCEPT" | "DROP" | "RETURN" | "continue";
+  }
+  | {
+    readonly kind: "nat";
+    readonly hook: "PREROUTING" | "POSTROUTING";
+    readonly rule: string;
+    readonly before: IpHeader;
+    readonly after: IpHeader;
+  }
+  | {
+    readonly kind: "neighbour";
+    readonly addr: Addr;
+    readonly dev: string;
+    readonly outcome: NeighbourOutcome;
+  }
+  | { readonly kind: "xmit"; readonly dev: string; readonly eth: EthHeader }
+  | { readonly kind: "veth"; readonly from: DeviceRef; readonly to: DeviceRef }
+  | {
+    readonly kind: "bridge";
+    readonly bridge: string;
+    readonly inPort?: string;
+    readonly dstMac: Mac;
+    readonly decision: BridgeDecision;
+  }
+  | {
+    readonly kind: "segment";
+    readonly segment: string;
+    readonly from: DeviceRef;
+    readonly to: DeviceRef;
+  }
+  | {
+    readonly kind: "vxlan-encap";
+    readonly dev: string;
+    readonly vni: number;
+    readonly remote: Addr;
+    readonly viaDefaultEntry: boolean;
+    readonly inner: Packet;
+    readonly outer: IpHeader;
+  }
+  | {
+    readonly kind: "vxlan-decap";
+    readonly dev: string;
+    readonly vni: number;
+    readonly inner: Packet;
+  }
+  | { readonly kind: "receive"; readonly dev: string; readonly dstMac: Mac }
+  | { readonly kind: "loopback"; readonly dev: string }
+  | { readonly kind: "deliver"; readonly container?: string; readonly port?: number }
+  | { readonly kind: "drop"; readonly drop: Drop };
+
+/** The kinds of step. */
+export type StepKind = Step["kind"];
+
+/** Where a hop happened. */
+export type Place =
+  | { readonly kind: "namespace"; readonly name: string; readonly role: NamespaceRole }
+  | { readonly kind: "segment"; readonly name: string };
+
+/** The steps taken in one namespace (or on one underlay segment). */
+export interface Hop {
+  readonly at: Place;
+  readonly steps: readonly Step[];
+  /** The packet as it entered the hop. */
+  readonly before: Packet;
+  /** The packet as it left (or ended) the hop. */
+  readonly after: Packet;
+}
+
+/** What the sender observes when its packet is dropped. */
+export type SenderSees =
+  | { readonly kind: "nothing" }
+  | {
+    readonly kind: "local-error";
+    readonly errno: "ENETUNREACH" | "EHOSTUNREACH" | "EMSGSIZE" | "EINVAL" | "EACCES";
+    readonly mtu?: number;
+  }
+  | {
+    readonly kind: "icmp";
+    readonly type: "destination-unreachable" | "time-exceeded";
+    readonly code: "net" | "host" | "port" | "fragmentation-needed" | "admin-prohibited" | "ttl";
+    readonly from: Addr;
+    readonly mtu?: number;
+  }
+  | { readonly kind: "tcp-reset"; readonly from: Addr }
+  | { readonly kind: "reply"; readonly from: Addr };
+
+/** Why a packet was dropped: a closed set, each with its facts. */
+export type Drop =
+  | { readonly reason: "no-route"; readonly dst: Addr }
+  | {
+    readonly reason: "route-rejects";
+    readonly type: "blackhole" | "unreachable" | "prohibit";
+    readonly dst: Addr;
+  }
+  | { readonly reason: "ip-forward-off" }
+  | { readonly reason: "forward-drop"; readonly rule?: string }
+  | { readonly reason: "ttl-exceeded" }
+  | {
+    readonly reason: "mtu-exceeded";
+    readonly dev: string;
+    readonly mtu: number;
+    readonly size: number;
+  }
+  | {
+    readonly reason: "frame-too-big";
+    readonly dev: string;
+    readonly mtu: number;
+    readonly size: number;
+  }
+  | { readonly reason: "neighbour-unreachable"; readonly addr: Addr; readonly dev: string }
+  | { readonly reason: "device-down"; readonly dev: DeviceRef }
+  | { readonly reason: "unknown-mac"; readonly mac: Mac }
+  | { readonly reason: "not-for-us"; readonly dev: string; readonly mac: Mac }
+  | { readonly reason: "no-vxlan-remote"; readonly dev: string; readonly mac: Mac }
+  | { readonly reason: "vxlan-vni-not-found"; readonly vni: number; readonly port: number }
+  | { readonly reason: "martian-source"; readonly addr: Addr }
+  | { readonly reason: "martian-destination"; readonly addr: Addr }
+  | { readonly reason: "no-source-address" }
+  | { readonly reason: "port-unreachable"; readonly proto: Protocol; readonly port: number }
+  | { readonly reason: "wrong-pod"; readonly receiver: string; readonly intended: string }
+  | { readonly reason: "loop"; readonly steps: number };
+
+/** The reasons a packet can be dropped for. */
+export type DropReason = Drop["reason"];
+
+/** How a trace ended: a closed set. */
+export type Verdict =
+  | {
+    readonly kind: "delivered";
+    readonly namespace: string;
+    readonly pod?: string;
+    readonly container?: string;
+    /** The source address the receiver sees. */
+    readonly src: Addr;
+    /** The destination address on arrival (after any DNAT). */
+    readonly dst: Addr;
+    /** TTL on arrival. */
+    readonly ttl: number;
+    /** True when a NAT rule rewrote the packet on the way. */
+    readonly natted: boolean;
+    /** Other pods that claim the destination address. */
+    readonly conflicts: readonly string[];
+  }
+  | {
+    readonly kind: "dropped";
+    readonly namespace: string;
+    readonly drop: Drop;
+    readonly senderSees: SenderSees;
+  };
+
+/** Who sent the probe and what was asked for. */
+export interface ProbeSummary {
+  readonly from: { readonly namespace: string; readonly pod?: string; readonly container?: string };
+  readonly to: { readonly addr: Addr; readonly pod?: string };
+  readonly packet: IpHeader;
+}
+
+/** A whole trace. */
+export interface Trace {
+  readonly probe: ProbeSummary;
+  readonly hops: readonly Hop[];
+  readonly verdict: Verdict;
+}

@@ -1,0 +1,325 @@
+/**
+ * Edits: each takes a world and returns a new one (or an error value for bad
+ * input), leaving the old world untouched — the way a reader's experiment
+ * cell changes the cluster without losing the original.
+ *
+ * @module
+ */
+import { err, ok, type Result } from "../result.js";
+import { parseRoute } from "../syntax/iproute.js";
+import { parseIptables } from "../syntax/iptables.js";
+import { formatLineError, type LineError } from "../syntax/tokens.js";
+import { namespaceNamed } from "./query.js";
+import { compareRoutes, connectedRoutes, resolveRoute } from "./routes.js";
+import type { Device, DeviceRef, Namespace, Route, World } from "./types.js";
+
+/** Why an edit was refused. */
+export interface EditError {
+  /** Which thing the edit named: a namespace, device, line... */
+  readonly subject: string;
+  readonly message: string;
+  /** For table edits: the zero-based line number. */
+  readonly line?: number;
+  /** For syntax errors: the token and its column. */
+  readonly token?: string;
+  readonly column?: number;
+}
+
+/** Renders an edit error on one line. */
+export function formatEditError(e: EditError): string {
+  const where = e.line === undefined ? e.subject : `${e.subject}, line ${e.line + 1}`;
+  return `${where}: ${e.message}`;
+}
+
+function fromLineError(subject: string, line: number, e: LineError): EditError {
+  return { subject, line, token: e.token, column: e.at + 1, message: formatLineError(e) };
+}
+
+/**
+ * Replaces one namespace of a world.
+ *
+ * @param world The world.
+ * @param ns The new namespace (matched by name).
+ * @returns The new world.
+ */
+export function withNamespace(world: World, ns: Namespace): World {
+  return { ...world, namespaces: world.namespaces.map((n) => (n.name === ns.name ? ns : n)) };
+}
+
+function namespaceOr(world: World, name: string): Result<Namespace, EditError> {
+  const ns = namespaceNamed(world, name);
+  return ns ? ok(ns) : err({ subject: name, message: `No namespace called "${name}"` });
+}
+
+/**
+ * Replaces a namespace's whole main table with lines in `ip route` syntax,
+ * as a reader edits it. Lines with `proto kernel` keep a connected route
+ * (it must come from an address); a connected route left out is deleted,
+ * as `ip route del` would. Blank lines and `#` comments are ignored.
+ *
+ * @param world The world.
+ * @param namespace The namespace to edit.
+ * @param lines The table, one route per line.
+ * @returns The new world, or one error per bad line.
+ * @example
+ * ```ts
+ * import { setRoutes } from "./edit.js";
+ * declare const world: import("./types.js").World;
+ * setRoutes(world, "node-1", [
+ *   "10.244.1.0/24 dev cbr0 proto kernel scope link src 10.244.1.1",
+ *   "10.244.2.0/24 via 192.168.0.12 dev eth0",
+ * ]);
+ * ```
+ */
+export function setRoutes(
+  world: World,
+  namespace: string,
+  lines: readonly string[],
+): Result<World, EditError[]> {
+  const found = namespaceOr(world, namespace);
+  if (!found.ok) return err([found.error]);
+  const ns = found.value;
+  const derived = connectedRoutes(ns.devices);
+  const errors: EditError[] = [];
+  const kernel: Route[] = [];
+  const specs: { line: number; spec: ReturnType<typeof parseRoute> }[] = [];
+  lines.forEach((text, line) => {
+    if (text.trim() === "" || text.trim().startsWith("#")) return;
+    const spec = parseRoute(text.trim());
+    if (!spec.ok) return errors.push(fromLineError(namespace, line, spec.error));
+    if (spec.value.proto !== "kernel") return specs.push({ line, spec });
+    const match = derived.find((r) =>
+      r.dst === spec.value.dst && (spec.value.dev ?? r.dev) === r.dev
+    );
+    if (match === undefined) {
+      return errors.push({
+        subject: namespace,
+        line,
+        message: "No address makes this connected route (proto kernel)",
+      });
+    }
+    if (!kernel.includes(match)) kernel.push(match);
+  });
+  let table: Route[] = kernel;
+  for (const { line, spec } of specs) {
+    if (!spec.ok) continue;
+    const r = resolveRoute({ ...ns, routes: table }, spec.value, table);
+    if (!r.ok) errors.push({ subject: namespace, line, message: r.error });
+    else table = [...table, r.value];
+  }
+  if (errors.length > 0) return err(errors);
+  return ok(withNamespace(world, { ...ns, routes: table.sort(compareRoutes) }));
+}
+
+/**
+ * Adds one route, as `ip route add` does.
+ *
+ * @param world The world.
+ * @param namespace Where.
+ * @param line The route in `ip route` syntax.
+ * @returns The new world or the error.
+ */
+export function addRoute(world: World, namespace: string, line: string): Result<World, EditError> {
+  const found = namespaceOr(world, namespace);
+  if (!found.ok) return found;
+  const spec = parseRoute(line);
+  if (!spec.ok) return err(fromLineError(namespace, 0, spec.error));
+  const r = resolveRoute(found.value, spec.value, found.value.routes);
+  if (!r.ok) return err({ subject: namespace, message: r.error });
+  return ok(
+    withNamespace(world, {
+      ...found.value,
+      routes: [...found.value.routes, r.value].sort(compareRoutes),
+    }),
+  );
+}
+
+/**
+ * Deletes the routes to a destination, as `ip route del PREFIX` does (with
+ * `dev` or `via` in the line, only the routes that match them).
+ *
+ * @param world The world.
+ * @param namespace Where.
+ * @param line e.g. `10.244.2.0/24` or `default`.
+ * @returns The new world, or an error when no route matches ("No such process").
+ */
+export function deleteRoute(
+  world: World,
+  namespace: string,
+  line: string,
+): Result<World, EditError> {
+  const found = namespaceOr(world, namespace);
+  if (!found.ok) return found;
+  const words = line.trim().split(/\s+/);
+  const spec = parseRoute(words.length === 1 ? `${line.trim()} dev lo` : line);
+  if (!spec.ok) return err(fromLineError(namespace, 0, spec.error));
+  const s = spec.value;
+  const hit = (r: Route) =>
+    r.dst === s.dst &&
+    (words.length === 1 ||
+      ((s.dev === undefined || r.dev === s.dev) && (s.via === undefined || r.via === s.via)));
+  const ns = found.value;
+  if (!ns.routes.some(hit)) {
+    return err({ subject: namespace, message: "No such process (no route matches)" });
+  }
+  const index = ns.routes.findIndex(hit);
+  return ok(withNamespace(world, { ...ns, routes: ns.routes.filter((_, i) => i !== index) }));
+}
+
+/**
+ * Sets `net.ipv4.ip_forward` in a namespace.
+ *
+ * @param world The world.
+ * @param namespace Where.
+ * @param on The new value.
+ * @returns The new world.
+ */
+export function setIpForward(
+  world: World,
+  namespace: string,
+  on: boolean,
+): Result<World, EditError> {
+  const found = namespaceOr(world, namespace);
+  if (!found.ok) return found;
+  return ok(
+    withNamespace(world, { ...found.value, sysctl: { ...found.value.sysctl, ipForward: on } }),
+  );
+}
+
+/**
+ * Appends an iptables rule or sets the FORWARD policy.
+ *
+ * @param world The world.
+ * @param namespace Where.
+ * @param line Arguments to `iptables`, e.g. `-t nat -A POSTROUTING -s 10.244.1.0/24 -j MASQUERADE`.
+ * @returns The new world or the error.
+ */
+export function addIptables(
+  world: World,
+  namespace: string,
+  line: string,
+): Result<World, EditError> {
+  const found = namespaceOr(world, namespace);
+  if (!found.ok) return found;
+  const parsed = parseIptables(line);
+  if (!parsed.ok) return err(fromLineError(namespace, 0, parsed.error));
+  const ns = found.value;
+  const v = parsed.value;
+  const netfilter = v.kind === "policy" ? { ...ns.netfilter, forwardPolicy: v.policy } : {
+    ...ns.netfilter,
+    rules: [...ns.netfilter.rules, {
+      table: v.table,
+      chain: v.chain,
+      match: v.match,
+      target: v.target,
+      text: v.text,
+    }],
+  };
+  return ok(withNamespace(world, { ...ns, netfilter }));
+}
+
+/**
+ * Deletes the iptables rules whose `iptables -S` text equals `text`.
+ *
+ * @param world The world.
+ * @param namespace Where.
+ * @param text The rule as printed, e.g. `-A POSTROUTING -s 10.244.0.0/16 -d 10.244.0.0/16 -j RETURN`.
+ * @returns The new world, or an error when no rule has that text.
+ */
+export function deleteIptables(
+  world: World,
+  namespace: string,
+  text: string,
+): Result<World, EditError> {
+  const found = namespaceOr(world, namespace);
+  if (!found.ok) return found;
+  const ns = found.value;
+  const rules = ns.netfilter.rules.filter((r) => r.text !== text.trim());
+  if (rules.length === ns.netfilter.rules.length) {
+    return err({ subject: namespace, message: `No rule ${JSON.stringify(text)}` });
+  }
+  return ok(withNamespace(world, { ...ns, netfilter: { ...ns.netfilter, rules } }));
+}
+
+function deviceOr(world: World, ref: DeviceRef): Result<[Namespace, Device], EditError> {
+  const found = namespaceOr(world, ref.namespace);
+  if (!found.ok) return found;
+  const dev = found.value.devices.find((d) => d.name === ref.device);
+  if (!dev) {
+    return err({
+      subject: `${ref.namespace}/${ref.device}`,
+      message: `Cannot find device "${ref.device}"`,
+    });
+  }
+  return ok([found.value, dev]);
+}
+
+function withDevice(ns: Namespace, dev: Device): Namespace {
+  return { ...ns, devices: ns.devices.map((d) => (d.name === dev.name ? dev : d)) };
+}
+
+/**
+ * `ip link set DEV up|down`. Down removes every route through the device
+ * (IPv4 flushes them); up brings back its connected routes only — static
+ * routes through it are gone, as on Linux.
+ *
+ * @param world The world.
+ * @param ref The device.
+ * @param up The new state.
+ * @returns The new world.
+ */
+export function setLinkUp(world: World, ref: DeviceRef, up: boolean): Result<World, EditError> {
+  const found = deviceOr(world, ref);
+  if (!found.ok) return found;
+  const [ns, dev] = found.value;
+  if (dev.up === up) return ok(world);
+  const next = withDevice(ns, { ...dev, up });
+  const routes = up
+    ? [...ns.routes, ...connectedRoutes([{ ...dev, up }])].sort(compareRoutes)
+    : ns.routes.filter((r) => r.dev !== dev.name);
+  return ok(withNamespace(world, { ...next, routes }));
+}
+
+/**
+ * `ip link set DEV mtu N`.
+ *
+ * @param world The world.
+ * @param ref The device.
+ * @param mtu 68 to 65535.
+ * @returns The new world or the error.
+ */
+export function setMtu(world: World, ref: DeviceRef, mtu: number): Result<World, EditError> {
+  const found = deviceOr(world, ref);
+  if (!found.ok) return found;
+  if (!Number.isInteger(mtu) || mtu < 68 || mtu > 65535) {
+    return err({
+      subject: `${ref.namespace}/${ref.device}`,
+      message: "MTU must be a whole number from 68 to 65535",
+    });
+  }
+  const [ns, dev] = found.value;
+  return ok(withNamespace(world, withDevice(ns, { ...dev, mtu })));
+}
+
+/**
+ * `ip neigh del ADDR dev DEV`.
+ *
+ * @param world The world.
+ * @param namespace Where.
+ * @param addr The neighbour's address text.
+ * @returns The new world or an error when there is no such entry.
+ */
+export function deleteNeighbour(
+  world: World,
+  namespace: string,
+  addr: string,
+): Result<World, EditError> {
+  const found = namespaceOr(world, namespace);
+  if (!found.ok) return found;
+  const ns = found.value;
+  const neighbours = ns.neighbours.filter((n) => n.addr.toString() !== addr.trim());
+  if (neighbours.length === ns.neighbours.length) {
+    return err({ subject: namespace, message: `No neighbour ${addr}` });
+  }
+  return ok(withNamespace(world, { ...ns, neighbours }));
+}

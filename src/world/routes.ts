@@ -1,0 +1,209 @@
+/**
+ * Routing tables: connected routes derived from addresses, static routes
+ * checked the way the kernel checks `ip route add`, and the longest-prefix
+ * lookup.
+ *
+ * @module
+ */
+import { type Addr, Prefix } from "../addr/mod.js";
+import { err, ok, type Result } from "../result.js";
+import type { RouteSpec } from "../syntax/iproute.js";
+import type { Device, Namespace, Route } from "./types.js";
+
+/**
+ * The connected route an address on an up device adds to the main table,
+ * as the kernel's `fib_add_ifaddr` does: none for loopback devices (their
+ * whole prefix is local) and none for a /32 address.
+ *
+ * @param dev The device holding the address.
+ * @param address The interface address, e.g. `10.244.1.1/24`.
+ * @returns The `proto kernel scope link` route, if any.
+ */
+export function connectedRouteFor(dev: Device, address: Prefix): Route | undefined {
+  if (!dev.up || dev.kind === "loopback" || address.bits === 32) return undefined;
+  return {
+    type: "unicast",
+    dst: address.masked(),
+    dev: dev.name,
+    onlink: false,
+    src: address.addr,
+    metric: 0,
+    proto: "kernel",
+    scope: "link",
+  };
+}
+
+/**
+ * All connected routes of a namespace's devices.
+ *
+ * @param devices The devices, in order.
+ * @returns One route per address that makes one, duplicates removed.
+ */
+export function connectedRoutes(devices: readonly Device[]): Route[] {
+  const routes: Route[] = [];
+  for (const dev of devices) {
+    for (const a of dev.addresses) {
+      const r = connectedRouteFor(dev, a);
+      if (r && !routes.some((x) => sameKey(x, r) && x.dev === r.dev)) routes.push(r);
+    }
+  }
+  return routes;
+}
+
+/** Two routes that `ip route add` would call the same ("File exists"). */
+export function sameKey(a: Route | RouteSpec, b: Route | RouteSpec): boolean {
+  return a.dst === b.dst && a.metric === b.metric;
+}
+
+/**
+ * Orders routes as `ip route show` prints them: by network address, then
+ * longer prefixes first, then metric.
+ */
+export function compareRoutes(a: Route, b: Route): number {
+  return a.dst.addr.value - b.dst.addr.value || b.dst.bits - a.dst.bits || a.metric - b.metric;
+}
+
+/**
+ * Turns a parsed `ip route` line into a route of namespace `ns`, with the
+ * checks `ip route add` makes: the device exists and is up, a gateway
+ * without `onlink` lies in a connected subnet of the device, the gateway is
+ * not a local address, and no route with the same destination and metric
+ * exists.
+ *
+ * @param ns The namespace the route is added to.
+ * @param spec The parsed line.
+ * @param existing Routes already in the table.
+ * @returns The route, or the kernel's complaint.
+ * @example
+ * ```ts
+ * import { parseRoute } from "../syntax/iproute.js";
+ * import { resolveRoute } from "./routes.js";
+ * declare const ns: import("./types.js").Namespace;
+ * const spec = parseRoute("10.244.2.0/24 via 192.168.0.12");
+ * if (spec.ok) resolveRoute(ns, spec.value, ns.routes);
+ * ```
+ */
+export function resolveRoute(
+  ns: Namespace,
+  spec: RouteSpec,
+  existing: readonly Route[],
+): Result<Route, string> {
+  if (existing.some((r) => sameKey(r, spec))) return err("File exists");
+  if (spec.type !== "unicast") {
+    return ok({ ...spec, onlink: false, scope: "global" });
+  }
+  const named = spec.dev === undefined ? undefined : ns.devices.find((d) => d.name === spec.dev);
+  if (spec.dev !== undefined && named === undefined) return err(`Cannot find device "${spec.dev}"`);
+  if (named && !named.up) return err("Nexthop device is not up");
+  if (named?.kind === "loopback" && spec.via) return err("Nexthop has invalid gateway");
+  if (spec.src && !isLocal(ns, spec.src)) return err("Invalid source address");
+  if (spec.via === undefined) {
+    return ok({ ...spec, dev: named!.name, scope: "link" });
+  }
+  return resolveGateway(ns, spec, spec.via, named);
+}
+
+function resolveGateway(
+  ns: Namespace,
+  spec: RouteSpec,
+  via: Addr,
+  named: Device | undefined,
+): Result<Route, string> {
+  if (isLocal(ns, via)) return err("Nexthop has invalid gateway");
+  if (spec.onlink) {
+    if (named === undefined) return err("Nexthop device is not specified for onlink route");
+    return ok({ ...spec, dev: named.name, scope: "global" });
+  }
+  const onLink = connectedRoutes(ns.devices).filter((r) =>
+    r.dst.contains(via) && (named === undefined || r.dev === named.name)
+  );
+  if (onLink.length === 0) return err("Nexthop has invalid gateway");
+  return ok({ ...spec, dev: named?.name ?? longest(onLink).dev, scope: "global" });
+}
+
+function longest(routes: readonly Route[]): Route {
+  return routes.reduce((a, b) => (b.dst.bits > a.dst.bits ? b : a));
+}
+
+/**
+ * Whether `addr` is local to the namespace: an address of an up device, or
+ * inside the prefix of an address on an up loopback device (all of
+ * 127.0.0.0/8 is local).
+ *
+ * @param ns The namespace.
+ * @param addr The address.
+ * @returns The device that owns it, or `undefined`.
+ */
+export function localDevice(ns: Namespace, addr: Addr): Device | undefined {
+  for (const dev of ns.devices) {
+    if (!dev.up) continue;
+    for (const a of dev.addresses) {
+      if (a.addr === addr || (dev.kind === "loopback" && a.contains(addr))) return dev;
+    }
+  }
+  return undefined;
+}
+
+/** Whether `addr` is a local address of the namespace. */
+export function isLocal(ns: Namespace, addr: Addr): boolean {
+  return localDevice(ns, addr) !== undefined;
+}
+
+/**
+ * Longest-prefix match in the main table, as the kernel's FIB lookup does:
+ * among the routes whose destination contains `dst` take the longest, then
+ * the lowest metric. With `oif`, only routes leaving by that device count.
+ *
+ * @param ns The namespace.
+ * @param dst The destination address.
+ * @param oif Restricts the lookup to routes through this device.
+ * @returns The chosen route, or `undefined` for "no route".
+ * @example
+ * ```ts
+ * import { Addr } from "../addr/mod.js";
+ * import { lookupRoute } from "./routes.js";
+ * declare const ns: import("./types.js").Namespace;
+ * lookupRoute(ns, Addr.mustParse("10.244.2.7"));
+ * ```
+ */
+export function lookupRoute(ns: Namespace, dst: Addr, oif?: string): Route | undefined {
+  let best: Route | undefined;
+  for (const r of ns.routes) {
+    if (!r.dst.contains(dst)) continue;
+    if (oif !== undefined && r.dev !== oif) continue;
+    if (
+      best === undefined || r.dst.bits > best.dst.bits ||
+      (r.dst.bits === best.dst.bits && r.metric < best.metric)
+    ) {
+      best = r;
+    }
+  }
+  return best;
+}
+
+/**
+ * The source address the kernel picks for a packet leaving by `route`
+ * (`fib_result_prefsrc` and `inet_select_addr`): the route's `src`; else the
+ * first address of the output device in the gateway's subnet; else the
+ * device's first address; else the first address of any other device that
+ * is not a loopback.
+ *
+ * @param ns The namespace.
+ * @param route The output route.
+ * @returns The source address, or `undefined` when the namespace has none.
+ */
+export function selectSource(ns: Namespace, route: Route): Addr | undefined {
+  if (route.src) return route.src;
+  const dev = ns.devices.find((d) => d.name === route.dev);
+  const own = dev?.addresses ?? [];
+  const sameSubnet = route.via ? own.find((a) => a.contains(route.via!)) : undefined;
+  if (sameSubnet) return sameSubnet.addr;
+  if (own.length > 0) return own[0].addr;
+  for (const d of ns.devices) {
+    if (d.kind !== "loopback" && d.up && d.addresses.length > 0) return d.addresses[0].addr;
+  }
+  return undefined;
+}
+
+/** `0.0.0.0/0`. */
+export const DEFAULT_ROUTE = Prefix.mustParse("0.0.0.0/0");

@@ -1,0 +1,242 @@
+/**
+ * The world: namespaces, devices, routes, neighbours, FDBs, netfilter rules,
+ * nodes and pods — the state that `ip addr`, `ip route`, `ip neigh`,
+ * `bridge fdb`, `sysctl` and `iptables -t nat -S` would show.
+ *
+ * Every type here is read-only data. Edits return a new world
+ * (see `edit.ts`); nothing in the kernel mutates a world.
+ *
+ * @module
+ */
+import type { Addr, Mac, Prefix } from "../addr/mod.js";
+
+/** A device named by its namespace and interface name: `node-1/cbr0`. */
+export interface DeviceRef {
+  readonly namespace: string;
+  readonly device: string;
+}
+
+/** The closed set of device kinds the kernel models. */
+export type DeviceKind = Device["kind"];
+
+interface DeviceBase {
+  readonly name: string;
+  readonly namespace: string;
+  /** Administrative state (`ip link set X up|down`). */
+  readonly up: boolean;
+  readonly mtu: number;
+  readonly mac: Mac;
+  /** Interface addresses with their prefix length, e.g. `10.244.1.2/24`. */
+  readonly addresses: readonly Prefix[];
+  /** The bridge this device is a port of (`ip link set X master cbr0`). */
+  readonly master?: string;
+}
+
+/** `lo`: delivers to its own namespace. */
+export interface Loopback extends DeviceBase {
+  readonly kind: "loopback";
+}
+
+/** One end of a veth pair; frames sent here come out of `peer`. */
+export interface VethEnd extends DeviceBase {
+  readonly kind: "veth";
+  readonly peer: DeviceRef;
+}
+
+/** A Linux bridge (`cbr0`, `cni0`, `docker0`) with its forwarding database. */
+export interface Bridge extends DeviceBase {
+  readonly kind: "bridge";
+  /** Static and learned entries; port MACs are implicit local entries. */
+  readonly fdb: readonly BridgeFdbEntry[];
+}
+
+/** A node's NIC on a shared underlay layer-2 segment. */
+export interface Nic extends DeviceBase {
+  readonly kind: "nic";
+  readonly segment: string;
+}
+
+/** A VXLAN tunnel endpoint (`flannel.1`). */
+export interface Vxlan extends DeviceBase {
+  readonly kind: "vxlan";
+  readonly vni: number;
+  /** Outer source address (`local`). */
+  readonly local?: Addr;
+  /** UDP destination port (`dstport`); flannel uses 8472. */
+  readonly dstport: number;
+  /** Underlay device the outer packets leave by (`dev`). */
+  readonly dev?: string;
+  readonly learning: boolean;
+  /** Remote VTEPs by inner destination MAC; `00:00:00:00:00:00` floods. */
+  readonly fdb: readonly VxlanFdbEntry[];
+}
+
+/** Every device kind, a closed tagged union. */
+export type Device = Loopback | VethEnd | Bridge | Nic | Vxlan;
+
+/** `bridge fdb` entry on a bridge: frames for `mac` leave by `port`. */
+export interface BridgeFdbEntry {
+  readonly mac: Mac;
+  readonly port: string;
+  readonly state: "static" | "learned";
+}
+
+/** `bridge fdb` entry on a VXLAN device: frames for `mac` go to `dst`. */
+export interface VxlanFdbEntry {
+  readonly mac: Mac;
+  readonly dst: Addr;
+}
+
+/** The closed set of route types `ip route` accepts here. */
+export type RouteType = "unicast" | "blackhole" | "unreachable" | "prohibit";
+
+/** A route in the main table. */
+export interface Route {
+  readonly type: RouteType;
+  /** Destination, host bits clear; `0.0.0.0/0` is `default`. */
+  readonly dst: Prefix;
+  readonly via?: Addr;
+  /** Output device; always set for unicast routes once loaded. */
+  readonly dev?: string;
+  readonly onlink: boolean;
+  /** Preferred source address (`src`). */
+  readonly src?: Addr;
+  readonly metric: number;
+  /** `kernel` for connected routes derived from addresses. */
+  readonly proto: "kernel" | "static";
+  readonly scope: "link" | "global";
+}
+
+/** An `ip neigh` entry. */
+export interface Neighbour {
+  readonly addr: Addr;
+  readonly dev: string;
+  readonly mac: Mac;
+  readonly state: "permanent" | "reachable" | "stale" | "noarp";
+}
+
+/** Interface, address and port matches of one iptables rule. */
+export interface RuleMatch {
+  readonly src?: { readonly prefix: Prefix; readonly negate: boolean };
+  readonly dst?: { readonly prefix: Prefix; readonly negate: boolean };
+  readonly inIface?: { readonly name: string; readonly negate: boolean };
+  readonly outIface?: { readonly name: string; readonly negate: boolean };
+  readonly proto?: Protocol;
+  readonly sport?: number;
+  readonly dport?: number;
+}
+
+/** Targets the netfilter model knows. */
+export type RuleTarget =
+  | { readonly kind: "ACCEPT" }
+  | { readonly kind: "DROP" }
+  | { readonly kind: "RETURN" }
+  | { readonly kind: "MASQUERADE" }
+  | { readonly kind: "SNAT"; readonly to: Addr }
+  | { readonly kind: "DNAT"; readonly to: Addr; readonly port?: number };
+
+/** Chains the netfilter model knows. */
+export type Chain = "PREROUTING" | "POSTROUTING" | "FORWARD";
+
+/** One iptables rule, with the text it was written as. */
+export interface Rule {
+  readonly table: "nat" | "filter";
+  readonly chain: Chain;
+  readonly match: RuleMatch;
+  readonly target: RuleTarget;
+  /** The rule as `iptables -S` would print it (without `-t`). */
+  readonly text: string;
+}
+
+/** The netfilter state of one namespace. */
+export interface Netfilter {
+  readonly rules: readonly Rule[];
+  /** `iptables -P FORWARD ...`; Docker sets DROP. */
+  readonly forwardPolicy: "ACCEPT" | "DROP";
+}
+
+/** The sysctls that change forwarding. */
+export interface Sysctls {
+  /** `net.ipv4.ip_forward` */
+  readonly ipForward: boolean;
+  /** `net.ipv4.ip_default_ttl` */
+  readonly defaultTtl: number;
+}
+
+/** What a namespace stands for in the cluster. */
+export type NamespaceRole = "node" | "pod" | "router";
+
+/** A network namespace: devices, routes, neighbours, sysctls, netfilter. */
+export interface Namespace {
+  readonly name: string;
+  readonly role: NamespaceRole;
+  /** Devices in creation order (that is their ifindex order). */
+  readonly devices: readonly Device[];
+  /** Static routes as configured; connected routes are derived. */
+  readonly routes: readonly Route[];
+  readonly neighbours: readonly Neighbour[];
+  readonly sysctl: Sysctls;
+  readonly netfilter: Netfilter;
+}
+
+/** A shared layer-2 underlay segment (a switch joining node NICs). */
+export interface Segment {
+  readonly name: string;
+  readonly mtu: number;
+}
+
+/** The transport protocols a probe can use. */
+export type Protocol = "icmp" | "udp" | "tcp";
+
+/** A port a container listens on. */
+export interface ContainerPort {
+  readonly port: number;
+  readonly protocol: "tcp" | "udp";
+}
+
+/** A container of a pod. The pause container holds the namespace. */
+export interface Container {
+  readonly name: string;
+  readonly pause: boolean;
+  readonly state: "running" | "exited";
+  readonly restarts: number;
+  readonly ports: readonly ContainerPort[];
+}
+
+/** A pod: containers sharing one network namespace on one node. */
+export interface Pod {
+  readonly name: string;
+  readonly node: string;
+  /** The pod's namespace; `undefined` once the sandbox is gone. */
+  readonly namespace?: string;
+  readonly containers: readonly Container[];
+}
+
+/** A Kubernetes node: its root namespace, bridge and pod CIDR. */
+export interface Node {
+  readonly name: string;
+  readonly namespace: string;
+  readonly podCidr: Prefix;
+  readonly bridge: string;
+  /** MTU given to new pods' interfaces. */
+  readonly podMtu: number;
+  /** host-local IPAM: the last address handed out (round-robin). */
+  readonly lastReserved?: Addr;
+}
+
+/** Free text in the two languages of the course. */
+export interface Text {
+  readonly en: string;
+  readonly ko: string;
+}
+
+/** A whole simulated cluster. Build one with `loadScenario`. */
+export interface World {
+  readonly name: string;
+  readonly mode: string;
+  readonly description?: Text;
+  readonly segments: readonly Segment[];
+  readonly nodes: readonly Node[];
+  readonly namespaces: readonly Namespace[];
+  readonly pods: readonly Pod[];
+}
