@@ -14,6 +14,7 @@
 import { test } from "uvu";
 import * as assert from "uvu/assert";
 import fc from "fast-check";
+import { holds } from "./support/property.ts";
 import { Addr, Mac } from "../src/addr/mod.js";
 import {
   decodeEthernet,
@@ -62,26 +63,6 @@ import {
 
 // ---------------------------------------------------------------------------
 // Running properties: fast-check reports seed and path on failure.
-
-function replayParameters(): fc.Parameters<unknown> {
-  try {
-    const seed = Deno.env.get("FC_SEED");
-    const path = Deno.env.get("FC_PATH");
-    if (seed === undefined) return {};
-    return path === undefined ? { seed: Number(seed) } : { seed: Number(seed), path };
-  } catch {
-    return {}; // no --allow-env: run with a fresh seed
-  }
-}
-
-/**
- * Asserts a property. A failure's message carries the seed and path to replay
- * it, the shrunk counterexample and the assertion that failed.
- */
-function holds<T>(property: fc.IProperty<T>, numRuns = 200): void {
-  const parameters = { numRuns, includeErrorInReport: true, ...replayParameters() };
-  fc.assert(property, parameters as fc.Parameters<T>);
-}
 
 /** fc.record with plain objects, which compare equal to decoded headers. */
 function record<T>(model: { [K in keyof T]: fc.Arbitrary<T[K]> }): fc.Arbitrary<T> {

@@ -86,6 +86,19 @@ export function traceResolved(world: World, probe: ResolvedProbe): Trace {
 
 class BudgetExhausted {}
 
+/**
+ * A verdict, or the rest of the trace still to run. Crossing a link returns
+ * a thunk instead of recursing, so a long path (a routing loop, a layer-2
+ * loop) runs in a loop and never grows the call stack.
+ */
+type Next = Verdict | (() => Next);
+
+function settle(next: Next): Verdict {
+  let n = next;
+  while (typeof n === "function") n = n();
+  return n;
+}
+
 interface MutableHop {
   at: Place;
   steps: Step[];
@@ -108,7 +121,7 @@ class Run {
     const ns = namespaceNamed(this.world, this.probe.namespace)!;
     let verdict: Verdict;
     try {
-      verdict = this.send(ns);
+      verdict = settle(this.send(ns));
     } catch (e) {
       if (!(e instanceof BudgetExhausted)) throw e;
       const last = this.hops[this.hops.length - 1];
@@ -177,7 +190,7 @@ class Run {
     };
   }
 
-  send(ns: Namespace): Verdict {
+  send(ns: Namespace): Next {
     const dst = this.probe.dst;
     const placeholder: Packet = { ip: this.initialHeader(ns, dst) };
     this.enter({ kind: "namespace", name: ns.name, role: ns.role }, placeholder);
@@ -229,7 +242,7 @@ class Run {
   }
 
   /** Local output: the socket's MTU check, then the common output path. */
-  localOutput(ns: Namespace, route: Route, packet: Packet): Verdict {
+  localOutput(ns: Namespace, route: Route, packet: Packet): Next {
     const dev = this.device(ns, route.dev!);
     const sized = this.mtuCheck(ns, dev, packet);
     if ("kind" in sized && sized.kind === "dropped") return sized;
@@ -238,7 +251,7 @@ class Run {
 
   // --- receiving and forwarding ---------------------------------------------
 
-  ipReceive(ns: Namespace, dev: Device, packet: Packet): Verdict {
+  ipReceive(ns: Namespace, dev: Device, packet: Packet): Next {
     const ip = packet.ip;
     if (dev.kind !== "loopback") {
       const martian = this.martian(ns, ip);
@@ -291,7 +304,7 @@ class Run {
     return undefined;
   }
 
-  forward(ns: Namespace, inDev: Device, route: Route, packet: Packet): Verdict {
+  forward(ns: Namespace, inDev: Device, route: Route, packet: Packet): Next {
     const ip = packet.ip;
     if (ip.ttl <= 1) {
       return this.drop(ns, { reason: "ttl-exceeded" }, this.sees(ns, "ttl-exceeded"));
@@ -344,7 +357,7 @@ class Run {
   }
 
   /** nat POSTROUTING, neighbour resolution, and out of the device. */
-  output(ns: Namespace, route: Route, packet: Packet): Verdict {
+  output(ns: Namespace, route: Route, packet: Packet): Next {
     let p = packet;
     const snat = natPostrouting(ns, p.ip, route);
     if (snat.kind === "rewrite") {
@@ -369,7 +382,7 @@ class Run {
     const dev = this.device(ns, route.dev!);
     if (dev.kind === "loopback") {
       this.step({ kind: "loopback", dev: dev.name });
-      return this.ipReceive(ns, dev, p);
+      return () => this.ipReceive(ns, dev, p);
     }
     const nextHop = route.via ?? p.ip.dst;
     const outcome = this.resolveNeighbour(ns, dev, nextHop, p.ip.src);
@@ -383,12 +396,12 @@ class Run {
     }
     const framed: Packet = { ...p, eth: { src: dev.mac, dst: outcome.mac } };
     this.step({ kind: "xmit", dev: dev.name, eth: framed.eth! }, framed);
-    return this.l2Out(ns, dev, framed);
+    return () => this.l2Out(ns, dev, framed);
   }
 
   // --- layer 2 ----------------------------------------------------------------
 
-  l2Out(ns: Namespace, dev: Device, packet: Packet): Verdict {
+  l2Out(ns: Namespace, dev: Device, packet: Packet): Next {
     return match(dev)
       .with({ kind: "veth" }, (d) => this.crossVeth(ns, d, packet))
       .with({ kind: "nic" }, (d) => this.crossSegment(ns, d, packet))
@@ -398,17 +411,17 @@ class Run {
       .exhaustive();
   }
 
-  crossVeth(ns: Namespace, dev: Device & { kind: "veth" }, packet: Packet): Verdict {
+  crossVeth(ns: Namespace, dev: Device & { kind: "veth" }, packet: Packet): Next {
     const peer = deviceAt(this.world, dev.peer)!;
     if (!peer.up) return this.drop(ns, { reason: "device-down", dev: dev.peer });
     const tooBig = this.frameTooBig(ns, peer, packet);
     if (tooBig) return tooBig;
     this.step({ kind: "veth", from: { namespace: ns.name, device: dev.name }, to: dev.peer });
     const next = this.enterNamespace(peer.namespace, packet);
-    return this.l2In(next, peer, packet);
+    return () => this.l2In(next, peer, packet);
   }
 
-  crossSegment(ns: Namespace, dev: Device & { kind: "nic" }, packet: Packet): Verdict {
+  crossSegment(ns: Namespace, dev: Device & { kind: "nic" }, packet: Packet): Next {
     const segment = this.world.segments.find((s) => s.name === dev.segment)!;
     const dst = packet.eth!.dst;
     const target = segmentMembers(this.world, segment.name).find((n) => n !== dev && n.mac === dst);
@@ -438,7 +451,7 @@ class Run {
     }
     const tooBig = this.frameTooBig(next, target, packet);
     if (tooBig) return tooBig;
-    return this.l2In(next, target, packet);
+    return () => this.l2In(next, target, packet);
   }
 
   /** `is_skb_forwardable`: a frame may exceed the MTU by a VLAN tag (4 bytes), no more. */
@@ -448,7 +461,7 @@ class Run {
     return this.drop(ns, { reason: "frame-too-big", dev: dev.name, mtu: dev.mtu, size });
   }
 
-  l2In(ns: Namespace, dev: Device, packet: Packet): Verdict {
+  l2In(ns: Namespace, dev: Device, packet: Packet): Next {
     if (!dev.up) {
       return this.drop(ns, {
         reason: "device-down",
@@ -470,7 +483,7 @@ class Run {
     bridge: Bridge,
     inPort: string | undefined,
     packet: Packet,
-  ): Verdict {
+  ): Next {
     const dstMac = packet.eth!.dst;
     if (!bridge.up) {
       return this.drop(ns, {
@@ -543,15 +556,15 @@ class Run {
     }
   }
 
-  bridgeEgress(ns: Namespace, port: Device, packet: Packet): Verdict {
+  bridgeEgress(ns: Namespace, port: Device, packet: Packet): Next {
     const tooBig = this.frameTooBig(ns, port, packet);
     if (tooBig) return tooBig;
-    return this.l2Out(ns, port, packet);
+    return () => this.l2Out(ns, port, packet);
   }
 
   // --- VXLAN ------------------------------------------------------------------
 
-  vxlanXmit(ns: Namespace, dev: Vxlan, packet: Packet): Verdict {
+  vxlanXmit(ns: Namespace, dev: Vxlan, packet: Packet): Next {
     const dstMac = packet.eth!.dst;
     const { remotes, viaDefault } = vxlanRemotes(dev, dstMac);
     if (remotes.length === 0) {
@@ -584,7 +597,7 @@ class Run {
     return this.localOutput(ns, route!, outer);
   }
 
-  deliver(ns: Namespace, packet: Packet): Verdict {
+  deliver(ns: Namespace, packet: Packet): Next {
     if (packet.vxlan) return this.vxlanReceive(ns, packet);
     const ip = packet.ip;
     const pod = podOfNamespace(this.world, ns.name);
@@ -627,7 +640,7 @@ class Run {
     };
   }
 
-  vxlanReceive(ns: Namespace, outer: Packet): Verdict {
+  vxlanReceive(ns: Namespace, outer: Packet): Next {
     const { vni, inner } = outer.vxlan!;
     const port = outer.ip.dport ?? 0;
     const onPort = ns.devices.filter((d): d is Vxlan =>
@@ -648,7 +661,7 @@ class Run {
         senderSees: { kind: "nothing" },
       };
     }
-    return this.l2In(ns, dev, inner);
+    return () => this.l2In(ns, dev, inner);
   }
 
   /** Which remote VXLAN device an encapsulated frame for `remote` reaches. */
@@ -682,7 +695,7 @@ class Run {
     });
     sub.enter({ kind: "namespace", name: ns.name, role: ns.role }, outer);
     try {
-      sub.localOutput(ns, route, outer);
+      settle(sub.localOutput(ns, route, outer));
     } catch (e) {
       if (!(e instanceof BudgetExhausted)) throw e;
     }
