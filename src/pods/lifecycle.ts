@@ -123,7 +123,12 @@ export function createPod(world: World, spec: PodSpec): Result<PodChange, PodErr
 }
 
 /** Creates the namespace, IP and veth pair of a pod that has none. */
-function createSandbox(world: World, pod: Pod, node: Node): Result<PodChange, PodError> {
+function createSandbox(
+  world: World,
+  pod: Pod,
+  node: Node,
+  previous?: string,
+): Result<PodChange, PodError> {
   const ip = allocateIp(world, node);
   if (ip === undefined) return fail(node.name, `No free address in ${node.podCidr}`);
   const nodeNs = namespaceNamed(world, node.namespace)!;
@@ -132,7 +137,7 @@ function createSandbox(world: World, pod: Pod, node: Node): Result<PodChange, Po
   if (gateway === undefined) {
     return fail(node.name, `Bridge ${node.bridge} has no address in ${node.podCidr}`);
   }
-  const nsName = freshNamespaceName(world, `pod-${pod.name}`);
+  const nsName = freshNamespaceName(world, `pod-${pod.name}`, previous);
   const host = freshVethName(nodeNs, nsName);
   const eth0: Device = {
     kind: "veth",
@@ -270,9 +275,11 @@ export function allocateIp(world: World, node: Node): Addr | undefined {
   return undefined;
 }
 
-function freshNamespaceName(world: World, base: string): string {
-  if (!namespaceNamed(world, base)) return base;
-  for (let i = 2;; i++) if (!namespaceNamed(world, `${base}-${i}`)) return `${base}-${i}`;
+/** A namespace name not in use, and not the one a pod just lost (a new sandbox is a new namespace). */
+function freshNamespaceName(world: World, base: string, previous?: string): string {
+  const free = (name: string) => name !== previous && !namespaceNamed(world, name);
+  if (free(base)) return base;
+  for (let i = 2;; i++) if (free(`${base}-${i}`)) return `${base}-${i}`;
 }
 
 function freshVethName(nodeNs: Namespace, podNs: string): string {
@@ -423,7 +430,7 @@ export function killPause(world: World, name: string): Result<PodChange, PodErro
 function recreateSandbox(world: World, pod: Pod): Result<PodChange, PodError> {
   const gone = destroySandbox(world, pod);
   const node = nodeNamed(gone.world, pod.node)!;
-  const sandbox = createSandbox(gone.world, podNamed(gone.world, pod.name)!, node);
+  const sandbox = createSandbox(gone.world, podNamed(gone.world, pod.name)!, node, pod.namespace);
   if (!sandbox.ok) return sandbox;
   let next = sandbox.value.world;
   const events: PodEvent[] = [...gone.events, ...sandbox.value.events];

@@ -273,7 +273,7 @@ function nodeNamespace(layout: Layout, i: number): NamespaceDoc {
       addresses: [`${cidr.first.add(1)}/${cidr.bits}`],
     },
   ];
-  const others = Array.from({ length: layout.nodeCount }, (_, j) => j).filter((j) => j !== i);
+  const others = reachableOthers(layout, i);
   let routes: string[] = [];
   let neighbours: string[] = [];
   let fdb: string[] = [];
@@ -339,6 +339,22 @@ function nodeNamespace(layout: Layout, i: number): NamespaceDoc {
   };
 }
 
+/**
+ * The nodes whose pod CIDR gets a route on node `i` (-1: the gateway): not
+ * `i` itself, and not a range already routed — with overlapping ranges the
+ * kernel refuses the second route ("File exists"), so the first one wins.
+ */
+function reachableOthers(layout: Layout, i: number): number[] {
+  const seen = new Set<Prefix>(i >= 0 ? [layout.cidrs[i]] : []);
+  const out: number[] = [];
+  for (let j = 0; j < layout.nodeCount; j++) {
+    if (j === i || seen.has(layout.cidrs[j])) continue;
+    seen.add(layout.cidrs[j]);
+    out.push(j);
+  }
+  return out;
+}
+
 /** flannel's `--ip-masq` rules: no NAT inside the cluster, MASQUERADE on the way out. */
 function flannelMasquerade(layout: Layout): string[] {
   const c = layout.cluster;
@@ -362,7 +378,9 @@ function gatewayNamespace(layout: Layout): NamespaceDoc {
         addresses: [`${layout.underlay.first.add(1)}/${layout.underlay.bits}`],
       },
     ],
-    routes: layout.cidrs.map((c, j) => `${c} via ${nodeIp(layout, j)} dev eth0`),
+    routes: reachableOthers(layout, -1).map((j) =>
+      `${layout.cidrs[j]} via ${nodeIp(layout, j)} dev eth0`
+    ),
   };
 }
 

@@ -5,7 +5,7 @@
  */
 import { parseScenario } from "../../src/scenario/load.js";
 import { formatLoadError } from "../../src/scenario/reader.js";
-import { type Result } from "../../src/result.js";
+import type { Result } from "../../src/result.js";
 import { trace } from "../../src/trace/tracer.js";
 import type { Probe } from "../../src/trace/probe.js";
 import type { Trace } from "../../src/trace/types.js";

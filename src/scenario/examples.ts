@@ -1,0 +1,67 @@
+/**
+ * The example scenarios shipped in lessons/scenarios/: each is the output
+ * of a builder, kept in the repository so the lessons, the tests and a
+ * reader's own tools can load the same files. `deno task scenarios`
+ * rewrites them; a test fails when a file drifts from its builder.
+ *
+ * @module
+ */
+import type { ClusterSpec } from "./build.js";
+
+/** The example scenarios, in the order the course meets them. */
+export const EXAMPLES: readonly ClusterSpec[] = [
+  {
+    mode: "single-host",
+    description: {
+      en:
+        "One node, one bridge (cbr0, 10.244.1.0/24), three pods. Pods on the same bridge talk directly: no routing, no NAT.",
+      ko:
+        "노드 하나, 브리지 하나(cbr0, 10.244.1.0/24), 파드 셋. 같은 브리지의 파드끼리는 라우팅도 NAT도 없이 바로 통신한다.",
+    },
+  },
+  {
+    mode: "same-range",
+    description: {
+      en:
+        "Two nodes whose bridges both use 10.244.0.0/24: pod addresses collide across nodes and packets reach the wrong pod or none.",
+      ko:
+        "두 노드의 브리지가 모두 10.244.0.0/24를 쓴다: 노드 사이에서 파드 주소가 겹쳐 패킷이 엉뚱한 파드로 가거나 어디에도 닿지 못한다.",
+    },
+  },
+  {
+    mode: "gateway",
+    description: {
+      en:
+        "Two nodes with non-overlapping pod CIDRs and a gateway router whose routing table says which range lives behind which node.",
+      ko:
+        "겹치지 않는 파드 대역을 가진 두 노드와, 어느 대역이 어느 노드 뒤에 있는지 라우팅 테이블로 아는 게이트웨이 라우터.",
+    },
+  },
+  {
+    mode: "host-gw",
+    description: {
+      en:
+        "The gateway's table spread over the nodes: each node routes the other nodes' pod CIDRs via their addresses (flannel host-gw, Calico BGP).",
+      ko:
+        "게이트웨이의 테이블을 노드마다 나눠 둔 구성: 각 노드가 다른 노드의 파드 대역을 그 노드 주소로 라우팅한다 (flannel host-gw, Calico BGP).",
+    },
+  },
+  {
+    mode: "vxlan",
+    description: {
+      en:
+        "A flannel-style VXLAN overlay: flannel.1 (VNI 1, UDP 8472), onlink routes, permanent neighbour and FDB entries; pod MTU 1450.",
+      ko:
+        "flannel 방식의 VXLAN 오버레이: flannel.1 (VNI 1, UDP 8472), onlink 경로, 고정 이웃·FDB 항목; 파드 MTU 1450.",
+    },
+  },
+  {
+    mode: "nat",
+    description: {
+      en:
+        "Docker-style hosts: docker0 per host, MASQUERADE on the way out and a published port (DNAT). Packets arrive, but from the node's address.",
+      ko:
+        "도커 방식의 호스트: 호스트마다 docker0, 나갈 때 MASQUERADE, 게시된 포트(DNAT). 패킷은 도착하지만 출발지가 노드 주소로 바뀐다.",
+    },
+  },
+];

@@ -1,0 +1,178 @@
+/**
+ * Scenario documents: the shipped examples are their builders' output,
+ * a world survives a round trip through JSON, and any document — broken,
+ * random or hostile — loads to a world or to a list of problems with JSON
+ * paths, without ever throwing.
+ *
+ * @module
+ */
+import { test } from "uvu";
+import * as assert from "uvu/assert";
+import fc from "fast-check";
+import { buildScenario } from "../src/scenario/build.js";
+import { EXAMPLES } from "../src/scenario/examples.js";
+import { loadScenario, parseScenario } from "../src/scenario/load.js";
+import { formatLoadError, type LoadError } from "../src/scenario/reader.js";
+import { toScenario } from "../src/scenario/save.js";
+import { clusterSpecs } from "./support/clusters.ts";
+import { holds } from "./support/property.ts";
+
+const read = (name: string) =>
+  JSON.parse(Deno.readTextFileSync(new URL(`../lessons/scenarios/${name}.json`, import.meta.url)));
+
+test("scenario: each example file is exactly what its builder makes (run `deno task scenarios` after changing a builder)", () => {
+  for (const spec of EXAMPLES) {
+    const built = buildScenario(spec);
+    assert.ok(built.ok, spec.mode);
+    if (built.ok) assert.equal(read(spec.mode), JSON.parse(JSON.stringify(built.value)), spec.mode);
+  }
+});
+
+test("scenario: a world written with toScenario loads back to the same world", () => {
+  holds(
+    fc.property(
+      clusterSpecs(["single-host", "gateway", "host-gw", "vxlan", "nat", "same-range"], 4, 4),
+      (spec) => {
+        const doc = JSON.parse(
+          JSON.stringify(
+            buildScenario(spec).ok ? (buildScenario(spec) as { value: unknown }).value : null,
+          ),
+        );
+        const w = loadScenario(doc);
+        if (!w.ok) throw new Error(w.error.map(formatLoadError).join("; "));
+        const again = loadScenario(JSON.parse(JSON.stringify(toScenario(w.value))));
+        if (!again.ok) throw new Error(again.error.map(formatLoadError).join("; "));
+        assert.equal(JSON.parse(JSON.stringify(again.value)), JSON.parse(JSON.stringify(w.value)));
+        return true;
+      },
+    ),
+    50,
+  );
+});
+
+/** Resolves a JSON Pointer in a document; `undefined` when a step is missing. */
+function pointer(doc: unknown, path: string): { found: boolean; value?: unknown } {
+  if (path === "") return { found: true, value: doc };
+  let cur: unknown = doc;
+  for (const raw of path.slice(1).split("/")) {
+    const key = raw.replaceAll("~1", "/").replaceAll("~0", "~");
+    if (typeof cur !== "object" || cur === null || !(key in cur)) return { found: false };
+    cur = (cur as Record<string, unknown>)[key];
+  }
+  return { found: true, value: cur };
+}
+
+/** Every error points into the document: at the bad value, or at a missing field of an object that is there. */
+function pathsPointIntoDocument(doc: unknown, errors: readonly LoadError[]) {
+  for (const e of errors) {
+    const at = pointer(doc, e.path);
+    if (at.found) continue;
+    const parent = pointer(doc, e.path.slice(0, e.path.lastIndexOf("/")));
+    assert.ok(parent.found, `${e.path} points nowhere (${e.message})`);
+  }
+}
+
+test("scenario: random JSON never throws, and every error has a path into the document", () => {
+  holds(
+    fc.property(fc.jsonValue(), (doc) => {
+      const r = loadScenario(doc);
+      if (!r.ok) pathsPointIntoDocument(doc, r.error);
+      return true;
+    }),
+    1000,
+  );
+  holds(
+    fc.property(fc.string(), (text) => {
+      parseScenario(text);
+      return true;
+    }),
+    500,
+  );
+});
+
+/** Every place in a JSON value, as paths of keys. */
+function places(value: unknown, path: (string | number)[] = []): (string | number)[][] {
+  if (typeof value !== "object" || value === null) return [path];
+  const entries = Array.isArray(value)
+    ? value.map((v, i) => [i, v] as const)
+    : Object.entries(value);
+  return [path, ...entries.flatMap(([k, v]) => places(v, [...path, k]))];
+}
+
+test("scenario: a valid document with one value replaced or removed never throws and names the damage", () => {
+  const base = read("vxlan");
+  const all = places(base).filter((p) => p.length > 0);
+  holds(
+    fc.property(
+      fc.constantFrom(...all),
+      fc.option(fc.jsonValue(), { nil: undefined }),
+      (place, replacement) => {
+        const doc = structuredClone(base);
+        let parent = doc;
+        for (const k of place.slice(0, -1)) parent = parent[k];
+        const last = place[place.length - 1];
+        if (replacement === undefined) {
+          if (Array.isArray(parent)) parent.splice(last as number, 1);
+          else delete parent[last];
+        } else parent[last] = replacement;
+        const r = loadScenario(doc);
+        if (!r.ok) {
+          assert.ok(r.error.length > 0);
+          pathsPointIntoDocument(doc, r.error);
+        }
+        return true;
+      },
+    ),
+    1500,
+  );
+});
+
+test("scenario: problems are all reported, each with its path and value", () => {
+  const doc = read("host-gw");
+  doc.namespaces[0].routes = ["10.244.2.0/24 vai 192.168.0.12", "10.99.0.0/16 via 10.1.1.1"];
+  doc.namespaces[1].devices[1].adresses = ["10.244.2.1/24"];
+  doc.pods[0].node = "node-9";
+  doc.nodes[1].podCidr = "10.244.2.0/33";
+  const r = loadScenario(doc);
+  assert.not.ok(r.ok);
+  if (r.ok) return;
+  const byPath = new Map(r.error.map((e) => [e.path, e]));
+  assert.match(
+    byPath.get("/namespaces/0/routes/0")!.message,
+    /Unknown keyword at "vai" \(column 15\)/,
+  );
+  assert.match(byPath.get("/namespaces/0/routes/1")!.message, /Nexthop has invalid gateway/);
+  assert.match(byPath.get("/namespaces/1/devices/1/adresses")!.message, /Unknown field "adresses"/);
+  assert.is(byPath.get("/pods/0/node")!.value, "node-9");
+  assert.match(byPath.get("/nodes/1/podCidr")!.message, /length is larger than 32/);
+  assert.match(
+    formatLoadError(byPath.get("/pods/0/node")!),
+    /^\/pods\/0\/node: No such node \(value: "node-9"\)$/,
+  );
+});
+
+test("scenario: cross-references are checked: veth peers, bridge masters, segments", () => {
+  const doc = read("single-host");
+  const nodeDevices = doc.namespaces[0].devices;
+  const veth = nodeDevices.find((d: { kind: string }) => d.kind === "veth");
+  veth.peer = "pod-a/eth9";
+  nodeDevices.find((d: { kind: string }) => d.kind === "nic").segment = "nowhere";
+  veth.master = "eth0";
+  const r = loadScenario(doc);
+  assert.not.ok(r.ok);
+  if (r.ok) return;
+  const messages = r.error.map(formatLoadError).join("\n");
+  assert.match(messages, /peer: No such device \(value: "pod-a\/eth9"\)/);
+  assert.match(messages, /segment: No such segment/);
+  assert.match(messages, /master: Master is not a bridge/);
+  assert.match(messages, /Peer does not point back/);
+});
+
+test("scenario: an unsupported version and a JSON syntax error are one problem each", () => {
+  const v2 = loadScenario({ ...read("single-host"), version: 2 });
+  assert.ok(!v2.ok && v2.error.some((e) => e.path === "/version"));
+  const bad = parseScenario('{"version": 1,');
+  assert.ok(!bad.ok && bad.error.length === 1 && /Not valid JSON/.test(bad.error[0].message));
+});
+
+test.run();
