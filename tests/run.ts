@@ -33,6 +33,7 @@ function testFiles(dir: string): () => string[] {
 }
 
 const STEPS: readonly Step[] = [
+  { key: "deps", name: "dependencies (deno.lock)", args: ["install", "--frozen"] },
   {
     key: "check",
     name: "type check",

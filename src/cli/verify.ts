@@ -43,7 +43,7 @@ function main(): number {
       2,
     ));
   } else {
-    console.log(`${world.name}: ${formatInvariants(results, limit).split("\n").join("\n")}`);
+    console.log(`${world.name}:\n${formatInvariants(results, limit)}`);
   }
   return results.every((r) => r.holds) ? 0 : 1;
 }
