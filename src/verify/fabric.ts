@@ -1,0 +1,910 @@
+/**
+ * The compact cluster ("fabric") the verifier works on: node and router
+ * namespaces ("hosts") as small records whose route, neighbour and VXLAN
+ * FDB tables are a SHARED base table plus a few entries of their own, and
+ * pods as typed arrays. It can be derived from any kernel {@linkcode World}
+ * ({@linkcode fabricFromWorld}) or generated directly for large host-gw and
+ * VXLAN clusters ({@linkcode generateFabric}) without building a world.
+ *
+ * Its semantics are the kernel's: a host's effective routing table is its
+ * own routes plus the base routes it has not removed — exactly the table
+ * the world's namespace holds — and the evaluator (`evaluate.ts`) follows
+ * the tracer's order of checks on it.
+ *
+ * Pods whose namespace is not the standard one a CNI plugin creates (lo,
+ * eth0 on a veth into a node bridge, a connected route and a default
+ * route, no rules, ip_forward off) are marked `odd`: every pair involving
+ * them is decided by the real tracer. Worlds with something the compact
+ * form cannot express at all (a veth between two hosts, a bridged NIC, a
+ * bridge with static FDB entries, duplicate MACs, ...) get an `irregular`
+ * reason, and then every pair is traced.
+ *
+ * @module
+ */
+import { Addr, maskOf, Prefix } from "../addr/mod.js";
+import { defaultMac, hostVethName } from "../scenario/names.js";
+import { podIp } from "../world/query.js";
+import type {
+  Device,
+  Namespace,
+  Neighbour,
+  Route,
+  Rule,
+  RuleTarget,
+  World,
+} from "../world/types.js";
+
+/** `-1` stands for "none" in the numeric address fields below. */
+export const NONE = -1;
+/** A route `src` meaning "this host's own address on the route's device". */
+export const OWN_SRC = -2;
+
+/** Route types, as in `ip route`. */
+export type FRouteType = Route["type"];
+
+/** A route in compact form. Addresses are unsigned 32-bit integers. */
+export interface FRoute {
+  readonly type: FRouteType;
+  readonly dst: number;
+  readonly bits: number;
+  readonly metric: number;
+  /** Gateway, or {@linkcode NONE}. */
+  readonly via: number;
+  /** Output device name ("" when none). */
+  readonly dev: string;
+  readonly onlink: boolean;
+  /** Preferred source, {@linkcode NONE}, or {@linkcode OWN_SRC}. */
+  readonly src: number;
+  readonly kernel: boolean;
+}
+
+/** An `ip neigh` entry in compact form. */
+export interface FNeighbour {
+  readonly addr: number;
+  readonly dev: string;
+  readonly mac: number;
+}
+
+/** A VXLAN FDB entry of the device `dev`. */
+export interface FFdb {
+  readonly dev: string;
+  readonly mac: number;
+  readonly dst: number;
+}
+
+/** An address with its prefix length. */
+export interface FAddress {
+  readonly addr: number;
+  readonly bits: number;
+}
+
+/** A host device (bridge ports, the pods' host veths, are kept with the pods). */
+export interface FDevice {
+  readonly name: string;
+  readonly kind: "loopback" | "nic" | "bridge" | "vxlan";
+  readonly up: boolean;
+  readonly mtu: number;
+  readonly mac: number;
+  readonly addresses: readonly FAddress[];
+  /** Underlay segment of a NIC. */
+  readonly segment?: string;
+  /** VXLAN: VNI, `dstport`, `local` ({@linkcode NONE} when unset), underlay `dev`. */
+  readonly vni?: number;
+  readonly dstport?: number;
+  readonly local?: number;
+  readonly via?: string;
+  /** Bridge: its forwarding domain (an index into {@linkcode Fabric.domains}). */
+  readonly domain?: number;
+}
+
+/** `-i`/`-o NAME` compiled: `eth+` matches by prefix. */
+export interface IfacePattern {
+  /** The name, or the prefix before `+`. */
+  readonly stem: string;
+  readonly wildcard: boolean;
+  readonly negate: boolean;
+}
+
+/** A netfilter rule in compact form (numeric matches). */
+export interface FRule {
+  readonly table: "nat" | "filter";
+  readonly chain: Rule["chain"];
+  readonly src?: { readonly base: number; readonly mask: number; readonly negate: boolean };
+  readonly dst?: { readonly base: number; readonly mask: number; readonly negate: boolean };
+  readonly inIface?: IfacePattern;
+  readonly outIface?: IfacePattern;
+  readonly proto?: "icmp" | "udp" | "tcp";
+  readonly sport?: number;
+  readonly dport?: number;
+  readonly target: RuleTarget["kind"];
+  /** SNAT/DNAT address. */
+  readonly to: number;
+  readonly text: string;
+}
+
+/** A node or router namespace. */
+export interface FHost {
+  readonly name: string;
+  readonly role: "node" | "router";
+  readonly devices: readonly FDevice[];
+  readonly ipForward: boolean;
+  readonly defaultTtl: number;
+  readonly rules: readonly FRule[];
+  readonly forwardPolicy: "ACCEPT" | "DROP";
+  /** Routes of this host that are not in the base table. */
+  readonly ownRoutes: readonly FRoute[];
+  /** Base routes (indexes into {@linkcode Fabric.baseRoutes}) this host does not have. */
+  readonly removedRoutes: ReadonlySet<number>;
+  readonly ownNeighbours: readonly FNeighbour[];
+  readonly removedNeighbours: ReadonlySet<number>;
+  readonly ownFdb: readonly FFdb[];
+  readonly removedFdb: ReadonlySet<number>;
+}
+
+/** A bridge and the pods on its ports, in port order. */
+export interface FDomain {
+  readonly host: number;
+  readonly bridge: string;
+  /** Pod indexes in port order. */
+  readonly pods: readonly number[];
+}
+
+/** An underlay segment and its NICs, in the world's order. */
+export interface FSegment {
+  readonly name: string;
+  readonly mtu: number;
+  readonly members: readonly { readonly host: number; readonly dev: string }[];
+}
+
+/** Pods as parallel typed arrays (index = pod number). */
+export interface FPods {
+  readonly count: number;
+  readonly ip: Uint32Array;
+  /** Host of the bridge the pod's veth is plugged into (-1 for odd pods that have none). */
+  readonly host: Int32Array;
+  /** Bridge domain (-1 when none). */
+  readonly domain: Int32Array;
+  /** The pod's subnet (its eth0 prefix) and its length; bits 32 = no connected route. */
+  readonly subnet: Uint32Array;
+  readonly subnetBits: Uint8Array;
+  /** Default gateway. */
+  readonly gateway: Uint32Array;
+  /** `net.ipv4.ip_default_ttl` of the pod. */
+  readonly ttl: Uint8Array;
+  /** 1 when the pod's namespace is not the standard one (pairs are traced). */
+  readonly odd: Uint8Array;
+  /** 1 when the pod can answer ARP on its bridge (host veth and eth0 up). */
+  readonly up: Uint8Array;
+  /** Kubernetes node index of the pod (for the node matrix). */
+  readonly node: Int32Array;
+  /** The pod's name. */
+  readonly name: (i: number) => string;
+  /** The pod's MAC (computed when needed). */
+  readonly mac: (i: number) => number;
+}
+
+/** A compact cluster. */
+export interface Fabric {
+  readonly name: string;
+  readonly hosts: readonly FHost[];
+  readonly hostIndex: ReadonlyMap<string, number>;
+  readonly segments: ReadonlyMap<string, FSegment>;
+  readonly domains: readonly FDomain[];
+  readonly baseRoutes: readonly FRoute[];
+  readonly baseNeighbours: readonly FNeighbour[];
+  readonly baseFdb: readonly FFdb[];
+  readonly pods: FPods;
+  /** Kubernetes nodes, by name, with their host. */
+  readonly nodes: readonly { readonly name: string; readonly host: number }[];
+  /** The world this fabric was derived from (needed for traced pairs and witnesses). */
+  readonly world?: World;
+  /** Why the compact form cannot express this world; then every pair is traced. */
+  readonly irregular?: string;
+}
+
+// --- conversions -----------------------------------------------------------------
+
+/** Converts a kernel route to compact form; `ownAddrs` turns a matching `src` into {@linkcode OWN_SRC}. */
+export function compactRoute(r: Route, ns?: Namespace): FRoute {
+  let src: number = r.src ? r.src.value : NONE;
+  if (r.src && ns) {
+    const dev = ns.devices.find((d) => d.name === r.dev);
+    if (dev?.addresses.some((a) => a.addr === r.src && a.contains(r.dst.addr))) src = OWN_SRC;
+  }
+  return {
+    type: r.type,
+    dst: r.dst.addr.value,
+    bits: r.dst.bits,
+    metric: r.metric,
+    via: r.via ? r.via.value : NONE,
+    dev: r.dev ?? "",
+    onlink: r.onlink,
+    src,
+    kernel: r.proto === "kernel",
+  };
+}
+
+/** A key equal for routes that behave the same on any host. */
+export function routeKey(r: FRoute): string {
+  return `${r.type} ${r.dst}/${r.bits} m${r.metric} v${r.via} d${r.dev} ${
+    r.onlink ? "o" : ""
+  } s${r.src} ${r.kernel ? "k" : ""}`;
+}
+
+function neighbourKey(n: FNeighbour): string {
+  return `${n.addr} ${n.dev} ${n.mac}`;
+}
+
+function fdbKey(e: FFdb): string {
+  return `${e.dev} ${e.mac} ${e.dst}`;
+}
+
+/** Compiles an iptables rule to numeric matches. */
+export function compactRule(r: Rule): FRule {
+  const m = r.match;
+  const pfx = (p: { prefix: Prefix; negate: boolean } | undefined) =>
+    p === undefined ? undefined : {
+      base: (p.prefix.addr.value & p.prefix.mask) >>> 0,
+      mask: p.prefix.mask,
+      negate: p.negate,
+    };
+  const t = r.target;
+  return {
+    table: r.table,
+    chain: r.chain,
+    src: pfx(m.src),
+    dst: pfx(m.dst),
+    inIface: iface(m.inIface),
+    outIface: iface(m.outIface),
+    proto: m.proto,
+    sport: m.sport,
+    dport: m.dport,
+    target: t.kind,
+    to: t.kind === "SNAT" || t.kind === "DNAT" ? t.to.value : NONE,
+    text: r.text,
+  };
+}
+
+function iface(p: { name: string; negate: boolean } | undefined): IfacePattern | undefined {
+  if (p === undefined) return undefined;
+  const wildcard = p.name.endsWith("+");
+  return { stem: wildcard ? p.name.slice(0, -1) : p.name, wildcard, negate: p.negate };
+}
+
+const SPECIAL = [
+  Prefix.mustParse("0.0.0.0/8"),
+  Prefix.mustParse("127.0.0.0/8"),
+  Prefix.mustParse("224.0.0.0/4"),
+  Prefix.mustParse("255.255.255.255/32"),
+];
+
+/** True for addresses the compact form refuses on pods and non-loopback devices. */
+export function isSpecial(v: number): boolean {
+  return SPECIAL.some((p) => ((v ^ p.addr.value) & p.mask) === 0) || v >>> 28 === 0xf;
+}
+
+// --- from a world ------------------------------------------------------------------
+
+interface PodInfo {
+  readonly name: string;
+  readonly ip: number;
+  readonly host: number;
+  readonly domain: number;
+  readonly subnet: number;
+  readonly subnetBits: number;
+  readonly gateway: number;
+  readonly ttl: number;
+  readonly odd: boolean;
+  readonly up: boolean;
+  readonly node: number;
+  readonly mac: number;
+}
+
+/**
+ * Derives the compact form of a world. Routes, neighbours and FDB entries
+ * that at least two hosts share go to the base tables; the rest are the
+ * hosts' own. Every host's effective table equals its namespace's table.
+ *
+ * @param world The world.
+ * @returns The fabric (with `irregular` set when the compact form cannot express it).
+ * @example
+ * ```ts
+ * import { buildWorld, unwrap } from "../mod.js";
+ * import { fabricFromWorld } from "./fabric.js";
+ * const world = unwrap(buildWorld({ mode: "host-gw", nodes: 3 }), (e) => e.message);
+ * fabricFromWorld(world).hosts.length; // 3
+ * ```
+ */
+export function fabricFromWorld(world: World): Fabric {
+  const problems: string[] = [];
+  const hostNs = world.namespaces.filter((n) => n.role !== "pod");
+  const hostIndex = new Map(hostNs.map((n, i) => [n.name, i]));
+  const podOfNs = new Map<string, string>();
+  for (const p of world.pods) if (p.namespace) podOfNs.set(p.namespace, p.name);
+  const liveNames = new Set(
+    world.pods.filter((p) => p.namespace && podIp(world, p)).map((p) => p.name),
+  );
+
+  // Base tables: entries two or more hosts share.
+  const routeCount = new Map<string, { r: FRoute; n: number }>();
+  const neighCount = new Map<string, { e: FNeighbour; n: number }>();
+  const fdbCount = new Map<string, { e: FFdb; n: number }>();
+  const hostRoutes = hostNs.map((ns) => ns.routes.map((r) => compactRoute(r, ns)));
+  const hostNeigh = hostNs.map((ns) => ns.neighbours.map(compactNeighbour));
+  const hostFdb = hostNs.map((ns) =>
+    ns.devices.flatMap((d) =>
+      d.kind === "vxlan"
+        ? d.fdb.map((e) => ({ dev: d.name, mac: e.mac.value, dst: e.dst.value }))
+        : []
+    )
+  );
+  const bump = <T>(m: Map<string, { n: number } & T>, k: string, v: T) => {
+    const x = m.get(k);
+    if (x) x.n++;
+    else m.set(k, { ...v, n: 1 });
+  };
+  hostRoutes.forEach((rs) => rs.forEach((r) => bump(routeCount, routeKey(r), { r })));
+  hostNeigh.forEach((es) => es.forEach((e) => bump(neighCount, neighbourKey(e), { e })));
+  hostFdb.forEach((es) => es.forEach((e) => bump(fdbCount, fdbKey(e), { e })));
+  const baseRoutes = [...routeCount.values()].filter((x) => x.n >= 2).map((x) => x.r);
+  const baseNeighbours = [...neighCount.values()].filter((x) => x.n >= 2).map((x) => x.e);
+  const baseFdb = [...fdbCount.values()].filter((x) => x.n >= 2).map((x) => x.e);
+  const baseRouteIx = new Map(baseRoutes.map((r, i) => [routeKey(r), i]));
+  const baseNeighIx = new Map(baseNeighbours.map((e, i) => [neighbourKey(e), i]));
+  const baseFdbIx = new Map(baseFdb.map((e, i) => [fdbKey(e), i]));
+
+  // Pods first (domains need them).
+  const pods: PodInfo[] = [];
+  const domains: { host: number; bridge: string; pods: number[] }[] = [];
+  const domainOf = new Map<string, number>();
+  const macs = new Map<number, string>();
+  const seeMac = (mac: number, what: string) => {
+    if (mac === 0) return;
+    const prev = macs.get(mac);
+    if (prev !== undefined) problems.push(`MAC shared by ${prev} and ${what}`);
+    else macs.set(mac, what);
+  };
+  hostNs.forEach((ns, h) => {
+    for (const d of ns.devices) {
+      if (d.kind === "bridge") {
+        domainOf.set(`${ns.name}/${d.name}`, domains.length);
+        domains.push({ host: h, bridge: d.name, pods: [] });
+      }
+    }
+  });
+  const nodeIndexOfNs = new Map(world.nodes.map((n, i) => [n.namespace, i]));
+  const hostLocal = new Set<number>();
+  for (const ns of hostNs) {
+    for (const d of ns.devices) {
+      if (d.up && d.kind !== "loopback") {
+        for (const a of d.addresses) hostLocal.add(a.addr.value);
+      }
+    }
+  }
+  const podIndexByName = new Map<string, number>();
+  // Pods in world.pods order, so pod numbers follow the pair-by-pair order.
+  for (const pod of world.pods) {
+    if (!liveNames.has(pod.name)) continue;
+    const ns = world.namespaces.find((n) => n.name === pod.namespace)!;
+    const info = readPod(
+      world,
+      ns,
+      pod.name,
+      hostIndex,
+      domainOf,
+      nodeIndexOfNs,
+      hostLocal,
+      problems,
+    );
+    podIndexByName.set(pod.name, pods.length);
+    pods.push(info);
+  }
+  // Port order of every bridge.
+  hostNs.forEach((ns, h) => {
+    for (const d of ns.devices) {
+      if (d.kind !== "veth") continue;
+      const peerPod = podOfNs.get(d.peer.namespace);
+      const ix = peerPod === undefined ? undefined : podIndexByName.get(peerPod);
+      if (d.master === undefined || ix === undefined) {
+        problems.push(`${ns.name}/${d.name} is a veth that is not a pod's bridge port`);
+        continue;
+      }
+      const dom = domainOf.get(`${ns.name}/${d.master}`);
+      if (dom === undefined || domains[dom].host !== h) continue;
+      domains[dom].pods.push(ix);
+    }
+  });
+  for (const ns of world.namespaces) {
+    if (ns.role === "pod" && !podOfNs.has(ns.name)) {
+      problems.push(`Namespace ${ns.name} belongs to no pod`);
+    }
+    if (ns.role === "pod" && podOfNs.has(ns.name) && !liveNames.has(podOfNs.get(ns.name)!)) {
+      problems.push(`Pod namespace ${ns.name} has no address`);
+    }
+    for (const d of ns.devices) seeMac(d.mac.value, `${ns.name}/${d.name}`);
+  }
+
+  const hosts: FHost[] = hostNs.map((ns, h) => {
+    for (const d of ns.devices) checkHostDevice(ns, d, problems);
+    for (const r of ns.netfilter.rules) {
+      if (r.match.sport !== undefined && r.match.proto === "udp") {
+        problems.push(`${ns.name}: a rule matches a UDP source port (VXLAN flow hash)`);
+      }
+    }
+    const keys = new Set<string>();
+    for (const r of ns.routes) {
+      const k = `${r.dst}|${r.metric}`;
+      if (keys.has(k)) problems.push(`${ns.name}: two routes to ${r.dst} with metric ${r.metric}`);
+      keys.add(k);
+    }
+    const own = hostRoutes[h];
+    const ownKeys = new Set(own.map(routeKey));
+    const removedRoutes = new Set<number>();
+    baseRoutes.forEach((r, i) => {
+      if (!ownKeys.has(routeKey(r))) removedRoutes.add(i);
+    });
+    const ownNeighKeys = new Set(hostNeigh[h].map(neighbourKey));
+    const removedNeighbours = new Set<number>();
+    baseNeighbours.forEach((e, i) => {
+      if (!ownNeighKeys.has(neighbourKey(e))) removedNeighbours.add(i);
+    });
+    const ownFdbKeys = new Set(hostFdb[h].map(fdbKey));
+    const removedFdb = new Set<number>();
+    baseFdb.forEach((e, i) => {
+      if (!ownFdbKeys.has(fdbKey(e))) removedFdb.add(i);
+    });
+    return {
+      name: ns.name,
+      role: ns.role === "router" ? "router" : "node",
+      devices: ns.devices.filter((d) => d.kind !== "veth").map((d) =>
+        compactDevice(d, domainOf.get(`${ns.name}/${d.name}`))
+      ),
+      ipForward: ns.sysctl.ipForward,
+      defaultTtl: ns.sysctl.defaultTtl,
+      rules: ns.netfilter.rules.map(compactRule),
+      forwardPolicy: ns.netfilter.forwardPolicy,
+      ownRoutes: own.filter((r) => !baseRouteIx.has(routeKey(r))),
+      removedRoutes,
+      ownNeighbours: hostNeigh[h].filter((e) => !baseNeighIx.has(neighbourKey(e))),
+      removedNeighbours,
+      ownFdb: hostFdb[h].filter((e) => !baseFdbIx.has(fdbKey(e))),
+      removedFdb,
+    };
+  });
+
+  const segments = new Map<string, FSegment>();
+  for (const s of world.segments) {
+    const members: { host: number; dev: string }[] = [];
+    for (const ns of world.namespaces) {
+      for (const d of ns.devices) {
+        if (d.kind !== "nic" || d.segment !== s.name) continue;
+        const h = hostIndex.get(ns.name);
+        if (h === undefined) problems.push(`${ns.name}/${d.name}: a pod with a NIC`);
+        else members.push({ host: h, dev: d.name });
+      }
+    }
+    segments.set(s.name, { name: s.name, mtu: s.mtu, members });
+  }
+
+  return {
+    name: world.name,
+    hosts,
+    hostIndex,
+    segments,
+    domains,
+    baseRoutes,
+    baseNeighbours,
+    baseFdb,
+    pods: podTable(pods),
+    nodes: world.nodes.map((n) => ({ name: n.name, host: hostIndex.get(n.namespace) ?? -1 })),
+    world,
+    irregular: problems.length > 0 ? problems[0] : undefined,
+  };
+}
+
+function compactNeighbour(n: Neighbour): FNeighbour {
+  return { addr: n.addr.value, dev: n.dev, mac: n.mac.value };
+}
+
+/**
+ * A host device in compact form (bridge ports are not host devices).
+ *
+ * @param d The device.
+ * @param domain The bridge's domain index, for a bridge.
+ * @returns The compact device.
+ */
+export function compactDevice(d: Device, domain: number | undefined): FDevice {
+  const base = {
+    name: d.name,
+    up: d.up,
+    mtu: d.mtu,
+    mac: d.mac.value,
+    addresses: d.addresses.map((a) => ({ addr: a.addr.value, bits: a.bits })),
+  };
+  switch (d.kind) {
+    case "loopback":
+      return { ...base, kind: "loopback" };
+    case "nic":
+      return { ...base, kind: "nic", segment: d.segment };
+    case "bridge":
+      return { ...base, kind: "bridge", domain };
+    case "vxlan":
+      return {
+        ...base,
+        kind: "vxlan",
+        vni: d.vni,
+        dstport: d.dstport,
+        local: d.local ? d.local.value : NONE,
+        via: d.dev,
+      };
+    case "veth":
+      throw new Error(`Bridge port ${d.namespace}/${d.name} is not a host device`);
+  }
+}
+
+function checkHostDevice(ns: Namespace, d: Device, problems: string[]) {
+  const where = `${ns.name}/${d.name}`;
+  if (d.kind !== "veth" && d.master !== undefined) problems.push(`${where} is a bridge port`);
+  if (d.kind === "bridge" && d.fdb.length > 0) problems.push(`${where} has static FDB entries`);
+  if (d.kind === "vxlan" && d.learning) problems.push(`${where} learns remote MACs`);
+  if (d.kind === "veth") return;
+  for (const a of d.addresses) {
+    if (d.kind === "loopback" ? !a.addr.isLoopback() : isSpecial(a.addr.value)) {
+      problems.push(`${where} has the special address ${a}`);
+    }
+  }
+}
+
+function readPod(
+  world: World,
+  ns: Namespace,
+  name: string,
+  hostIndex: ReadonlyMap<string, number>,
+  domainOf: ReadonlyMap<string, number>,
+  nodeIndexOfNs: ReadonlyMap<string, number>,
+  hostLocal: ReadonlySet<number>,
+  problems: string[],
+): PodInfo {
+  const pod = world.pods.find((p) => p.name === name)!;
+  const ip = podIp(world, pod)!;
+  const podNode = world.nodes.find((n) => n.name === pod.node)?.namespace ?? "";
+  const eth0 = ns.devices.find((d) => d.name === "eth0");
+  let odd = false;
+  // Local addresses of the pod: exactly its IP plus loopback ranges, else the
+  // compact form cannot tell who answers ARP.
+  for (const d of ns.devices) {
+    for (const a of d.addresses) {
+      if (d.kind === "loopback" ? !a.addr.isLoopback() : a.addr !== ip) {
+        problems.push(`Pod namespace ${ns.name} has the extra address ${a}`);
+      }
+    }
+    if (d.kind !== "loopback" && d.kind !== "veth") {
+      problems.push(`Pod namespace ${ns.name} has a ${d.kind} device`);
+    }
+    if (d.kind === "veth" && d !== eth0) problems.push(`Pod namespace ${ns.name} has two veths`);
+    if (d.kind === "loopback" && (!d.up || d.addresses.length !== 1)) odd = true;
+  }
+  if (isSpecial(ip.value)) problems.push(`Pod ${name} has the special address ${ip}`);
+  let host = -1;
+  let domain = -1;
+  let up = false;
+  let mac = 0;
+  if (eth0?.kind === "veth" && eth0.addresses.length === 1) {
+    mac = eth0.mac.value;
+    const peerNs = world.namespaces.find((n) => n.name === eth0.peer.namespace);
+    const peer = peerNs?.devices.find((d) => d.name === eth0.peer.device);
+    host = hostIndex.get(eth0.peer.namespace) ?? -1;
+    if (host < 0 || peer === undefined) {
+      problems.push(`Pod ${name}: eth0's peer is not on a host`);
+    } else if (peer.master === undefined) {
+      problems.push(`Pod ${name}: eth0's peer is not a bridge port`);
+    } else {
+      domain = domainOf.get(`${eth0.peer.namespace}/${peer.master}`) ?? -1;
+      up = eth0.up && peer.up;
+      if (!eth0.up || !peer.up || eth0.mtu < 84 || peer.mtu < 84) odd = true;
+    }
+  } else {
+    problems.push(`Pod ${name} has no eth0 veth with one address`);
+  }
+  const a = eth0?.addresses[0];
+  const subnetBits = a ? a.bits : 32;
+  const subnet = a ? (ip.value & maskOf(subnetBits)) >>> 0 : ip.value;
+  // The standard table: the connected route (unless /32) and one default route.
+  const connected = ns.routes.filter((r) => r.proto === "kernel");
+  const statics = ns.routes.filter((r) => r.proto !== "kernel");
+  const def = statics[0];
+  const stdConnected = subnetBits === 32
+    ? connected.length === 0
+    : connected.length === 1 && connected[0].dev === "eth0" && connected[0].metric === 0 &&
+      connected[0].dst.bits === subnetBits && connected[0].dst.addr.value === subnet &&
+      connected[0].type === "unicast";
+  const stdDefault = statics.length === 1 && def.type === "unicast" && def.dst.bits === 0 &&
+    def.metric === 0 && def.dev === "eth0" && def.via !== undefined && def.src === undefined &&
+    def.via !== ip;
+  if (!stdConnected || !stdDefault) odd = true;
+  if (ns.neighbours.length > 0 || ns.netfilter.rules.length > 0 || ns.sysctl.ipForward) odd = true;
+  // A pod holding a host's address is a martian source there: trace it.
+  if (hostLocal.has(ip.value)) odd = true;
+  return {
+    name,
+    ip: ip.value,
+    host,
+    domain,
+    subnet,
+    subnetBits,
+    gateway: def?.via ? def.via.value : 0,
+    ttl: ns.sysctl.defaultTtl,
+    odd: odd || domain < 0,
+    up,
+    node: nodeIndexOfNs.get(podNode) ?? -1,
+    mac,
+  };
+}
+
+function podTable(pods: readonly PodInfo[]): FPods {
+  const n = pods.length;
+  const t = {
+    count: n,
+    ip: new Uint32Array(n),
+    host: new Int32Array(n),
+    domain: new Int32Array(n),
+    subnet: new Uint32Array(n),
+    subnetBits: new Uint8Array(n),
+    gateway: new Uint32Array(n),
+    ttl: new Uint8Array(n),
+    odd: new Uint8Array(n),
+    up: new Uint8Array(n),
+    node: new Int32Array(n),
+  };
+  pods.forEach((p, i) => {
+    t.ip[i] = p.ip;
+    t.host[i] = p.host;
+    t.domain[i] = p.domain;
+    t.subnet[i] = p.subnet;
+    t.subnetBits[i] = p.subnetBits;
+    t.gateway[i] = p.gateway;
+    t.ttl[i] = p.ttl;
+    t.odd[i] = p.odd ? 1 : 0;
+    t.up[i] = p.up ? 1 : 0;
+    t.node[i] = p.node;
+  });
+  return { ...t, name: (i) => pods[i].name, mac: (i) => pods[i].mac };
+}
+
+// --- generated clusters --------------------------------------------------------------
+
+/** What {@linkcode generateFabric} builds. */
+export interface GenerateSpec {
+  readonly mode: "host-gw" | "vxlan";
+  readonly nodes: number;
+  readonly podsPerNode: number;
+}
+
+/**
+ * Generates the compact form of a flannel-style host-gw or VXLAN cluster
+ * directly, laid out exactly as `buildWorld` lays it out (node N has
+ * 10.244.N.0/24 and 192.168.0.(10+N)), but without building a world: one
+ * shared route table, per-node records, pods in typed arrays. Past 254
+ * nodes the cluster range is 10.0.0.0/8 (node N has 10.(N >> 8).(N & 255).0/24)
+ * and past 200 nodes the underlay is 192.168.0.0/16.
+ *
+ * @param spec Mode, node count (1 to 50,000) and pods per node (0 to 250).
+ * @returns The fabric.
+ * @example
+ * ```ts
+ * import { generateFabric } from "./fabric.js";
+ * const f = generateFabric({ mode: "vxlan", nodes: 100, podsPerNode: 30 });
+ * f.pods.count; // 3000
+ * ```
+ */
+export function generateFabric(spec: GenerateSpec): Fabric {
+  const n = spec.nodes;
+  const k = spec.podsPerNode;
+  if (!Number.isInteger(n) || n < 1 || n > 50000) throw new RangeError("Nodes: 1 to 50,000");
+  if (!Number.isInteger(k) || k < 0 || k > 250) throw new RangeError("Pods per node: 0 to 250");
+  const small = n <= 200;
+  const under = small ? Prefix.mustParse("192.168.0.0/24") : Prefix.mustParse("192.168.0.0/16");
+  const cluster = n <= 254 ? Prefix.mustParse("10.244.0.0/16") : Prefix.mustParse("10.0.0.0/8");
+  const cidr = (i: number) => (cluster.addr.value + (i + 1) * 256) >>> 0;
+  const nodeIp = (i: number) => under.addr.value + 11 + i;
+  const nodeName = (i: number) => `node-${i + 1}`;
+  const vx = spec.mode === "vxlan";
+  const mtu = 1500;
+  const podMtu = vx ? 1450 : 1500;
+  const mac = (ns: string, dev: string) => defaultMac(ns, dev).value;
+
+  const baseRoutes: FRoute[] = [{
+    type: "unicast",
+    dst: under.addr.value,
+    bits: under.bits,
+    metric: 0,
+    via: NONE,
+    dev: "eth0",
+    onlink: false,
+    src: OWN_SRC,
+    kernel: true,
+  }];
+  const baseNeighbours: FNeighbour[] = [];
+  const baseFdb: FFdb[] = [];
+  const flannelMac = new Float64Array(n);
+  for (let i = 0; i < n; i++) {
+    if (vx) {
+      flannelMac[i] = mac(nodeName(i), "flannel.1");
+      baseRoutes.push({
+        type: "unicast",
+        dst: cidr(i),
+        bits: 24,
+        metric: 0,
+        via: cidr(i),
+        dev: "flannel.1",
+        onlink: true,
+        src: NONE,
+        kernel: false,
+      });
+      baseNeighbours.push({ addr: cidr(i), dev: "flannel.1", mac: flannelMac[i] });
+      baseFdb.push({ dev: "flannel.1", mac: flannelMac[i], dst: nodeIp(i) });
+    } else {
+      baseRoutes.push({
+        type: "unicast",
+        dst: cidr(i),
+        bits: 24,
+        metric: 0,
+        via: nodeIp(i),
+        dev: "eth0",
+        onlink: false,
+        src: NONE,
+        kernel: false,
+      });
+    }
+  }
+  const rules = [
+    `-t nat -A POSTROUTING -s ${cluster} -d ${cluster} -j RETURN`,
+    `-t nat -A POSTROUTING -s ${cluster} ! -d 224.0.0.0/4 -j MASQUERADE`,
+  ].map((text) => {
+    const words = text.split(" ");
+    const p = (flag: string) => {
+      const i = words.indexOf(flag);
+      const pre = Prefix.mustParse(words[i + 1]);
+      return { base: pre.addr.value, mask: pre.mask, negate: words[i - 1] === "!" };
+    };
+    return {
+      table: "nat",
+      chain: "POSTROUTING",
+      src: p("-s"),
+      dst: p("-d"),
+      target: words[words.length - 1] as "RETURN" | "MASQUERADE",
+      to: NONE,
+      text: text.replace("-t nat ", ""),
+    } satisfies FRule;
+  });
+  const hosts: FHost[] = [];
+  const domains: FDomain[] = [];
+  const members: { host: number; dev: string }[] = [];
+  const total = n * k;
+  const letters = total <= 26;
+  for (let i = 0; i < n; i++) {
+    const name = nodeName(i);
+    const devices: FDevice[] = [
+      {
+        name: "lo",
+        kind: "loopback",
+        up: true,
+        mtu: 65536,
+        mac: 0,
+        addresses: [{ addr: Addr.mustParse("127.0.0.1").value, bits: 8 }],
+      },
+      {
+        name: "eth0",
+        kind: "nic",
+        up: true,
+        mtu,
+        mac: mac(name, "eth0"),
+        addresses: [{ addr: nodeIp(i), bits: under.bits }],
+        segment: "underlay",
+      },
+      {
+        name: "cbr0",
+        kind: "bridge",
+        up: true,
+        mtu: podMtu,
+        mac: mac(name, "cbr0"),
+        addresses: [{ addr: cidr(i) + 1, bits: 24 }],
+        domain: i,
+      },
+    ];
+    if (vx) {
+      devices.push({
+        name: "flannel.1",
+        kind: "vxlan",
+        up: true,
+        mtu: podMtu,
+        mac: flannelMac[i],
+        addresses: [{ addr: cidr(i), bits: 32 }],
+        vni: 1,
+        dstport: 8472,
+        local: nodeIp(i),
+        via: "eth0",
+      });
+    }
+    hosts.push({
+      name,
+      role: "node",
+      devices,
+      ipForward: true,
+      defaultTtl: 64,
+      rules,
+      forwardPolicy: "ACCEPT",
+      ownRoutes: [{
+        type: "unicast",
+        dst: cidr(i),
+        bits: 24,
+        metric: 0,
+        via: NONE,
+        dev: "cbr0",
+        onlink: false,
+        src: OWN_SRC,
+        kernel: true,
+      }],
+      removedRoutes: new Set([i + 1]),
+      ownNeighbours: [],
+      removedNeighbours: vx ? new Set([i]) : new Set(),
+      ownFdb: [],
+      removedFdb: vx ? new Set([i]) : new Set(),
+    });
+    domains.push({ host: i, bridge: "cbr0", pods: Array.from({ length: k }, (_, j) => i * k + j) });
+    members.push({ host: i, dev: "eth0" });
+  }
+  const pods = {
+    count: total,
+    ip: new Uint32Array(total),
+    host: new Int32Array(total),
+    domain: new Int32Array(total),
+    subnet: new Uint32Array(total),
+    subnetBits: new Uint8Array(total).fill(24),
+    gateway: new Uint32Array(total),
+    ttl: new Uint8Array(total).fill(64),
+    odd: new Uint8Array(total),
+    up: new Uint8Array(total).fill(1),
+    node: new Int32Array(total),
+  };
+  for (let i = 0; i < n; i++) {
+    for (let j = 0; j < k; j++) {
+      const p = i * k + j;
+      pods.ip[p] = cidr(i) + 2 + j;
+      pods.host[p] = i;
+      pods.domain[p] = i;
+      pods.subnet[p] = cidr(i);
+      pods.gateway[p] = cidr(i) + 1;
+      pods.node[p] = i;
+    }
+  }
+  const podName = (p: number) =>
+    letters ? String.fromCharCode(97 + p) : `p${Math.floor(p / k) + 1}-${(p % k) + 1}`;
+  return {
+    name: spec.mode,
+    hosts,
+    hostIndex: new Map(hosts.map((h, i) => [h.name, i])),
+    segments: new Map([["underlay", { name: "underlay", mtu, members }]]),
+    domains,
+    baseRoutes,
+    baseNeighbours,
+    baseFdb,
+    pods: { ...pods, name: podName, mac: (p) => mac(`pod-${podName(p)}`, "eth0") },
+    nodes: hosts.map((h, i) => ({ name: h.name, host: i })),
+  };
+}
+
+/** The host-side veth name `buildWorld` gives pod `name` (for display). */
+export function podVethName(name: string): string {
+  return hostVethName(`pod-${name}`);
+}
+
+/** Whether `v` lies in `dst/bits`. */
+export function within(v: number, dst: number, bits: number): boolean {
+  return ((v ^ dst) & maskOf(bits)) === 0;
+}
+
+/** Renders an address number as dotted decimal. */
+export function addrText(v: number): string {
+  return Addr.fromUint32(v >>> 0).toString();
+}

@@ -1,0 +1,599 @@
+/**
+ * Differential tests of the scale verifier (src/verify) against the
+ * pair-by-pair reference `natFreeReachability`: on generated clusters of
+ * every mode, healthy and broken with the kernel's own edits, the verifier
+ * must report exactly the same failing ordered pairs with the same problem
+ * (drop reason, source seen, or NAT applied). Also: a deliberately wrong
+ * verifier is caught; incremental re-checks equal full ones; the direct
+ * generator equals the builder's worlds.
+ *
+ * Property runs print fast-check's seed and path when they fail; set
+ * FC_SEED (and FC_PATH) to replay one.
+ *
+ * @module
+ */
+import { test } from "uvu";
+import * as assert from "uvu/assert";
+import fc from "fast-check";
+import {
+  addIptables,
+  addRoute,
+  buildWorld,
+  type ClusterSpec,
+  deleteIptables,
+  deleteNeighbour,
+  deleteRoute,
+  type Mode,
+  natFreeReachability,
+  setIpForward,
+  setLinkUp,
+  setMtu,
+  setRoutes,
+  unwrap,
+  type World,
+} from "../src/mod.js";
+import {
+  type Fabric,
+  type FabricEdit,
+  fabricFromWorld,
+  generateFabric,
+  type Problem,
+  recheckEdit,
+  recheckWorld,
+  Verifier,
+} from "../src/verify/mod.js";
+
+const seed = Deno.env.get("FC_SEED");
+const path = Deno.env.get("FC_PATH");
+const replay = seed ? { seed: Number(seed), path } : {};
+
+// --- pairs as comparable maps -------------------------------------------------------------
+
+type PairMap = Map<string, string>;
+
+function problemText(p: Problem): string {
+  return p.kind === "dropped"
+    ? `dropped ${p.reason}`
+    : p.kind === "source-rewritten"
+    ? `source ${p.seen}`
+    : "nat";
+}
+
+function reference(world: World): PairMap {
+  const out: PairMap = new Map();
+  for (const c of natFreeReachability(world).counterexamples) {
+    if (c.invariant !== "nat-free-reachability") continue;
+    const p = c.problem;
+    out.set(
+      `${c.from}>${c.to}`,
+      p.kind === "dropped"
+        ? `dropped ${p.drop.reason}`
+        : p.kind === "source-rewritten"
+        ? `source ${p.seen}`
+        : "nat",
+    );
+  }
+  return out;
+}
+
+function verified(v: Verifier): PairMap {
+  const out: PairMap = new Map();
+  const pods = v.fabric.pods;
+  const r = v.result();
+  let counted = 0;
+  for (const [p, q, problem] of v.failingPairs(r)) {
+    const k = `${pods.name(p)}>${pods.name(q)}`;
+    if (out.has(k)) throw new Error(`Pair ${k} is in two failure sets`);
+    out.set(k, problemText(problem));
+    counted++;
+  }
+  if (counted !== r.failing) {
+    throw new Error(`Sets hold ${counted} pairs, the count says ${r.failing}`);
+  }
+  return out;
+}
+
+/** The differences between two pair maps, for messages (empty when equal). */
+function differences(expected: PairMap, actual: PairMap): string[] {
+  const out: string[] = [];
+  for (const [k, v] of expected) {
+    if (actual.get(k) !== v) {
+      out.push(`${k}: reference "${v}", verifier "${actual.get(k) ?? "ok"}"`);
+    }
+  }
+  for (const [k, v] of actual) {
+    if (!expected.has(k)) out.push(`${k}: reference "ok", verifier "${v}"`);
+  }
+  return out;
+}
+
+// --- generated clusters ---------------------------------------------------------------------
+
+/** Valid per-node pod CIDRs, overlapping or not, for the random-CIDR runs. */
+const cidrsArb = (nodes: number) =>
+  fc.array(
+    fc.tuple(fc.integer({ min: 0, max: 15 }), fc.constantFrom(22, 23, 24, 25, 26)).map((
+      [k, bits],
+    ) => `10.${k < 8 ? 244 : 245}.${(k % 8) * 4}.0/${bits}`),
+    { minLength: nodes, maxLength: nodes },
+  );
+
+function specArb(maxNodes: number, maxPods: number): fc.Arbitrary<ClusterSpec> {
+  return fc.constantFrom<Mode>("single-host", "same-range", "gateway", "host-gw", "vxlan", "nat")
+    .chain((mode) => {
+      const nodes = mode === "single-host" ? fc.constant(1) : fc.integer({ min: 1, max: maxNodes });
+      return nodes.chain((n) =>
+        fc.record({
+          mode: fc.constant(mode),
+          nodes: fc.constant(n),
+          pods: fc.array(fc.integer({ min: 1, max: maxPods }), { minLength: n, maxLength: n }),
+          podCidrs: mode === "same-range" || mode === "nat"
+            ? fc.constant(undefined)
+            : fc.option(cidrsArb(n), { freq: 3 }),
+        }, { requiredKeys: ["mode", "nodes", "pods"] })
+      );
+    }).map((s) =>
+      (s.podCidrs === undefined || s.podCidrs === null
+        ? { mode: s.mode, nodes: s.nodes, pods: s.pods }
+        : s) as ClusterSpec
+    );
+}
+
+/** An edit as data, so a failing run shows what broke the world. */
+type Edit =
+  | { kind: "delete-route"; node: number; pick: number }
+  | {
+    kind: "wrong-route";
+    node: number;
+    target: number;
+    via: "node" | "pod" | "bridge" | "nic" | "blackhole";
+  }
+  | { kind: "loop"; a: number; b: number; target: number }
+  | { kind: "ip-forward-off"; node: number; gateway: boolean }
+  | { kind: "forward-drop"; node: number; rule: boolean; target: number }
+  | { kind: "masquerade"; node: number; scoped: boolean }
+  | { kind: "snat"; node: number }
+  | { kind: "dnat"; node: number; pod: number }
+  | { kind: "delete-flannel-return"; node: number }
+  | {
+    kind: "link-down";
+    node: number;
+    dev: "eth0" | "bridge" | "flannel.1" | "pod" | "veth";
+    pod: number;
+  }
+  | { kind: "mtu"; node: number; dev: "eth0" | "bridge" | "flannel.1"; mtu: number }
+  | { kind: "delete-neighbour"; node: number; target: number }
+  | { kind: "pod-route"; pod: number };
+
+const editArb: fc.Arbitrary<Edit> = fc.oneof(
+  fc.record({ kind: fc.constant("delete-route"), node: fc.nat(7), pick: fc.nat(9) }),
+  fc.record({
+    kind: fc.constant("wrong-route"),
+    node: fc.nat(7),
+    target: fc.nat(7),
+    via: fc.constantFrom("node", "pod", "bridge", "nic", "blackhole"),
+  }),
+  fc.record({ kind: fc.constant("loop"), a: fc.nat(7), b: fc.nat(7), target: fc.nat(7) }),
+  fc.record({ kind: fc.constant("ip-forward-off"), node: fc.nat(7), gateway: fc.boolean() }),
+  fc.record({
+    kind: fc.constant("forward-drop"),
+    node: fc.nat(7),
+    rule: fc.boolean(),
+    target: fc.nat(7),
+  }),
+  fc.record({ kind: fc.constant("masquerade"), node: fc.nat(7), scoped: fc.boolean() }),
+  fc.record({ kind: fc.constant("snat"), node: fc.nat(7) }),
+  fc.record({ kind: fc.constant("dnat"), node: fc.nat(7), pod: fc.nat(95) }),
+  fc.record({ kind: fc.constant("delete-flannel-return"), node: fc.nat(7) }),
+  fc.record({
+    kind: fc.constant("link-down"),
+    node: fc.nat(7),
+    dev: fc.constantFrom("eth0", "bridge", "flannel.1", "pod", "veth"),
+    pod: fc.nat(95),
+  }),
+  fc.record({
+    kind: fc.constant("mtu"),
+    node: fc.nat(7),
+    dev: fc.constantFrom("eth0", "bridge", "flannel.1"),
+    mtu: fc.constantFrom(68, 80, 83, 84, 87, 88, 120, 133, 134, 1400),
+  }),
+  fc.record({ kind: fc.constant("delete-neighbour"), node: fc.nat(7), target: fc.nat(7) }),
+  fc.record({ kind: fc.constant("pod-route"), pod: fc.nat(95) }),
+) as fc.Arbitrary<Edit>;
+
+const nodeNs = (w: World, i: number) => w.nodes[i % w.nodes.length].namespace;
+const cidrOf = (w: World, i: number) => w.nodes[i % w.nodes.length].podCidr.toString();
+const nodeIp = (w: World, i: number) =>
+  w.namespaces.find((n) => n.name === nodeNs(w, i))!.devices.find((d) => d.name === "eth0")!
+    .addresses[0].addr.toString();
+const livePods = (w: World) => w.pods.filter((p) => p.namespace);
+const podAddr = (w: World, i: number) => {
+  const pods = livePods(w);
+  const pod = pods[i % pods.length];
+  return w.namespaces.find((n) => n.name === pod.namespace)!.devices.find((d) => d.name === "eth0")!
+    .addresses[0].addr.toString();
+};
+
+/** Applies an edit with the kernel's edit functions; a refused edit leaves the world as it was. */
+function applyWorldEdit(w: World, e: Edit): World {
+  const keep = (r: { ok: true; value: World } | { ok: false }) => (r.ok ? r.value : w);
+  const bridge = (i: number) => w.nodes[i % w.nodes.length].bridge;
+  switch (e.kind) {
+    case "delete-route": {
+      const ns = w.namespaces.find((n) => n.name === nodeNs(w, e.node))!;
+      const statics = ns.routes.filter((r) => r.proto !== "kernel");
+      if (statics.length === 0) return w;
+      return keep(deleteRoute(w, ns.name, statics[e.pick % statics.length].dst.toString()));
+    }
+    case "wrong-route": {
+      const ns = nodeNs(w, e.node);
+      const dst = cidrOf(w, e.target);
+      const base = keep(deleteRoute(w, ns, dst));
+      const line = e.via === "node"
+        ? `${dst} via ${nodeIp(w, e.target + 1)}`
+        : e.via === "pod"
+        ? `${dst} via ${podAddr(base, e.target)}`
+        : e.via === "bridge"
+        ? `${dst} dev ${bridge(e.node)}`
+        : e.via === "nic"
+        ? `${dst} dev eth0`
+        : `blackhole ${dst}`;
+      const r = addRoute(base, ns, line);
+      return r.ok ? r.value : w;
+    }
+    case "loop": {
+      let out = w;
+      const dst = cidrOf(w, e.target);
+      for (const [from, to] of [[e.a, e.b], [e.b, e.a]]) {
+        out = keep2(out, deleteRoute(out, nodeNs(w, from), dst));
+        out = keep2(out, addRoute(out, nodeNs(w, from), `${dst} via ${nodeIp(w, to)}`));
+      }
+      return out;
+    }
+    case "ip-forward-off": {
+      const gw = e.gateway && w.namespaces.some((n) => n.name === "gateway");
+      return keep(setIpForward(w, gw ? "gateway" : nodeNs(w, e.node), false));
+    }
+    case "forward-drop":
+      return keep(
+        addIptables(
+          w,
+          nodeNs(w, e.node),
+          e.rule ? `-A FORWARD -d ${cidrOf(w, e.target)} -j DROP` : "-P FORWARD DROP",
+        ),
+      );
+    case "masquerade":
+      return keep(
+        addIptables(
+          w,
+          nodeNs(w, e.node),
+          e.scoped
+            ? `-t nat -A POSTROUTING -s ${cidrOf(w, e.node)} -j MASQUERADE`
+            : "-t nat -A POSTROUTING -j MASQUERADE",
+        ),
+      );
+    case "snat":
+      return keep(
+        addIptables(
+          w,
+          nodeNs(w, e.node),
+          `-t nat -A POSTROUTING -o eth0 -j SNAT --to-source ${nodeIp(w, e.node)}`,
+        ),
+      );
+    case "dnat":
+      return keep(
+        addIptables(
+          w,
+          nodeNs(w, e.node),
+          `-t nat -A PREROUTING -d ${cidrOf(w, e.node)} -j DNAT --to-destination ${
+            podAddr(w, e.pod)
+          }`,
+        ),
+      );
+    case "delete-flannel-return": {
+      const ns = w.namespaces.find((n) => n.name === nodeNs(w, e.node))!;
+      const rule = ns.netfilter.rules.find((r) => r.target.kind === "RETURN");
+      return rule ? keep(deleteIptables(w, ns.name, rule.text)) : w;
+    }
+    case "link-down": {
+      if (e.dev === "pod" || e.dev === "veth") {
+        const pods = livePods(w);
+        const pod = pods[e.pod % pods.length];
+        const ns = w.namespaces.find((n) => n.name === pod.namespace)!;
+        const eth0 = ns.devices.find((d) => d.name === "eth0")!;
+        const ref = e.dev === "pod"
+          ? { namespace: ns.name, device: "eth0" }
+          : eth0.kind === "veth"
+          ? eth0.peer
+          : { namespace: ns.name, device: "eth0" };
+        return keep(setLinkUp(w, ref, false));
+      }
+      const dev = e.dev === "bridge" ? bridge(e.node) : e.dev;
+      return keep(setLinkUp(w, { namespace: nodeNs(w, e.node), device: dev }, false));
+    }
+    case "mtu": {
+      const dev = e.dev === "bridge" ? bridge(e.node) : e.dev;
+      return keep(setMtu(w, { namespace: nodeNs(w, e.node), device: dev }, e.mtu));
+    }
+    case "delete-neighbour": {
+      const ns = w.namespaces.find((n) => n.name === nodeNs(w, e.node))!;
+      if (ns.neighbours.length === 0) return w;
+      return keep(
+        deleteNeighbour(w, ns.name, ns.neighbours[e.target % ns.neighbours.length].addr.toString()),
+      );
+    }
+    case "pod-route": {
+      const pods = livePods(w);
+      const pod = pods[e.pod % pods.length];
+      return keep(setRoutes(w, pod.namespace!, [`${cidrOf(w, 0)} dev eth0`]));
+    }
+  }
+}
+
+function keep2(w: World, r: { ok: true; value: World } | { ok: false }): World {
+  return r.ok ? r.value : w;
+}
+
+/**
+ * `buildWorld`, or undefined for a spec it refuses. (It throws "Builder
+ * produced a bad scenario" for VXLAN clusters whose overlapping CIDRs make
+ * a flannel route's gateway local; such specs are skipped.)
+ */
+function build(spec: ClusterSpec): World | undefined {
+  try {
+    const r = buildWorld(spec);
+    return r.ok ? r.value : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+const worldArb = (maxNodes: number, maxPods: number, maxEdits: number) =>
+  fc.record({ spec: specArb(maxNodes, maxPods), edits: fc.array(editArb, { maxLength: maxEdits }) })
+    .map(({ spec, edits }) => {
+      const built = build(spec);
+      if (built === undefined) return { spec, edits, world: undefined };
+      const out = { spec, edits, world: edits.reduce(applyWorldEdit, built) };
+      // Counterexamples print as the spec and the edits, not the whole world.
+      Object.defineProperty(out, fc.toStringMethod, {
+        value: () => JSON.stringify({ spec, edits }),
+      });
+      return out;
+    })
+    .filter((x) => x.world !== undefined) as fc.Arbitrary<
+      { spec: ClusterSpec; edits: Edit[]; world: World }
+    >;
+
+/** The differential property: the verifier's failing pairs are the reference's, exactly. */
+function agrees(make: (f: Fabric) => Verifier) {
+  return ({ world }: { world: World }) => {
+    const diff = differences(reference(world), verified(make(fabricFromWorld(world))));
+    if (diff.length > 0) throw new Error(`Verifier disagrees:\n  ${diff.slice(0, 6).join("\n  ")}`);
+  };
+}
+
+// --- tests ------------------------------------------------------------------------------------
+
+test("the verifier finds exactly the failing pairs of the pair-by-pair check (small clusters, every mode)", () => {
+  fc.assert(fc.property(worldArb(4, 4, 0), agrees((f) => new Verifier(f))), {
+    numRuns: 40,
+    ...replay,
+  });
+});
+
+test("...and of broken clusters: deleted and wrong routes, loops, ip_forward, FORWARD DROP, NAT, links down, MTU", () => {
+  fc.assert(fc.property(worldArb(4, 4, 3), agrees((f) => new Verifier(f))), {
+    numRuns: 120,
+    ...replay,
+  });
+});
+
+test("...and of medium clusters (up to 8 nodes and 12 pods per node), broken or not", () => {
+  fc.assert(fc.property(worldArb(8, 12, 2), agrees((f) => new Verifier(f))), {
+    numRuns: 6,
+    ...replay,
+  });
+});
+
+test("the shipped scenarios: the verifier and the reference agree", async () => {
+  for (const name of ["single-host", "same-range", "gateway", "host-gw", "vxlan", "nat"]) {
+    const { parseScenario } = await import("../src/mod.js");
+    const text = await Deno.readTextFile(`lessons/scenarios/${name}.json`);
+    const world = unwrap(parseScenario(text), (e) => JSON.stringify(e));
+    agrees((f) => new Verifier(f))({ world });
+  }
+});
+
+test("a verifier that ignores ip_forward is caught, with an ip_forward counterexample", () => {
+  // The wrong verifier: it verifies the fabric as if every host forwarded.
+  const wrong = (f: Fabric) =>
+    new Verifier({ ...f, hosts: f.hosts.map((h) => ({ ...h, ipForward: true })) });
+  const out = fc.check(fc.property(worldArb(3, 2, 2), agrees(wrong)), { numRuns: 300, seed: 42 });
+  assert.ok(out.failed, "the differential property must catch the wrong verifier");
+  assert.match(String(out.errorInstance), /ip-forward-off/);
+  const [{ edits }] = out.counterexample! as unknown as [{ edits: Edit[] }];
+  assert.ok(edits.some((e) => e.kind === "ip-forward-off"), JSON.stringify(edits));
+});
+
+test("ip_forward off on a node: exactly the traffic through it fails, as one compact set per direction", () => {
+  const world = unwrap(buildWorld({ mode: "host-gw", nodes: 3, pods: 2 }), (e) => e.message);
+  const broken = unwrap(setIpForward(world, "node-2", false), (e) => e.message);
+  const v = new Verifier(fabricFromWorld(broken));
+  const r = v.result();
+  assert.is(r.failing, 16);
+  assert.is(r.traced, 0);
+  const names = (ps: readonly number[]) => ps.map((p) => v.fabric.pods.name(p)).sort().join("");
+  const sets = r.failures.map((f) =>
+    `${names(v.sourcePods(f.sources))}>${names(f.destinations)} ${problemText(f.problem)}`
+  ).sort();
+  // Pods of node-1 and node-3 send alike: one set for both.
+  assert.equal(sets, ["abef>cd dropped ip-forward-off", "cd>abef dropped ip-forward-off"]);
+  const witness = v.witness(r.failures[0])!;
+  assert.is(witness.verdict.kind, "dropped");
+  assert.is(witness.verdict.kind === "dropped" && witness.verdict.drop.reason, "ip-forward-off");
+});
+
+test("a MASQUERADE rule: the rewritten source is reported, with the kernel trace as witness", () => {
+  const world = unwrap(buildWorld({ mode: "nat", nodes: 2, pods: 2 }), (e) => e.message);
+  const v = new Verifier(fabricFromWorld(world));
+  const r = v.result();
+  const seen = r.failures.map((x) =>
+    x.problem.kind === "source-rewritten" && x.problem.seen.toString()
+  );
+  assert.equal(seen.sort(), ["192.168.0.11", "192.168.0.12"]);
+  const f = r.failures[0];
+  const t = v.witness(f)!;
+  assert.ok(t.hops.some((h) => h.steps.some((s) => s.kind === "nat")));
+});
+
+// --- incremental -------------------------------------------------------------------------------
+
+function sameAsFull(v: Verifier, world: World) {
+  const fresh = verified(new Verifier(fabricFromWorld(world)));
+  const diff = differences(fresh, verified(v));
+  if (diff.length > 0) {
+    throw new Error(`Incremental differs from full:\n  ${diff.slice(0, 6).join("\n  ")}`);
+  }
+}
+
+class EditCommand implements fc.Command<{ world: World }, { v: Verifier; world: World }> {
+  constructor(readonly edit: Edit) {}
+  check() {
+    return true;
+  }
+  run(m: { world: World }, r: { v: Verifier; world: World }) {
+    const next = applyWorldEdit(r.world, this.edit);
+    recheckWorld(r.v, next);
+    r.world = next;
+    m.world = next;
+    sameAsFull(r.v, next);
+  }
+  toString() {
+    return JSON.stringify(this.edit);
+  }
+}
+
+test("incremental re-checks after random single edits equal full re-verification (model-based)", () => {
+  const commands = fc.commands([editArb.map((e) => new EditCommand(e))], { maxCommands: 6 });
+  fc.assert(
+    fc.property(specArb(4, 3), commands, (spec, cmds) => {
+      const built = build(spec);
+      if (built === undefined) return;
+      const setup = () => ({
+        model: { world: built },
+        real: { v: new Verifier(fabricFromWorld(built)), world: built },
+      });
+      fc.modelRun(setup, cmds);
+    }),
+    { numRuns: 40, ...replay },
+  );
+});
+
+test("incremental re-checks stay equal to the pair-by-pair reference", () => {
+  fc.assert(
+    fc.property(
+      worldArb(3, 3, 0),
+      fc.array(editArb, { minLength: 1, maxLength: 4 }),
+      ({ world }, edits) => {
+        const v = new Verifier(fabricFromWorld(world));
+        let w = world;
+        for (const e of edits) {
+          w = applyWorldEdit(w, e);
+          recheckWorld(v, w);
+        }
+        const diff = differences(reference(w), verified(v));
+        if (diff.length > 0) {
+          throw new Error(
+            `Verifier disagrees:\n  ${diff.slice(0, 6).join("\n  ")}`,
+          );
+        }
+      },
+    ),
+    { numRuns: 30, ...replay },
+  );
+});
+
+test("compact edits on a generated fabric: incremental equals full", () => {
+  const fabricEdit = (n: number): fc.Arbitrary<FabricEdit> =>
+    fc.oneof(
+      fc.record({
+        kind: fc.constant("route-delete" as const),
+        host: fc.integer({ min: 1, max: n }).map((i) => `node-${i}`),
+        route: fc.integer({ min: 1, max: n }).map((i) => `10.244.${i}.0/24`),
+      }),
+      fc.record({
+        kind: fc.constant("route-add" as const),
+        host: fc.integer({ min: 1, max: n }).map((i) => `node-${i}`),
+        route: fc.tuple(fc.integer({ min: 1, max: n }), fc.integer({ min: 1, max: n }), fc.nat(2))
+          .map(([t, via, m]) => `10.244.${t}.0/24 via 192.168.0.${10 + via} metric ${m}`),
+      }),
+      fc.record({
+        kind: fc.constant("ip-forward" as const),
+        host: fc.integer({ min: 1, max: n }).map((i) => `node-${i}`),
+        on: fc.boolean(),
+      }),
+      fc.record({
+        kind: fc.constant("iptables-add" as const),
+        host: fc.integer({ min: 1, max: n }).map((i) => `node-${i}`),
+        rule: fc.constantFrom(
+          "-P FORWARD DROP",
+          "-t nat -A POSTROUTING -s 10.244.0.0/16 -j MASQUERADE",
+          "-A FORWARD -d 10.244.2.0/24 -j DROP",
+        ),
+      }),
+    );
+  fc.assert(
+    fc.property(
+      fc.constantFrom("host-gw" as const, "vxlan" as const),
+      fc.integer({ min: 2, max: 6 }).chain((n) =>
+        fc.tuple(fc.constant(n), fc.array(fabricEdit(n), { minLength: 1, maxLength: 6 }))
+      ),
+      (mode, [n, edits]) => {
+        const v = new Verifier(generateFabric({ mode, nodes: n, podsPerNode: 2 }));
+        for (const e of edits) {
+          const r = recheckEdit(v, e);
+          if (!r.ok) continue;
+          const full = new Verifier(v.fabric);
+          assert.is(r.value.verification.failing, full.result().failing, JSON.stringify(e));
+          const diff = differences(verified(full), verified(v));
+          if (diff.length > 0) throw new Error(`After ${JSON.stringify(e)}: ${diff.slice(0, 4)}`);
+        }
+      },
+    ),
+    { numRuns: 60, ...replay },
+  );
+});
+
+test("the generator builds what buildWorld builds (same pods, addresses, MACs, verdicts)", () => {
+  for (const mode of ["host-gw", "vxlan"] as const) {
+    const world = unwrap(buildWorld({ mode, nodes: 4, pods: 3 }), (e) => e.message);
+    const a = fabricFromWorld(world);
+    const b = generateFabric({ mode, nodes: 4, podsPerNode: 3 });
+    assert.equal([...a.pods.ip], [...b.pods.ip]);
+    assert.equal(
+      Array.from({ length: a.pods.count }, (_, i) => a.pods.name(i)),
+      Array.from({ length: b.pods.count }, (_, i) => b.pods.name(i)),
+    );
+    assert.equal(
+      a.hosts.map((h) => h.devices.map((d) => d.mac)),
+      b.hosts.map((h) => h.devices.map((d) => d.mac)),
+    );
+    const edit: FabricEdit = { kind: "route-delete", host: "node-2", route: "10.244.3.0/24" };
+    const vb = new Verifier(b);
+    const rb = unwrap(recheckEdit(vb, edit), (e) => e.message);
+    const wa = unwrap(deleteRoute(world, "node-2", "10.244.3.0/24"), (e) => e.message);
+    assert.equal(verified(vb), reference(wa));
+    assert.ok(rb.incremental);
+  }
+});
+
+test("a 5,000-node fabric is represented without a world: shared routes, typed-array pods", () => {
+  const f = generateFabric({ mode: "host-gw", nodes: 5000, podsPerNode: 30 });
+  assert.is(f.pods.count, 150000);
+  assert.ok(f.pods.ip instanceof Uint32Array);
+  assert.is(f.baseRoutes.length, 5001);
+  assert.ok(f.hosts.every((h) => h.ownRoutes.length === 1 && h.removedRoutes.size === 1));
+  assert.is(f.world, undefined);
+});
+
+test.run();
