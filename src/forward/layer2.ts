@@ -7,7 +7,6 @@
  * @module
  */
 import type { Mac } from "../addr/mod.js";
-import { match } from "ts-pattern";
 import { bridgePorts, deviceAt, masterOf, segmentMembers } from "../world/query.js";
 import type { Bridge, Device, Vxlan, World } from "../world/types.js";
 
@@ -70,12 +69,14 @@ export function reach(
   tunnel: TunnelReach,
 ): Endpoint[] {
   const found: Endpoint[] = [];
-  const seen = new Set<string>();
+  // A world holds one object per device, so the objects themselves are the keys.
+  const seenOut = new Set<Device>();
+  const seenIn = new Set<Device>();
   const queue: { dev: Device; dir: "out" | "in"; path: readonly BridgeHop[] }[] = [];
   const push = (dev: Device, dir: "out" | "in", path: readonly BridgeHop[]) => {
-    const k = `${dir}:${dev.namespace}/${dev.name}`;
-    if (!seen.has(k)) {
-      seen.add(k);
+    const seen = dir === "out" ? seenOut : seenIn;
+    if (!seen.has(dev)) {
+      seen.add(dev);
       queue.push({ dev, dir, path });
     }
   };
@@ -114,30 +115,37 @@ function departures(
   tunnel: TunnelReach,
 ): readonly { dev: Device; path: readonly BridgeHop[] }[] {
   const direct = (devices: readonly Device[]) => devices.map((d) => ({ dev: d, path: [] }));
-  return match(dev)
-    .with({ kind: "veth" }, (d) => direct([deviceAt(world, d.peer)].filter((p) => p !== undefined)))
-    .with(
-      { kind: "nic" },
-      (d) =>
-        direct(
-          segmentMembers(world, d.segment).filter((n) =>
-            n !== d && (dst === "broadcast" || n.mac === dst)
-          ),
+  // A switch, not ts-pattern: this runs for every step of every ARP flood.
+  switch (dev.kind) {
+    case "veth": {
+      const peer = deviceAt(world, dev.peer);
+      return peer === undefined ? [] : [{ dev: peer, path: [] }];
+    }
+    case "nic":
+      return direct(
+        segmentMembers(world, dev.segment).filter((n) =>
+          n !== dev && (dst === "broadcast" || n.mac === dst)
         ),
-    )
-    .with(
-      { kind: "bridge" },
-      (b) =>
-        bridgeOutPorts(world, b, undefined, dst).flatMap((p) =>
-          departures(world, p, dst, tunnel).map((x) => ({
-            dev: x.dev,
-            path: [{ bridge: b, port: p.name }, ...x.path],
-          }))
-        ),
-    )
-    .with({ kind: "vxlan" }, (d) => direct(tunnel(d, dst)))
-    .with({ kind: "loopback" }, () => [])
-    .exhaustive();
+      );
+    case "bridge":
+      return bridgeOutPorts(world, dev, undefined, dst).flatMap((p) =>
+        departures(world, p, dst, tunnel).map((x) => ({
+          dev: x.dev,
+          path: [{ bridge: dev, port: p.name }, ...x.path],
+        }))
+      );
+    case "vxlan":
+      return direct(tunnel(dev, dst));
+    case "loopback":
+      return [];
+    default:
+      return unreachable(dev);
+  }
+}
+
+/** Makes a switch over a closed set fail to compile when a kind is missing. */
+function unreachable(x: never): never {
+  throw new Error(`Unhandled device kind: ${JSON.stringify(x)}`);
 }
 
 /**

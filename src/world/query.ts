@@ -10,6 +10,8 @@ import type { Bridge, Device, DeviceRef, Namespace, Nic, Node, Pod, World } from
 interface Index {
   readonly namespaces: ReadonlyMap<string, Namespace>;
   readonly devices: ReadonlyMap<string, Device>;
+  /** Devices by namespace, then name (no string building on the hot path). */
+  readonly byNamespace: ReadonlyMap<string, ReadonlyMap<string, Device>>;
   readonly pods: ReadonlyMap<string, Pod>;
   readonly podOfNamespace: ReadonlyMap<string, Pod>;
   readonly nodes: ReadonlyMap<string, Node>;
@@ -26,11 +28,15 @@ function key(namespace: string, device: string): string {
 
 function build(world: World): Index {
   const devices = new Map<string, Device>();
+  const byNamespace = new Map<string, Map<string, Device>>();
   const ports = new Map<string, Device[]>();
   const segmentMembers = new Map<string, Nic[]>();
   for (const ns of world.namespaces) {
+    const own = new Map<string, Device>();
+    byNamespace.set(ns.name, own);
     for (const d of ns.devices) {
       devices.set(key(ns.name, d.name), d);
+      own.set(d.name, d);
       if (d.master) push(ports, key(ns.name, d.master), d);
       if (d.kind === "nic") push(segmentMembers, d.segment, d);
     }
@@ -41,6 +47,7 @@ function build(world: World): Index {
   return {
     namespaces: new Map(world.namespaces.map((n) => [n.name, n])),
     devices,
+    byNamespace,
     pods,
     podOfNamespace,
     nodes: new Map(world.nodes.map((n) => [n.name, n])),
@@ -72,7 +79,7 @@ export function namespaceNamed(world: World, name: string): Namespace | undefine
 
 /** The device `ref` points at. */
 export function deviceAt(world: World, ref: DeviceRef): Device | undefined {
-  return index(world).devices.get(key(ref.namespace, ref.device));
+  return index(world).byNamespace.get(ref.namespace)?.get(ref.device);
 }
 
 /** The pod called `name`. */

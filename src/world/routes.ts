@@ -135,13 +135,44 @@ function longest(routes: readonly Route[]): Route {
  * @returns The device that owns it, or `undefined`.
  */
 export function localDevice(ns: Namespace, addr: Addr): Device | undefined {
-  for (const dev of ns.devices) {
-    if (!dev.up) continue;
-    for (const a of dev.addresses) {
-      if (a.addr === addr || (dev.kind === "loopback" && a.contains(addr))) return dev;
-    }
+  const ix = localIndex(ns);
+  const exact = ix.exact.get(addr);
+  for (const l of ix.loopbacks) {
+    if (exact !== undefined && exact.at < l.at) break;
+    if (l.prefix.contains(addr)) return l.dev;
   }
-  return undefined;
+  return exact?.dev;
+}
+
+interface LocalIndex {
+  /** First up device (in order) holding each address. */
+  readonly exact: Map<Addr, { readonly dev: Device; readonly at: number }>;
+  /** Prefixes of up loopback devices, in device order. */
+  readonly loopbacks: readonly {
+    readonly dev: Device;
+    readonly at: number;
+    readonly prefix: Prefix;
+  }[];
+}
+
+const localIndexes = new WeakMap<Namespace, LocalIndex>();
+
+/** Namespaces never change, so their local addresses are indexed once. */
+function localIndex(ns: Namespace): LocalIndex {
+  let ix = localIndexes.get(ns);
+  if (ix !== undefined) return ix;
+  const exact = new Map<Addr, { dev: Device; at: number }>();
+  const loopbacks: { dev: Device; at: number; prefix: Prefix }[] = [];
+  ns.devices.forEach((dev, at) => {
+    if (!dev.up) return;
+    for (const a of dev.addresses) {
+      if (!exact.has(a.addr)) exact.set(a.addr, { dev, at });
+      if (dev.kind === "loopback") loopbacks.push({ dev, at, prefix: a });
+    }
+  });
+  ix = { exact, loopbacks };
+  localIndexes.set(ns, ix);
+  return ix;
 }
 
 /** Whether `addr` is a local address of the namespace. */
