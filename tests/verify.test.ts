@@ -367,9 +367,27 @@ const worldArb = (maxNodes: number, maxPods: number, maxEdits: number) =>
 /** The differential property: the verifier's failing pairs are the reference's, exactly. */
 function agrees(make: (f: Fabric) => Verifier) {
   return ({ world }: { world: World }) => {
-    const diff = differences(reference(world), verified(make(fabricFromWorld(world))));
+    const expected = reference(world);
+    const v = make(fabricFromWorld(world));
+    const diff = differences(expected, verified(v));
     if (diff.length > 0) throw new Error(`Verifier disagrees:\n  ${diff.slice(0, 6).join("\n  ")}`);
+    sameMatrix(v, world, expected);
   };
+}
+
+/** The node-pair matrix counts the reference's failing pairs by node pair. */
+function sameMatrix(v: Verifier, world: World, expected: PairMap) {
+  const m = v.nodeMatrix();
+  const n = m.nodes.length;
+  const nodeOf = new Map(world.pods.map((p) => [p.name, m.nodes.indexOf(p.node)]));
+  const want = new Float64Array(n * n);
+  for (const k of expected.keys()) {
+    const [a, b] = k.split(">");
+    want[nodeOf.get(a)! * n + nodeOf.get(b)!]++;
+  }
+  assert.equal([...m.failing], [...want], "failing pairs by node pair");
+  const live = livePods(world).filter((p) => v.fabric.pods.count > 0 && nodeOf.has(p.name));
+  assert.is(m.total.reduce((s, x) => s + x, 0), live.length * (live.length - 1));
 }
 
 // --- tests ------------------------------------------------------------------------------------
@@ -554,7 +572,8 @@ test("compact edits on a generated fabric: incremental equals full", () => {
           const r = recheckEdit(v, e);
           if (!r.ok) continue;
           const full = new Verifier(v.fabric);
-          assert.is(r.value.verification.failing, full.result().failing, JSON.stringify(e));
+          assert.is(r.value.summary.failing, full.result().failing, JSON.stringify(e));
+          assert.is(r.value.verification().failing, r.value.summary.failing);
           const diff = differences(verified(full), verified(v));
           if (diff.length > 0) throw new Error(`After ${JSON.stringify(e)}: ${diff.slice(0, 4)}`);
         }

@@ -19,8 +19,10 @@ export { Atoms } from "./atoms.js";
 export { type Outcome, PROBE_SIZE } from "./evaluate.js";
 export {
   type FailureSet,
+  type NodeMatrix,
   type Problem,
   type SourceSet,
+  type Summary,
   type Verification,
   Verifier,
 } from "./verifier.js";

@@ -1028,13 +1028,93 @@ export class Verifier {
     return this.#tracedPairs;
   }
 
-  /** Failing pairs, maintained incrementally. */
-  get failingCount(): number {
-    let n = this.#failingAtoms;
-    for (const p of this.#traced) if (p.problem) n += p.pairs;
-    for (const p of this.#sameIp) n += p.pairs;
-    return n;
+  /**
+   * The verdict's numbers, kept up to date incrementally (O(1) after an
+   * edit, unlike {@linkcode Verifier.result}, which gathers the sets).
+   *
+   * @returns Pods, checked and failing pairs.
+   */
+  summary(): Summary {
+    const n = this.#fabric.pods.count;
+    let failing = this.#failingAtoms;
+    for (const p of this.#traced) if (p.problem) failing += p.pairs;
+    for (const p of this.#sameIp) failing += p.pairs;
+    return {
+      holds: failing === 0,
+      pods: n,
+      checked: n * (n - 1),
+      failing,
+      traced: this.#tracedPairs,
+    };
   }
+
+  /**
+   * Ordered pod pairs by Kubernetes node pair: how many there are and how
+   * many fail (`[source * nodes + destination]`). Meant for lesson-sized
+   * clusters (it walks every failing set by source group).
+   *
+   * @returns Node names and the two matrices.
+   */
+  nodeMatrix(): NodeMatrix {
+    const f = this.#fabric;
+    const pods = f.pods;
+    const n = f.nodes.length;
+    const perNode = new Float64Array(n);
+    for (let p = 0; p < pods.count; p++) if (pods.node[p] >= 0) perNode[pods.node[p]]++;
+    const total = new Float64Array(n * n);
+    for (let i = 0; i < n; i++) {
+      for (let j = 0; j < n; j++) total[i * n + j] = perNode[i] * (perNode[j] - (i === j ? 1 : 0));
+    }
+    const failing = new Float64Array(n * n);
+    const add = (piece: Piece) => {
+      if (piece.problem === undefined || piece.pairs === 0) return;
+      const dstNodes = new Map<number, number>();
+      for (const q of piece.destinations) {
+        dstNodes.set(pods.node[q], (dstNodes.get(pods.node[q]) ?? 0) + 1);
+      }
+      const s = piece.sources;
+      const groups = s.kind === "group"
+        ? [s.group]
+        : s.kind === "class"
+        ? this.#classes[s.cls].groups.filter((g) => !s.minus.has(g))
+        : [];
+      for (const g of groups) {
+        const src = pods.node[this.#groups[g].pods[0]];
+        const c = this.#groups[g].pods.length;
+        for (const [d, k] of dstNodes) failing[src * n + d] += c * k;
+      }
+      if (s.kind === "pods") {
+        for (const p of s.pods) for (const [d, k] of dstNodes) failing[pods.node[p] * n + d] += k;
+      }
+      // Take out p = q and the excluded pairs.
+      for (const q of piece.destinations) {
+        if (this.#inSources(s, q) || (s.kind === "pods" && s.pods.includes(q))) {
+          failing[pods.node[q] * n + pods.node[q]] -= 1;
+        }
+      }
+      for (const [p, q] of piece.except) failing[pods.node[p] * n + pods.node[q]] -= 1;
+    };
+    for (const r of this.#atomResults.values()) r.pieces.forEach(add);
+    this.#traced.forEach(add);
+    this.#sameIp.forEach(add);
+    return { nodes: f.nodes.map((x) => x.name), total, failing };
+  }
+}
+
+/** The numbers of a verdict. */
+export interface Summary {
+  readonly holds: boolean;
+  readonly pods: number;
+  readonly checked: number;
+  readonly failing: number;
+  readonly traced: number;
+}
+
+/** Pod pairs by node pair; entry `[i * nodes.length + j]` is from node i to node j. */
+export interface NodeMatrix {
+  readonly nodes: readonly string[];
+  readonly total: Float64Array;
+  readonly failing: Float64Array;
 }
 
 /** Hooks `incremental.ts` uses. */
