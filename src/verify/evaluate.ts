@@ -75,17 +75,19 @@ export type Outcome =
   }
   | { readonly kind: "unknown"; readonly why: string; readonly hosts: readonly number[] };
 
-/** Data of a host the evaluation of a state read (see `Verifier` class sharing). */
-export interface Reads {
-  /** Atoms looked up in this host's routing table. */
-  readonly atoms: number[];
-  /** Addresses whose locality to this host was checked. */
-  readonly locals: number[];
-  /** Next hops looked up in this host's neighbour table. */
-  readonly neigh: number[];
-  /** MACs looked up in this host's VXLAN FDB (0 = the default entries). */
-  readonly macs: number[];
-}
+/**
+ * What of a host's own data a read was about: an atom looked up in its
+ * routing table, an address checked for locality, a next hop looked up in
+ * its neighbour table, a MAC looked up in its VXLAN FDB (0 = the default
+ * entries).
+ */
+export const ReadKind = { Atom: 0, Local: 1, Neighbour: 2, Mac: 3 } as const;
+
+/**
+ * Data of its own host the evaluation of a state read (see `Verifier`
+ * class sharing), as `[kind, value, kind, value, ...]`.
+ */
+export type Reads = number[];
 
 /** A memoised state: its outcome, what it read of its own host, and whether it depends on who that host is. */
 export interface StateRecord {
@@ -279,13 +281,13 @@ export class Evaluator {
       selfUse: frame.selfUse,
     };
     this.memo.set(key, record);
-    this.onRecord?.(key, h, record);
+    this.onRecord?.(key, p.dstSym ? this.atoms.of(p.dst) : -1, record);
     if (parent && record.outcome.hosts.includes(parent.host)) parent.selfUse = true;
     return record;
   }
 
   /** Called for every new memoised state (the verifier indexes them). */
-  onRecord?: (key: string, host: number, record: StateRecord) => void;
+  onRecord?: (key: string, atom: number, record: StateRecord) => void;
 
   /** Forgets every memoised state. */
   clear(): void {
@@ -319,7 +321,7 @@ export class Evaluator {
   }
 
   private localRead(h: number, v: number): boolean {
-    if (h === this.frame.host && this.localHosts.has(v)) this.frame.reads.locals.push(v);
+    if (h === this.frame.host && this.localHosts.has(v)) this.frame.reads.push(ReadKind.Local, v);
     return this.isLocal(h, v);
   }
 
@@ -406,7 +408,7 @@ export class Evaluator {
     }
     const nextSym = route.via === NONE && q.dstSym;
     const nextHop = route.via !== NONE ? route.via : q.dst;
-    if (h === this.frame.host) this.frame.reads.neigh.push(nextHop);
+    if (h === this.frame.host) this.frame.reads.push(ReadKind.Neighbour, nextHop);
     const entry = this.neighbour(h, `${nextHop}|${dev.name}`);
     if (entry !== undefined) return this.l2Out(h, dev, entry, q);
     return this.arp(h, dev, nextHop, nextSym, q);
@@ -442,7 +444,7 @@ export class Evaluator {
         return this.drop("neighbour-unreachable");
       }
       case "nic": {
-        if (h === this.frame.host) this.frame.reads.locals.push(nextHop);
+        if (h === this.frame.host) this.frame.reads.push(ReadKind.Local, nextHop);
         if (nextHop >>> 24 === 127) throw new Unknown("ARP for a loopback address");
         // The first NIC of the segment (in the world's order) whose host owns
         // the next hop and not the ARP sender address answers.
@@ -466,7 +468,7 @@ export class Evaluator {
         return this.l2Out(h, dev, best.dev.mac, p);
       }
       case "vxlan": {
-        if (h === this.frame.host) this.frame.reads.macs.push(0);
+        if (h === this.frame.host) this.frame.reads.push(ReadKind.Mac, 0);
         if (this.remotes(h, `${dev.name}|0`).length > 0) {
           throw new Unknown("ARP through a VXLAN device");
         }
@@ -589,10 +591,10 @@ export class Evaluator {
   private vxlanXmit(h: number, dev: FDevice, mac: number, p: Pkt): Outcome {
     if (p.outer) throw new Unknown("VXLAN inside VXLAN");
     const own = h === this.frame.host;
-    if (own) this.frame.reads.macs.push(mac);
+    if (own) this.frame.reads.push(ReadKind.Mac, mac);
     let remotes = this.remotes(h, `${dev.name}|${mac}`);
     if (remotes.length === 0) {
-      if (own) this.frame.reads.macs.push(0);
+      if (own) this.frame.reads.push(ReadKind.Mac, 0);
       remotes = this.remotes(h, `${dev.name}|0`);
     }
     if (remotes.length === 0) return this.drop("no-vxlan-remote");
@@ -674,7 +676,9 @@ export class Evaluator {
   /** Longest prefix, then lowest metric; `oif` restricts to one device. */
   lookup(h: number, v: number, oif?: string): FRoute | undefined {
     const atom = this.atoms.of(v);
-    if (this.#frames.length > 0 && h === this.frame.host) this.frame.reads.atoms.push(atom);
+    if (this.#frames.length > 0 && h === this.frame.host) {
+      this.frame.reads.push(ReadKind.Atom, atom);
+    }
     const host = this.fabric.hosts[h];
     let best: FRoute | undefined;
     for (const r of host.ownRoutes) {
@@ -738,7 +742,7 @@ export function stateKey(h: number, inDev: string, p: Pkt, atoms: Atoms): string
 }
 
 function emptyReads(): Reads {
-  return { atoms: [], locals: [], neigh: [], macs: [] };
+  return [];
 }
 
 function mergeHosts(a: readonly number[], b: readonly number[]): readonly number[] {

@@ -133,13 +133,34 @@ export function applyEdit(
           record: { ...host, ownRoutes: host.ownRoutes.filter((_, i) => i !== own) },
         });
       }
-      const base = fabric.baseRoutes.findIndex((r, i) => !host.removedRoutes.has(i) && hit(r));
+      const base =
+        (baseRoutesByDst(fabric).get(`${dst}/${s.dst.bits}`) ?? []).find((i) =>
+          !host.removedRoutes.has(i) && hit(fabric.baseRoutes[i])
+        ) ?? -1;
       if (base < 0) return fail("No such process (no route matches)");
       const removedRoutes = new Set(host.removedRoutes);
       removedRoutes.add(base);
       return ok({ host: h, record: { ...host, removedRoutes } });
     }
   }
+}
+
+const byDst = new WeakMap<readonly FRoute[], Map<string, number[]>>();
+
+/** Base route ids by destination prefix (built once per base table). */
+function baseRoutesByDst(fabric: Fabric): Map<string, number[]> {
+  let m = byDst.get(fabric.baseRoutes);
+  if (m === undefined) {
+    m = new Map();
+    fabric.baseRoutes.forEach((r, i) => {
+      const k = `${r.dst}/${r.bits}`;
+      const list = m!.get(k);
+      if (list) list.push(i);
+      else m!.set(k, [i]);
+    });
+    byDst.set(fabric.baseRoutes, m);
+  }
+  return m;
 }
 
 /** The effective routes of a host (own plus kept base routes). */

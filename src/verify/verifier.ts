@@ -21,7 +21,7 @@ import type { DropReason } from "../trace/types.js";
 import { podIp, podNamed } from "../world/query.js";
 import type { World } from "../world/types.js";
 import { Atoms } from "./atoms.js";
-import { Evaluator, type Outcome, type Pkt, PROBE_SIZE, type Reads } from "./evaluate.js";
+import { Evaluator, type Outcome, type Pkt, PROBE_SIZE, ReadKind, type Reads } from "./evaluate.js";
 import { type Fabric, type FHost, isSpecial, NONE, within } from "./fabric.js";
 
 /** Why a pair fails: the classification `natFreeReachability` uses. */
@@ -143,12 +143,17 @@ export class Verifier {
   /** Destination atoms holding standard pods, with those pods. */
   #atomPods = new Map<number, number[]>();
   #oddPods: number[] = [];
-  #ipPods = new Map<number, number[]>();
+  /** Pod indexes sorted by IP, the sorted IPs, and whether a pod's IP is shared. */
+  #byIp = new Uint32Array(0);
+  #ips = new Uint32Array(0);
+  #dup = new Uint8Array(0);
   #subnetGroups = new Map<number, number[]>();
   #otherGroups: number[] = [];
   #coverers = new Map<number, number[]>();
   #neighHosts = new Map<number, number[]>();
   #fdbHosts = new Map<number, number[]>();
+  /** The index keys each host is filed under (to take it out again). */
+  #ownKeys = new Map<number, { atoms: number[]; neigh: number[]; fdb: number[] }>();
   #cells = new Map<string, Cell>();
   #atomResults = new Map<number, AtomResult>();
   /** Atoms whose result depends on a host. */
@@ -169,7 +174,10 @@ export class Verifier {
     this.#build(fabric);
   }
 
-  /** The fabric as last verified. */
+  /**
+   * The fabric as last verified. The verifier works on its own copy of the
+   * host list and updates it in place on incremental edits.
+   */
   get fabric(): Fabric {
     return this.#fabric;
   }
@@ -177,7 +185,8 @@ export class Verifier {
   // --- building ---------------------------------------------------------------------------
 
   #build(fabric: Fabric) {
-    this.#fabric = fabric;
+    this.#fabric = { ...fabric, hosts: [...fabric.hosts] };
+    fabric = this.#fabric;
     this.#cells = new Map();
     this.#atomResults = new Map();
     this.#hostAtoms = new Map();
@@ -191,7 +200,6 @@ export class Verifier {
     this.#classByKey = new Map();
     this.#atomPods = new Map();
     this.#oddPods = [];
-    this.#ipPods = new Map();
     this.#subnetGroups = new Map();
     this.#otherGroups = [];
     if (fabric.irregular !== undefined) {
@@ -211,9 +219,7 @@ export class Verifier {
     }
     this.#srcClassIds = new Map();
     this.#ev = new Evaluator(fabric, this.#atoms, (a) => this.#srcClass(a));
-    this.#ev.onRecord = (key, _h, record) => {
-      const atom = key.split("|")[2];
-      const a = atom.startsWith("a") ? Number(atom.slice(1)) : -1;
+    this.#ev.onRecord = (key, a, record) => {
       for (const x of record.outcome.hosts) {
         let m = this.#hostStates.get(x);
         if (m === undefined) this.#hostStates.set(x, m = new Map());
@@ -222,21 +228,28 @@ export class Verifier {
     };
     this.#profiles = fabric.hosts.map((h) => this.#profile(h));
     this.#indexOwnData();
-    for (let p = 0; p < pods.count; p++) {
-      const list = this.#ipPods.get(pods.ip[p]);
-      if (list) list.push(p);
-      else this.#ipPods.set(pods.ip[p], [p]);
-    }
+    this.#indexIps();
     const groupIds = new Map<string, number>();
+    let last = -1;
     for (let p = 0; p < pods.count; p++) {
       if (pods.odd[p]) {
         this.#oddPods.push(p);
         continue;
       }
-      const key = `${pods.domain[p]}|${pods.subnet[p]}/${pods.subnetBits[p]}|${pods.gateway[p]}|${
-        this.#srcClass(pods.ip[p])
-      }|${pods.ttl[p]}`;
-      let g = groupIds.get(key);
+      const cls = this.#srcClass(pods.ip[p]);
+      // Pods of one bridge usually share everything: reuse the last group.
+      const prev = last >= 0 ? this.#groups[last] : undefined;
+      let g = prev !== undefined && prev.domain === pods.domain[p] &&
+          prev.subnet === pods.subnet[p] && prev.bits === pods.subnetBits[p] &&
+          prev.gateway === pods.gateway[p] && prev.srcClass === cls && prev.ttl === pods.ttl[p]
+        ? last
+        : undefined;
+      const key = g === undefined
+        ? `${pods.domain[p]}|${pods.subnet[p]}/${pods.subnetBits[p]}|${pods.gateway[p]}|${cls}|${
+          pods.ttl[p]
+        }`
+        : "";
+      if (g === undefined) g = groupIds.get(key);
       if (g === undefined) {
         g = this.#groups.length;
         groupIds.set(key, g);
@@ -257,6 +270,7 @@ export class Verifier {
       }
       this.#groups[g].pods.push(p);
       this.#podGroup[p] = g;
+      last = g;
       const atom = this.#atoms.of(pods.ip[p]);
       const list = this.#atomPods.get(atom);
       if (list) list.push(p);
@@ -283,9 +297,48 @@ export class Verifier {
     for (const a of this.#atomPods.keys()) this.#computeAtom(a);
   }
 
+  #indexIps() {
+    const pods = this.#fabric.pods;
+    const order = new Uint32Array(pods.count);
+    for (let p = 0; p < pods.count; p++) order[p] = p;
+    order.sort((a, b) => pods.ip[a] - pods.ip[b] || a - b);
+    this.#byIp = order;
+    this.#ips = new Uint32Array(pods.count);
+    for (let i = 0; i < pods.count; i++) this.#ips[i] = pods.ip[order[i]];
+    this.#dup = new Uint8Array(pods.count);
+    for (let i = 1; i < pods.count; i++) {
+      if (this.#ips[i] === this.#ips[i - 1]) {
+        this.#dup[order[i]] = 1;
+        this.#dup[order[i - 1]] = 1;
+      }
+    }
+  }
+
+  /** First position of `ip` in the sorted IPs, or -1. */
+  #ipAt(ip: number): number {
+    const at = lowerBound(this.#ips, ip);
+    return at < this.#ips.length && this.#ips[at] === ip ? at : -1;
+  }
+
+  /** The pods holding `ip`, in pod order. */
+  #podsWithIp(ip: number): number[] {
+    const at = this.#ipAt(ip);
+    if (at < 0) return [];
+    const out: number[] = [];
+    for (let i = at; i < this.#ips.length && this.#ips[i] === ip; i++) out.push(this.#byIp[i]);
+    return out;
+  }
+
   #srcClass(addr: number): number {
     let sig = "";
-    for (const p of this.#srcPrefixes) sig += ((addr ^ p.base) & p.mask) === 0 ? "1" : "0";
+    let bits = 0;
+    const ps = this.#srcPrefixes;
+    for (let i = 0; i < ps.length; i++) {
+      const hit = ((addr ^ ps[i].base) & ps[i].mask) === 0;
+      if (i < 30) bits |= hit ? 1 << i : 0;
+      else sig += hit ? "1" : "0";
+    }
+    sig = `${bits}:${sig}`;
     let id = this.#srcClassIds.get(sig);
     if (id === undefined) {
       id = this.#srcClassIds.size;
@@ -328,23 +381,50 @@ export class Verifier {
     this.#coverers = new Map();
     this.#neighHosts = new Map();
     this.#fdbHosts = new Map();
+    this.#ownKeys = new Map();
     f.hosts.forEach((h, i) => this.#indexHostOwn(h, i));
   }
 
   #indexHostOwn(h: FHost, i: number) {
     const f = this.#fabric;
+    const keys = { atoms: [] as number[], neigh: [] as number[], fdb: [] as number[] };
     const cover = (dst: number, bits: number) => {
       const [a, b] = this.#atoms.range(dst, bits);
-      for (let x = a; x <= b; x++) pushUnique(this.#coverers, x, i);
+      for (let x = a; x <= b; x++) {
+        pushUnique(this.#coverers, x, i);
+        keys.atoms.push(x);
+      }
     };
     for (const r of h.ownRoutes) cover(r.dst, r.bits);
     for (const id of h.removedRoutes) cover(f.baseRoutes[id].dst, f.baseRoutes[id].bits);
-    for (const n of h.ownNeighbours) pushUnique(this.#neighHosts, n.addr, i);
-    for (const id of h.removedNeighbours) {
-      pushUnique(this.#neighHosts, f.baseNeighbours[id].addr, i);
-    }
-    for (const e of h.ownFdb) pushUnique(this.#fdbHosts, e.mac, i);
-    for (const id of h.removedFdb) pushUnique(this.#fdbHosts, f.baseFdb[id].mac, i);
+    const neigh = (addr: number) => {
+      pushUnique(this.#neighHosts, addr, i);
+      keys.neigh.push(addr);
+    };
+    for (const n of h.ownNeighbours) neigh(n.addr);
+    for (const id of h.removedNeighbours) neigh(f.baseNeighbours[id].addr);
+    const fdb = (mac: number) => {
+      pushUnique(this.#fdbHosts, mac, i);
+      keys.fdb.push(mac);
+    };
+    for (const e of h.ownFdb) fdb(e.mac);
+    for (const id of h.removedFdb) fdb(f.baseFdb[id].mac);
+    this.#ownKeys.set(i, keys);
+  }
+
+  /** Takes a host out of the own-data indexes. */
+  #unindexHostOwn(i: number) {
+    const keys = this.#ownKeys.get(i);
+    if (keys === undefined) return;
+    const drop = (m: Map<number, number[]>, k: number) => {
+      const list = m.get(k);
+      const at = list?.indexOf(i) ?? -1;
+      if (at >= 0) list!.splice(at, 1);
+    };
+    for (const a of keys.atoms) drop(this.#coverers, a);
+    for (const a of keys.neigh) drop(this.#neighHosts, a);
+    for (const m of keys.fdb) drop(this.#fdbHosts, m);
+    this.#ownKeys.delete(i);
   }
 
   /** How a group's gateway is reached, and its group class. */
@@ -396,7 +476,7 @@ export class Verifier {
     if (this.#sharingMemo !== undefined) return this.#sharingMemo;
     let ok = true;
     for (const [addr, hosts] of this.#ev.localHosts) {
-      if (hosts.length > 1 || this.#ipPods.has(addr)) ok = false;
+      if (hosts.length > 1 || this.#podsWithIp(addr).length > 0) ok = false;
     }
     return (this.#sharingMemo = ok);
   }
@@ -446,10 +526,23 @@ export class Verifier {
     const add = (hosts: readonly number[] | undefined) => {
       for (const h of hosts ?? []) if (cls.byHost.has(h)) out.add(h);
     };
-    for (const a of reads.atoms) add(this.#coverers.get(a));
-    for (const v of reads.locals) add(this.#ev.localHosts.get(v));
-    for (const v of reads.neigh) add(this.#neighHosts.get(v));
-    for (const m of reads.macs) add(this.#fdbHosts.get(m));
+    for (let i = 0; i < reads.length; i += 2) {
+      const v = reads[i + 1];
+      switch (reads[i]) {
+        case ReadKind.Atom:
+          add(this.#coverers.get(v));
+          break;
+        case ReadKind.Local:
+          add(this.#ev.localHosts.get(v));
+          break;
+        case ReadKind.Neighbour:
+          add(this.#neighHosts.get(v));
+          break;
+        case ReadKind.Mac:
+          add(this.#fdbHosts.get(v));
+          break;
+      }
+    }
     return out;
   }
 
@@ -594,10 +687,12 @@ export class Verifier {
         return { problem: natted ? { kind: "nat-applied" } as const : undefined };
       }
       const rewritten: Problem = { kind: "source-rewritten", seen: Addr.fromUint32(src >>> 0) };
-      const same = this.#ipPods.get(src);
+      const same = this.#podsWithIp(src);
       return {
         problem: rewritten,
-        special: same ? { pods: same, problem: { kind: "nat-applied" } as const } : undefined,
+        special: same.length > 0
+          ? { pods: same, problem: { kind: "nat-applied" } as const }
+          : undefined,
       };
     };
     switch (o.kind) {
@@ -606,7 +701,11 @@ export class Verifier {
       case "host":
         return { problem: dropped("wrong-pod") };
       case "resolve": {
-        const ans = this.#firstAnswer(o.domain, pods.ip[q]);
+        const ans = this.#dup[q]
+          ? this.#firstAnswer(o.domain, pods.ip[q])
+          : pods.domain[q] === o.domain && pods.up[q]
+          ? q
+          : -1;
         if (ans < 0) return { problem: dropped("neighbour-unreachable") };
         if (pods.odd[ans]) return { problem: "unknown" };
         if (o.src !== -1 && o.src === pods.ip[ans]) return { problem: dropped("martian-source") };
@@ -618,7 +717,7 @@ export class Verifier {
         if (o.src !== -1 && o.src === pods.ip[x]) return { problem: dropped("martian-source") };
         const dd = o.dst === -1 ? pods.ip[q] : o.dst;
         const martian = o.src === -1
-          ? { pods: this.#ipPods.get(pods.ip[x]) ?? [], problem: dropped("martian-source") }
+          ? { pods: this.#podsWithIp(pods.ip[x]), problem: dropped("martian-source") }
           : undefined;
         if (dd !== pods.ip[x]) return { problem: dropped("ip-forward-off"), special: martian };
         if (x !== q) return { problem: dropped("wrong-pod"), special: martian };
@@ -630,12 +729,10 @@ export class Verifier {
 
   #firstAnswer(domain: number, ip: number): number {
     const pods = this.#fabric.pods;
-    const holders = this.#ipPods.get(ip);
-    if (holders === undefined) return -1;
-    if (holders.length === 1) {
-      const x = holders[0];
-      return pods.domain[x] === domain && pods.up[x] ? x : -1;
-    }
+    const at = this.#ipAt(ip);
+    if (at < 0) return -1;
+    const x = this.#byIp[at];
+    if (!this.#dup[x]) return pods.domain[x] === domain && pods.up[x] ? x : -1;
     for (const x of this.#fabric.domains[domain].pods) {
       if (pods.up[x] && pods.ip[x] === ip) return x;
     }
@@ -653,9 +750,8 @@ export class Verifier {
       const except: [number, number][] = [];
       let n = count;
       if (this.#inSources(sources, q)) n--;
-      const holders = this.#ipPods.get(pods.ip[q])!;
-      if (holders.length > 1) {
-        for (const p of holders) {
+      if (this.#dup[q]) {
+        for (const p of this.#podsWithIp(pods.ip[q])) {
           if (p !== q && this.#inSources(sources, p)) {
             n--;
             except.push([p, q]);
@@ -768,7 +864,15 @@ export class Verifier {
   #sameIpPieces() {
     this.#sameIp = [];
     const pods = this.#fabric.pods;
-    for (const holders of this.#ipPods.values()) {
+    for (let i = 0; i < this.#ips.length;) {
+      let j = i + 1;
+      while (j < this.#ips.length && this.#ips[j] === this.#ips[i]) j++;
+      if (j - i < 2) {
+        i = j;
+        continue;
+      }
+      const holders = [...this.#byIp.subarray(i, j)];
+      i = j;
       const std = holders.filter((p) => !pods.odd[p]);
       if (std.length < 2) continue;
       this.#sameIp.push({
@@ -897,7 +1001,11 @@ export class Verifier {
     const f = this.#fabric;
     if (f.irregular !== undefined) return false;
     const old = f.hosts[h];
-    if (JSON.stringify(old.devices) !== JSON.stringify(host.devices)) return false;
+    if (
+      old.devices !== host.devices && JSON.stringify(old.devices) !== JSON.stringify(host.devices)
+    ) {
+      return false;
+    }
     for (const r of host.ownRoutes) if (!this.#atoms.aligned(r.dst, r.bits)) return false;
     for (const r of host.rules) {
       if (r.dst && !this.#atoms.aligned(r.dst.base, bitsOf(r.dst.mask))) return false;
@@ -908,29 +1016,24 @@ export class Verifier {
         return false;
       }
     }
-    if (
-      JSON.stringify(old.ownNeighbours) !== JSON.stringify(host.ownNeighbours) ||
-      JSON.stringify([...old.removedNeighbours]) !== JSON.stringify([...host.removedNeighbours]) ||
-      JSON.stringify(old.ownFdb) !== JSON.stringify(host.ownFdb) ||
-      JSON.stringify([...old.removedFdb]) !== JSON.stringify([...host.removedFdb])
-    ) {
+    const tablesSame = old.ownNeighbours === host.ownNeighbours &&
+      old.removedNeighbours === host.removedNeighbours && old.ownFdb === host.ownFdb &&
+      old.removedFdb === host.removedFdb;
+    if (!tablesSame) {
+      // A neighbour entry for an address that is not an atom boundary yet needs new atoms.
       for (const n of host.ownNeighbours) if (!this.#atoms.aligned(n.addr, 32)) return false;
     }
-    const hosts = [...f.hosts];
-    hosts[h] = host;
-    this.#fabric = { ...f, hosts };
-    this.#ev.fabric = this.#fabric;
+    // The verifier's own copy of the hosts array (made in #build) is updated in place.
+    (f.hosts as FHost[])[h] = host;
     this.#ev.ix[h] = this.#ev.indexHost(host, h);
-    const profile = this.#profile(host);
+    const sameProfile = old.devices === host.devices && old.rules === host.rules &&
+      old.ipForward === host.ipForward && old.defaultTtl === host.defaultTtl &&
+      old.forwardPolicy === host.forwardPolicy && old.role === host.role;
+    const profile = sameProfile ? this.#profiles[h] : this.#profile(host);
     const profileChanged = profile !== this.#profiles[h];
     this.#profiles[h] = profile;
     // Own-data indexes: drop this host, add it back.
-    for (const m of [this.#coverers, this.#neighHosts, this.#fdbHosts]) {
-      for (const list of m.values()) {
-        const i = list.indexOf(h);
-        if (i >= 0) list.splice(i, 1);
-      }
-    }
+    this.#unindexHostOwn(h);
     this.#indexHostOwn(host, h);
     // Which atoms and states the change can reach.
     const touched = this.#touchedAtoms(old, host);
@@ -985,10 +1088,15 @@ export class Verifier {
     const f = this.#fabric;
     const same = (a: readonly unknown[], b: readonly unknown[]) =>
       JSON.stringify(a) === JSON.stringify(b);
+    const tablesSame = old.ownNeighbours === host.ownNeighbours &&
+      old.removedNeighbours === host.removedNeighbours && old.ownFdb === host.ownFdb &&
+      old.removedFdb === host.removedFdb;
     if (
-      !same(old.ownNeighbours, host.ownNeighbours) || !same([...old.removedNeighbours], [
-        ...host.removedNeighbours,
-      ]) || !same(old.ownFdb, host.ownFdb) || !same([...old.removedFdb], [...host.removedFdb])
+      !tablesSame && (
+        !same(old.ownNeighbours, host.ownNeighbours) || !same([...old.removedNeighbours], [
+          ...host.removedNeighbours,
+        ]) || !same(old.ownFdb, host.ownFdb) || !same([...old.removedFdb], [...host.removedFdb])
+      )
     ) return "all";
     const out = new Set<number>();
     const key = (r: { dst: number; bits: number; metric: number; via: number; dev: string }) =>
@@ -1178,7 +1286,8 @@ function* cutPrefixes(f: Fabric): Generator<readonly [number, number]> {
   }
 }
 
-function lowerBound(a: Int32Array, v: number): number {
+/** The first index of a sorted array whose value is at least `v`. */
+function lowerBound(a: ArrayLike<number>, v: number): number {
   let lo = 0;
   let hi = a.length;
   while (lo < hi) {
