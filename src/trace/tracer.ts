@@ -99,6 +99,20 @@ function settle(next: Next): Verdict {
   return n;
 }
 
+/**
+ * A NAT rewrite a trace made, remembered so that conntrack can undo it for
+ * the answer: a reply, or an ICMP error about the packet, belongs to the
+ * packet's connection, so Linux translates it back instead of running the
+ * nat rules on it.
+ */
+interface NatRecord {
+  readonly namespace: string;
+  readonly hook: "PREROUTING" | "POSTROUTING";
+  readonly rule: string;
+  readonly before: IpHeader;
+  readonly after: IpHeader;
+}
+
 interface MutableHop {
   at: Place;
   steps: Step[];
@@ -114,6 +128,13 @@ class Run {
   decapStop?: { dev?: Vxlan };
   /** MACs bridges learned from ARP replies during this trace: bridge → MAC → port. */
   readonly learned = new Map<string, Map<Mac, string>>();
+  /** The NAT rewrites this trace made, in order. */
+  readonly nats: NatRecord[] = [];
+  /**
+   * Set in an answer sub-run (see {@linkcode Run.answerArrives}): the answer's
+   * source address and the probe's NAT rewrites that conntrack undoes.
+   */
+  answer?: { readonly src: Addr; readonly reverse: readonly NatRecord[] };
 
   constructor(readonly world: World, readonly probe: ResolvedProbe, readonly depth: number) {}
 
@@ -206,7 +227,7 @@ class Run {
     const route = lookupRoute(ns, dst);
     const routed = this.routeStep(ns, dst, route);
     if (routed) return routed;
-    const src = selectSource(ns, route!);
+    const src = this.answer?.src ?? selectSource(ns, route!);
     if (src === undefined) {
       return this.drop(ns, { reason: "no-source-address" }, {
         kind: "local-error",
@@ -258,10 +279,17 @@ class Run {
       if (martian) return this.drop(ns, martian);
     }
     let p = packet;
-    const dnat = natPrerouting(ns, ip, dev.name);
+    const dnat = this.answer ? this.unNat(ns, "POSTROUTING", p) : natPrerouting(ns, ip, dev.name);
     if (dnat.kind === "rewrite") {
       this.#natted = true;
       p = { ...p, ip: dnat.ip };
+      this.nats.push({
+        namespace: ns.name,
+        hook: "PREROUTING",
+        rule: dnat.rule.text,
+        before: ip,
+        after: dnat.ip,
+      });
       this.step({
         kind: "nat",
         hook: "PREROUTING",
@@ -359,11 +387,18 @@ class Run {
   /** nat POSTROUTING, neighbour resolution, and out of the device. */
   output(ns: Namespace, route: Route, packet: Packet): Next {
     let p = packet;
-    const snat = natPostrouting(ns, p.ip, route);
+    const snat = this.answer ? this.unNat(ns, "PREROUTING", p) : natPostrouting(ns, p.ip, route);
     if (snat.kind === "rewrite") {
       this.#natted = true;
       const before = p.ip;
       p = { ...p, ip: snat.ip };
+      this.nats.push({
+        namespace: ns.name,
+        hook: "POSTROUTING",
+        rule: snat.rule.text,
+        before,
+        after: snat.ip,
+      });
       this.step(
         { kind: "nat", hook: "POSTROUTING", rule: snat.rule.text, before, after: snat.ip },
         p,
@@ -602,14 +637,18 @@ class Run {
     const ip = packet.ip;
     const pod = podOfNamespace(this.world, ns.name);
     let container: string | undefined;
-    if (ip.proto !== "icmp" && pod) {
+    // An answer is for the sender's own socket, not for a container's port.
+    if (ip.proto !== "icmp" && pod && !this.answer) {
       container = pod.containers.find((c) =>
         c.state === "running" && c.ports.some((x) => x.port === ip.dport && x.protocol === ip.proto)
       )?.name;
       if (container === undefined) {
-        const sees: SenderSees = ip.proto === "tcp"
-          ? { kind: "tcp-reset", from: ip.dst }
-          : { kind: "icmp", type: "destination-unreachable", code: "port", from: ip.dst };
+        const sees: SenderSees =
+          !this.answerArrives(ns, packet, ip.proto === "tcp" ? "reset" : "error")
+            ? { kind: "nothing" }
+            : ip.proto === "tcp"
+            ? { kind: "tcp-reset", from: ip.dst }
+            : { kind: "icmp", type: "destination-unreachable", code: "port", from: ip.dst };
         return this.drop(
           ns,
           { reason: "port-unreachable", proto: ip.proto, port: ip.dport ?? 0 },
@@ -624,7 +663,10 @@ class Run {
         receiver: pod?.name ?? ns.name,
         intended: intended.name,
       };
-      return this.drop(ns, drop, { kind: "reply", from: ip.dst });
+      const sees: SenderSees = this.answerArrives(ns, packet, "reply")
+        ? { kind: "reply", from: ip.dst }
+        : { kind: "nothing" };
+      return this.drop(ns, drop, sees);
     }
     this.step({ kind: "deliver", container, port: ip.dport });
     return {
@@ -736,6 +778,65 @@ class Run {
     return d;
   }
 
+  /**
+   * Whether an answer to `packet`, sent from `ns`, gets back to the probe's
+   * sender: an ICMP error about it (at most 576 bytes, from `from`), a TCP
+   * reset, or the reply of the host that took it. The answer is traced like
+   * any packet (routes, ip_forward, FORWARD chains, MTUs), except that it
+   * belongs to the probe's connection: conntrack undoes the probe's NAT
+   * rewrites in each namespace that made one, and no nat rule applies to it.
+   */
+  answerArrives(
+    ns: Namespace,
+    packet: Packet,
+    kind: "error" | "reset" | "reply",
+    from: Addr = packet.ip.dst,
+  ): boolean {
+    if (this.depth > 0) return false;
+    const ip = packet.ip;
+    const swapped = { sport: ip.dport, dport: ip.sport };
+    const probe: ResolvedProbe = {
+      namespace: ns.name,
+      dst: ip.src,
+      claimants: [],
+      ...(kind === "error"
+        ? { proto: "icmp", size: 28 + Math.min(ip.length, 548) }
+        : kind === "reset"
+        ? { proto: "tcp", size: 40, ...swapped }
+        : { proto: ip.proto, size: ip.length, ...swapped }),
+      df: false,
+    };
+    const sub = new Run(this.world, probe, this.depth + 1);
+    sub.answer = { src: from, reverse: this.nats };
+    const v = sub.start().verdict;
+    return v.kind === "delivered" && v.namespace === this.probe.namespace;
+  }
+
+  /**
+   * conntrack translating an answer back: where the probe was SNATed on
+   * its way out (`POSTROUTING`), the answer's destination is restored as it
+   * comes in; where it was DNATed on its way in (`PREROUTING`), the answer's
+   * source is restored as it goes out.
+   */
+  unNat(
+    ns: Namespace,
+    hook: "PREROUTING" | "POSTROUTING",
+    packet: Packet,
+  ): { kind: "rewrite"; rule: { text: string }; ip: IpHeader } | { kind: "none" } {
+    const ip = packet.ip;
+    for (const r of this.answer?.reverse ?? []) {
+      if (r.namespace !== ns.name || r.hook !== hook) continue;
+      const rule = { text: `conntrack: answer to "${r.rule}"` };
+      if (hook === "POSTROUTING" && r.after.src === ip.dst) {
+        return { kind: "rewrite", rule, ip: { ...ip, dst: r.before.src, dport: r.before.sport } };
+      }
+      if (hook === "PREROUTING" && r.after.dst === ip.src) {
+        return { kind: "rewrite", rule, ip: { ...ip, src: r.before.dst, sport: r.before.dport } };
+      }
+    }
+    return { kind: "none" };
+  }
+
   /** What the sender observes for a drop of this kind in `ns`. */
   sees(
     ns: Namespace,
@@ -756,6 +857,9 @@ class Run {
     const back = lookupRoute(ns, cur.ip.src);
     const from = back && back.type === "unicast" ? selectSource(ns, back) : undefined;
     if (from === undefined || what === "blackhole") return { kind: "nothing" };
+    // The ICMP error travels back like any packet; if it cannot reach the
+    // sender (no route back somewhere, a FORWARD DROP), the sender sees nothing.
+    if (!this.answerArrives(ns, cur, "error", from)) return { kind: "nothing" };
     const icmp = (
       type: "destination-unreachable" | "time-exceeded",
       code: Extract<SenderSees, { kind: "icmp" }>["code"],
