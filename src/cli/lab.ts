@@ -1,0 +1,66 @@
+/**
+ * `deno task lab <scenario.json>...` — builds each scenario in Linux network
+ * namespaces (as root), sends every probe with ping and a UDP sender,
+ * compares what Linux did with the kernel's trace and prints a table per
+ * scenario. `deno task lab --pause` shows the pause container for real.
+ * Exit code: 0 when every probe agrees, 1 on any disagreement, 2 when the
+ * lab cannot run here or the input is bad. See docs/lab.md.
+ *
+ * @module
+ */
+import { labUnavailable } from "../lab/linux.js";
+import { formatPauseDemo, runPauseDemo } from "../lab/pause.js";
+import { formatReport, runLab } from "../lab/runner.js";
+import { readArgs, readWorld, UsageError } from "./common.js";
+
+const USAGE =
+  "deno task lab <scenario.json>... [--json] [--no-extras] [--concurrency N] [--prefix P] | deno task lab --pause";
+
+async function main(): Promise<number> {
+  const { values, positionals } = readArgs(Deno.args, {
+    json: { type: "boolean" },
+    "no-extras": { type: "boolean" },
+    concurrency: { type: "string" },
+    prefix: { type: "string" },
+    pause: { type: "boolean" },
+  });
+  if (!values.pause && positionals.length === 0) throw new UsageError("Expected a scenario file");
+  const concurrency = values.concurrency === undefined ? undefined : Number(values.concurrency);
+  if (concurrency !== undefined && !(Number.isInteger(concurrency) && concurrency > 0)) {
+    throw new UsageError("--concurrency needs a whole number above 0");
+  }
+  const worlds = positionals.map(readWorld);
+  const why = await labUnavailable(values.pause ? ["unshare", "nsenter", "sleep"] : []);
+  if (why) {
+    console.error(`podnet lab: cannot run: ${why}`);
+    return 2;
+  }
+  if (values.pause) {
+    const demo = await runPauseDemo({ prefix: values.prefix });
+    console.log(values.json ? JSON.stringify(demo, null, 2) : formatPauseDemo(demo));
+    return demo.holds ? 0 : 1;
+  }
+  let disagreements = 0;
+  for (const world of worlds) {
+    const report = await runLab(world, {
+      concurrency,
+      prefix: values.prefix,
+      extras: !values["no-extras"],
+    });
+    disagreements += report.rows.filter((r) => r.differences.length > 0).length;
+    console.log(values.json ? JSON.stringify(report, null, 2) : formatReport(report) + "\n");
+  }
+  return disagreements === 0 ? 0 : 1;
+}
+
+if (import.meta.main) {
+  let code: number;
+  try {
+    code = await main();
+  } catch (e) {
+    if (!(e instanceof UsageError)) throw e;
+    console.error(`podnet lab: ${e.message}\nusage: ${USAGE}`);
+    code = 2;
+  }
+  Deno.exit(code);
+}

@@ -1,0 +1,177 @@
+/**
+ * The probes the lab sends through a world: every ordered pair of pods
+ * with ICMP and UDP, and, on two working paths, a few that should fail in
+ * telling ways — a packet as large as the sender's MTU with DF, one byte
+ * more, a large packet without DF, TTL 1 and 2, a closed UDP port — and an
+ * unused address inside a pod CIDR and one outside every CIDR. Pure.
+ *
+ * @module
+ */
+import { Addr } from "../addr/mod.js";
+import type { Probe } from "../trace/probe.js";
+import { trace } from "../trace/tracer.js";
+import { podIp } from "../world/query.js";
+import type { Pod, World } from "../world/types.js";
+
+/** One probe of the lab: the kernel's probe and the key that finds it on Linux. */
+export interface LabProbe {
+  readonly label: string;
+  readonly probe: Probe & { readonly proto: "icmp" | "udp" };
+  /** ICMP echo id, or the UDP source port (also the kernel probe's `sport`). */
+  readonly key: number;
+}
+
+/** A UDP port no container listens on. */
+export const CLOSED_PORT = 9999;
+
+/** Where UDP probes' source ports start (one per probe, so each is its own flow). */
+const UDP_KEYS = 40000;
+
+/** What {@linkcode labProbes} needs besides the world. */
+export interface ProbeOptions {
+  /** Add the probes that test MTU, TTL, closed ports and unknown addresses (default true). */
+  readonly extras?: boolean;
+}
+
+/**
+ * The probes for a world.
+ *
+ * @param world The world.
+ * @param options Whether to add the extra probes.
+ * @returns The probes, each with a unique key.
+ * @example
+ * ```ts
+ * import { buildWorld, unwrap } from "../mod.js";
+ * import { labProbes } from "./probes.js";
+ * const world = unwrap(buildWorld({ mode: "host-gw" }), (e) => e.message);
+ * labProbes(world, { extras: false }).length; // 24: 12 pairs, ICMP and UDP
+ * ```
+ */
+export function labProbes(world: World, options: ProbeOptions = {}): LabProbe[] {
+  const pods = world.pods.filter((p) => p.namespace !== undefined && podIp(world, p));
+  const out: LabProbe[] = [];
+  let next = 1;
+  const add = (label: string, probe: Omit<LabProbe["probe"], "sport">) => {
+    const key = next++;
+    const sport = probe.proto === "udp" ? UDP_KEYS + key : undefined;
+    out.push({ label, key: sport ?? key, probe: { ...probe, ...(sport ? { sport } : {}) } });
+  };
+  for (const a of pods) {
+    for (const b of pods) {
+      if (a === b) continue;
+      add(`${a.name} → ${b.name} icmp`, { from: a.name, to: b.name, proto: "icmp" });
+      const port = udpPort(b);
+      add(`${a.name} → ${b.name} udp:${port}`, {
+        from: a.name,
+        to: b.name,
+        proto: "udp",
+        port,
+      });
+    }
+  }
+  if (options.extras === false || pods.length < 2) return out;
+  const first = pods[0];
+  const last = pods[pods.length - 1];
+  for (const [a, b] of extraPairs(world, pods)) {
+    const mtu = senderMtu(world, a);
+    add(`${a.name} → ${b.name} icmp ${mtu}B DF`, {
+      from: a.name,
+      to: b.name,
+      proto: "icmp",
+      size: mtu,
+    });
+    add(`${a.name} → ${b.name} udp ${mtu}B DF`, {
+      from: a.name,
+      to: b.name,
+      proto: "udp",
+      port: udpPort(b),
+      size: mtu,
+    });
+    add(`${a.name} → ${b.name} icmp ${mtu + 1}B DF`, {
+      from: a.name,
+      to: b.name,
+      proto: "icmp",
+      size: mtu + 1,
+    });
+    add(`${a.name} → ${b.name} icmp 2000B no DF`, {
+      from: a.name,
+      to: b.name,
+      proto: "icmp",
+      size: 2000,
+      df: false,
+    });
+    for (const ttl of [1, 2]) {
+      add(`${a.name} → ${b.name} icmp ttl ${ttl}`, {
+        from: a.name,
+        to: b.name,
+        proto: "icmp",
+        ttl,
+      });
+    }
+    add(`${a.name} → ${b.name} udp:${CLOSED_PORT}`, {
+      from: a.name,
+      to: b.name,
+      proto: "udp",
+      port: CLOSED_PORT,
+    });
+  }
+  const unused = unusedPodAddress(world, last);
+  if (unused) {
+    add(`${first.name} → ${unused} icmp`, { from: first.name, to: unused, proto: "icmp" });
+  }
+  add(`${first.name} → 203.0.113.7 icmp`, { from: first.name, to: "203.0.113.7", proto: "icmp" });
+  return out;
+}
+
+/**
+ * The pairs the extra probes go between: two whose path works (an ICMP
+ * probe is delivered), both ways and across nodes where possible, first
+ * pod → last pod and back preferred. Extras on a broken path would only repeat its
+ * failure, and each repeat of a route error waits for Linux's ICMP error
+ * budget (see `errorBudget` in runner.ts).
+ */
+function extraPairs(world: World, pods: readonly Pod[]): [Pod, Pod][] {
+  const first = pods[0];
+  const last = pods[pods.length - 1];
+  const all = pods.flatMap((a) => pods.filter((b) => b !== a).map((b): [Pod, Pod] => [a, b]));
+  const rank = ([a, b]: [Pod, Pod]) =>
+    (a === first && b === last ? 0 : a === last && b === first ? 1 : 2) +
+    (a.node === b.node ? 3 : 0);
+  const works = ([a, b]: [Pod, Pod]) => {
+    const t = trace(world, { from: a.name, to: b.name });
+    return t.ok && t.value.verdict.kind === "delivered" && t.value.verdict.pod === b.name;
+  };
+  // Paths that work both ways first: on a one-way path every probe waits out its timeout.
+  const usable = all.filter(works);
+  const roundTrip = (p: [Pod, Pod]) => usable.some(([a, b]) => a === p[1] && b === p[0]) ? 0 : 6;
+  return usable.sort((x, y) => rank(x) + roundTrip(x) - rank(y) - roundTrip(y)).slice(0, 2);
+}
+
+function udpPort(pod: Pod): number {
+  const open = pod.containers.flatMap((c) =>
+    c.state === "running" ? c.ports.filter((p) => p.protocol === "udp") : []
+  );
+  return open[0]?.port ?? 8080;
+}
+
+function senderMtu(world: World, pod: Pod): number {
+  const ns = world.namespaces.find((n) => n.name === pod.namespace);
+  const ip = podIp(world, pod);
+  const dev = ns?.devices.find((d) => d.addresses.some((a) => a.addr === ip));
+  return dev?.mtu ?? 1500;
+}
+
+/** The highest host address of the pod's node CIDR that no device in the world holds. */
+function unusedPodAddress(world: World, pod: Pod): string | undefined {
+  const cidr = world.nodes.find((n) => n.name === pod.node)?.podCidr;
+  if (cidr === undefined || cidr.bits > 29) return undefined;
+  const used = new Set(
+    world.namespaces.flatMap((n) => n.devices.flatMap((d) => d.addresses.map((a) => a.addr))),
+  );
+  const broadcast = cidr.first.value + 2 ** (32 - cidr.bits) - 1;
+  for (let v = broadcast - 1; v > cidr.first.value + 1; v--) {
+    const a = Addr.fromUint32(v);
+    if (!used.has(a)) return a.toString();
+  }
+  return undefined;
+}

@@ -1,0 +1,297 @@
+/**
+ * Kernel against Linux: builds a world in namespaces, sends every probe of
+ * {@linkcode labProbes} with real tools (ping for ICMP, the agent's UDP
+ * sender), collects what every namespace received and what crossed the
+ * underlay, and sets each beside the kernel's trace of the same probe.
+ *
+ * @module
+ */
+import { trace } from "../trace/tracer.js";
+import { resolveProbe } from "../trace/probe.js";
+import type { Trace } from "../trace/types.js";
+import type { World } from "../world/types.js";
+import { AGENT_PY } from "./agent.js";
+import { Lab, type LabOptions, type LabTimings } from "./linux.js";
+import {
+  type Crossing,
+  differences,
+  expectedOutcome,
+  formatOutcome,
+  type Outcome,
+  parsePing,
+  readFrame,
+  type Reception,
+  type SenderView,
+  type UdpSenderReport,
+  udpSenderView,
+} from "./observe.js";
+import { type LabProbe, labProbes, type ProbeOptions } from "./probes.js";
+
+/** One probe, both sides. */
+export interface LabRow {
+  readonly probe: LabProbe;
+  readonly kernel: Outcome;
+  readonly linux: Outcome;
+  /** Where they differ; empty when they agree. */
+  readonly differences: readonly string[];
+  /** Sent a second time after Linux's ICMP error budget refilled (see {@linkcode errorBudget}). */
+  readonly retried?: boolean;
+}
+
+/** A whole lab run. */
+export interface LabReport {
+  readonly world: string;
+  readonly prefix: string;
+  readonly rows: readonly LabRow[];
+  readonly timings: LabTimings & { readonly probesMs: number };
+}
+
+/** What {@linkcode runLab} needs besides the world. */
+export interface RunOptions extends LabOptions, ProbeOptions {
+  /** Probes in flight at once (default 12). */
+  readonly concurrency?: number;
+  /** How long a sender waits for an answer, in ms (default 800; ARP gives up after 300). */
+  readonly timeoutMs?: number;
+  /** Only these probes (default: {@linkcode labProbes} of the world). */
+  readonly probes?: readonly LabProbe[];
+}
+
+/**
+ * Builds the world in namespaces, runs the probes, tears everything down
+ * (also when something fails) and returns every probe's two outcomes.
+ *
+ * @param world The world.
+ * @param options Prefix, probes and timing.
+ * @returns The report.
+ */
+export async function runLab(world: World, options: RunOptions = {}): Promise<LabReport> {
+  const probes = options.probes ?? labProbes(world, options);
+  const lab = await Lab.open(world, options);
+  let probesMs = 0;
+  try {
+    const t = performance.now();
+    const budgets = probes.map((p) => {
+      const traced = trace(world, p.probe);
+      return traced.ok ? errorBudget(traced.value) : undefined;
+    });
+    const rows: LabRow[] = new Array(probes.length);
+    const groups = new Map<string, number[]>();
+    budgets.forEach((b, i) => b !== undefined && groups.set(b, [...(groups.get(b) ?? []), i]));
+    await Promise.all([...groups.values()].map(async (group) => {
+      for (const [n, i] of group.entries()) {
+        if (n >= 4) await new Promise((r) => setTimeout(r, 1050));
+        rows[i] = await runProbe(lab, probes[i], options);
+        if (rows[i].linux.sender?.kind === "nothing") {
+          await new Promise((r) => setTimeout(r, 1050));
+          rows[i] = { ...await runProbe(lab, retryOf(probes[i]), options), retried: true };
+        }
+      }
+    }));
+    const rest = budgets.flatMap((b, i) => (b === undefined ? [i] : []));
+    await pool(rest, options.concurrency ?? 12, async (i) => {
+      rows[i] = await runProbe(lab, probes[i], options);
+    });
+    probesMs = performance.now() - t;
+    await lab.close();
+    return {
+      world: world.name,
+      prefix: lab.plan.prefix,
+      rows,
+      timings: { ...lab.timings, probesMs },
+    };
+  } finally {
+    await lab.close();
+  }
+}
+
+async function pool<T>(items: readonly T[], n: number, f: (t: T) => Promise<void>): Promise<void> {
+  let next = 0;
+  const worker = async () => {
+    while (next < items.length) await f(items[next++]);
+  };
+  await Promise.all(Array.from({ length: Math.min(n, items.length) }, worker));
+}
+
+const SETTLE_MS = 60;
+
+/**
+ * A path MTU that one probe learns (from an ICMP "fragmentation needed")
+ * must not change the next, as in the model, where every probe is the
+ * first. Linux never lowers a path MTU below 552 bytes
+ * (`net.ipv4.route.min_pmtu`), so only larger probes can learn or suffer
+ * one: those from one namespace to one address run one at a time, each
+ * after flushing the sender's route cache.
+ */
+const PMTU_SAFE = 552;
+
+async function runProbe(lab: Lab, p: LabProbe, options: RunOptions): Promise<LabRow> {
+  if ((p.probe.size ?? 84) <= PMTU_SAFE) return await runProbeAlone(lab, p, options);
+  const chains = pairs.get(lab) ?? new Map<string, Promise<void>>();
+  pairs.set(lab, chains);
+  const key = `${p.probe.from}>${p.probe.to}`;
+  const mine = (chains.get(key) ?? Promise.resolve()).then(() => runProbeAlone(lab, p, options));
+  chains.set(key, mine.then(() => {}, () => {}));
+  return await mine;
+}
+
+const pairs = new WeakMap<Lab, Map<string, Promise<void>>>();
+
+async function runProbeAlone(lab: Lab, p: LabProbe, options: RunOptions): Promise<LabRow> {
+  const t = trace(lab.world, p.probe);
+  const r = resolveProbe(lab.world, p.probe);
+  if (!t.ok || !r.ok) throw new Error(`Probe ${p.label} does not resolve in the model`);
+  const kernel = expectedOutcome(t.value, lab.plan);
+  const probe = r.value;
+  const timeout = options.timeoutMs ?? 800;
+  if (probe.size > PMTU_SAFE) await lab.ip(probe.namespace, ["route", "flush", "cache"]);
+  let sender: SenderView;
+  if (p.probe.proto === "icmp") {
+    const argv = [
+      "ping",
+      "-n",
+      "-c1",
+      "-W",
+      String(timeout / 1000),
+      "-s",
+      String(probe.size - 28),
+      "-M",
+      probe.df ? "do" : "dont",
+      "-e",
+      String(p.key),
+      ...(probe.ttl ? ["-t", String(probe.ttl)] : []),
+      String(probe.dst),
+    ];
+    const out = await lab.exec(probe.namespace, argv);
+    sender = parsePing(out.stdout + out.stderr);
+  } else {
+    const out = await lab.exec(probe.namespace, [
+      "python3",
+      "-c",
+      AGENT_PY,
+      "send",
+      String(probe.dst),
+      String(probe.dport),
+      String(probe.sport),
+      String(probe.size),
+      probe.df ? "1" : "0",
+      String(probe.ttl ?? 0),
+      String(timeout),
+    ]);
+    const report = JSON.parse(out.stdout.trim().split("\n").pop() || '{"kind":"nothing"}');
+    sender = udpSenderView(report as UdpSenderReport);
+  }
+  await new Promise((r) => setTimeout(r, SETTLE_MS));
+  const linux: Outcome = {
+    receptions: receptions(lab, p),
+    sender,
+    crossings: crossings(lab, p),
+  };
+  return { probe: p, kernel, linux, differences: differences(kernel, linux) };
+}
+
+/**
+ * Linux answers a packet it cannot route (no route, an `unreachable` or
+ * `prohibit` route) through `ip_error`, which limits those ICMP errors per
+ * router and source host: a burst of 5, then one a second
+ * (`net.ipv4.route.error_cost` and `error_burst`: global sysctls, which the
+ * lab must not touch). Replies to other probes spend the same budget. The
+ * model answers every probe, so the probes whose trace ends that way run
+ * first, before any other traffic has spent the budget, one at a time per
+ * router and source: 4 at once, then one every 1.05 s. One that times out
+ * anyway is sent again, with a new key, after 1.05 s, by when the budget
+ * holds at least one error again.
+ *
+ * @returns The router and source the probe spends the budget of, if any.
+ */
+export function errorBudget(t: Trace): string | undefined {
+  const v = t.verdict;
+  if (v.kind !== "dropped" || v.senderSees.kind !== "icmp") return undefined;
+  const limited = v.drop.reason === "no-route" ||
+    (v.drop.reason === "route-rejects" && v.drop.type !== "blackhole");
+  if (!limited) return undefined;
+  return `${v.namespace}|${t.hops[t.hops.length - 1].after.ip.src}`;
+}
+
+/** The same probe with a new key (ICMP ids and UDP ports above those of first tries). */
+function retryOf(p: LabProbe): LabProbe {
+  if (p.probe.proto === "icmp") return { ...p, key: p.key + 30000 };
+  return { ...p, key: p.key + 10000, probe: { ...p.probe, sport: p.key + 10000 } };
+}
+
+function receptions(lab: Lab, p: LabProbe): Reception[] {
+  const out: Reception[] = [];
+  for (const ns of lab.world.namespaces) {
+    for (const r of lab.reports(ns.name)) {
+      const hit = p.probe.proto === "icmp"
+        ? r.t === "icmp" && r.id === p.key
+        : r.t === "udp" && r.sport === p.key;
+      if (hit && (r.t === "icmp" || r.t === "udp")) {
+        out.push({ namespace: ns.name, src: r.src, dst: r.dst, ttl: r.ttl });
+      }
+    }
+  }
+  return out;
+}
+
+function crossings(lab: Lab, p: LabProbe): Crossing[] {
+  const vxlanPorts = new Set(
+    lab.world.namespaces.flatMap((ns) =>
+      ns.devices.flatMap((d) => (d.kind === "vxlan" ? [d.dstport] : []))
+    ),
+  );
+  const out: Crossing[] = [];
+  for (const s of lab.plan.segments) {
+    for (const r of lab.reports(`segment:${s.name}`)) {
+      if (r.t === "lost") throw new Error(`The capture on segment ${s.name} lost ${r.n} frames`);
+      if (r.t !== "frame") continue;
+      const f = readFrame(r.hex, r.dev, vxlanPorts);
+      if (f?.key?.proto !== p.probe.proto || f.key.value !== p.key) continue;
+      if (f.wireProblem) {
+        throw new Error(`podnet's wire decoders reject a frame Linux sent: ${f.wireProblem}`);
+      }
+      out.push({ segment: s.name, ...f.crossing });
+    }
+  }
+  return out;
+}
+
+/**
+ * The report as a side-by-side table (probe | kernel | linux | agree),
+ * each disagreement spelled out below its row, then the timings.
+ *
+ * @param report A lab report.
+ * @returns Text for a terminal.
+ */
+export function formatReport(report: LabReport): string {
+  const rows = report.rows.map((r) => {
+    const k = formatOutcome(r.kernel);
+    const l = formatOutcome(r.linux);
+    const label = r.retried ? `${r.probe.label} (sent twice)` : r.probe.label;
+    return [label, k, l, r.differences.length === 0 ? "yes" : "NO"];
+  });
+  const head = ["probe", "kernel", "linux", "agree"];
+  const width = head.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i].length)));
+  const line = (cells: string[]) => cells.map((c, i) => c.padEnd(width[i])).join("  ").trimEnd();
+  const out = [line(head), line(width.map((w) => "-".repeat(w)))];
+  report.rows.forEach((r, i) => {
+    out.push(line(rows[i]));
+    for (const d of r.differences) out.push(`    ✗ ${d}`);
+  });
+  const bad = report.rows.filter((r) => r.differences.length > 0).length;
+  const t = report.timings;
+  out.push(
+    "",
+    `${report.world}: ${report.rows.length - bad}/${report.rows.length} probes agree` +
+      (bad ? `, ${bad} DISAGREE` : ""),
+    `${t.namespaces} namespaces (prefix ${report.prefix}): up ${ms(t.upMs)}, agents ${
+      ms(t.agentsMs)
+    }, ` +
+      `probes ${ms(t.probesMs)}, down ${ms(t.downMs ?? 0)}; ` +
+      `${(t.namespaces / (t.upMs / 1000)).toFixed(0)} namespaces/s built`,
+  );
+  return out.join("\n");
+}
+
+function ms(x: number): string {
+  return x >= 1000 ? `${(x / 1000).toFixed(2)} s` : `${x.toFixed(0)} ms`;
+}

@@ -1,0 +1,62 @@
+/**
+ * Broken worlds, one per way the course breaks a cluster — a route deleted,
+ * ip_forward off, FORWARD DROP, a MASQUERADE rule, an MTU too small for a
+ * DF packet, overlapping pod ranges — plus the worlds of
+ * tests/tracer-linux.test.ts: the kernel and Linux agree on every probe.
+ *
+ * @module
+ */
+import { test } from "uvu";
+import * as assert from "uvu/assert";
+import { runLab } from "../../src/lab/runner.js";
+import { buildWorld } from "../../src/scenario/build.js";
+import { addIptables, deleteRoute, setIpForward, setMtu } from "../../src/world/edit.js";
+import type { World } from "../../src/world/types.js";
+import { gatewayOneWay, hostGwNoWayBack } from "../support/linux-worlds.ts";
+import { example, must } from "../support/world.ts";
+import { assertAgrees, skipReason } from "./support.ts";
+
+const cases: [string, () => World][] = [
+  [
+    "host-gw, node-1 lost its route to node-2's pods",
+    () => must(deleteRoute(example("host-gw"), "node-1", "10.244.2.0/24")),
+  ],
+  ["vxlan, ip_forward off on node-2", () => must(setIpForward(example("vxlan"), "node-2", false))],
+  [
+    "host-gw, -P FORWARD DROP on node-1",
+    () => must(addIptables(example("host-gw"), "node-1", "-P FORWARD DROP")),
+  ],
+  [
+    "gateway, MASQUERADE out of node-1's eth0",
+    () =>
+      must(
+        addIptables(example("gateway"), "node-1", "-t nat -A POSTROUTING -o eth0 -j MASQUERADE"),
+      ),
+  ],
+  [
+    "vxlan, node-2's cbr0 MTU 1400 under 1450-byte DF probes",
+    () => must(setMtu(example("vxlan"), { namespace: "node-2", device: "cbr0" }, 1400)),
+  ],
+  [
+    "host-gw, node-2's eth0 MTU 1300",
+    () => must(setMtu(example("host-gw"), { namespace: "node-2", device: "eth0" }, 1300)),
+  ],
+  [
+    "host-gw, overlapping pod ranges 10.244.0.0/23 and 10.244.1.0/24",
+    () => must(buildWorld({ mode: "host-gw", podCidrs: ["10.244.0.0/23", "10.244.1.0/24"] })),
+  ],
+  ["host-gw, node-2 has no way back (tracer-linux)", hostGwNoWayBack],
+  ["gateway, node-1 drops eth0 → cbr0 (tracer-linux)", gatewayOneWay],
+];
+
+if (!(await skipReason())) {
+  for (const [name, world] of cases) {
+    test(`lab: ${name}: kernel and Linux agree`, async () => {
+      const report = await runLab(world());
+      assertAgrees(report, `${name}: `);
+      assert.ok(report.rows.some((r) => r.kernel.receptions.length === 0), "nothing broke");
+    });
+  }
+}
+
+test.run();

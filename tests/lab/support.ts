@@ -1,0 +1,49 @@
+/**
+ * What the lab tests share: whether the lab can run here (said once, in one
+ * line, when it cannot), the root namespace's state to compare before and
+ * after, and an assertion that prints the whole table when a probe disagrees.
+ *
+ * @module
+ */
+import * as assert from "uvu/assert";
+import { labUnavailable, run } from "../../src/lab/linux.js";
+import { formatReport, type LabReport } from "../../src/lab/runner.js";
+
+let checked: Promise<string | undefined> | undefined;
+
+/**
+ * Why the lab tests cannot run here (not Linux, not root, a tool missing),
+ * printed once per process; `undefined` when they can.
+ */
+export function skipReason(): Promise<string | undefined> {
+  checked ??= labUnavailable(["unshare", "nsenter", "sleep"]).then((why) => {
+    if (why) console.log(`lab tests skipped: ${why}`);
+    return why;
+  });
+  return checked;
+}
+
+/** The root namespace as `ip` shows it: links, addresses, routes (without counters). */
+export async function rootState(): Promise<string> {
+  const parts = await Promise.all([
+    run(["ip", "-o", "link", "show"]),
+    run(["ip", "-o", "addr", "show"]),
+    run(["ip", "route", "show", "table", "all"]),
+  ]);
+  return parts.map((p) => p.stdout).join("\n");
+}
+
+/** Lab namespaces (any `pl…-` or `podnet-` prefix) that exist now. */
+export async function labNamespaces(prefix: string): Promise<string[]> {
+  const r = await run(["ip", "netns", "list"]);
+  return r.stdout.split("\n").map((l) => l.split(" ")[0]).filter((n) => n.startsWith(prefix));
+}
+
+/** Fails with the whole table when any probe disagrees. */
+export function assertAgrees(report: LabReport, context = ""): void {
+  const bad = report.rows.filter((r) => r.differences.length > 0);
+  if (bad.length > 0) {
+    assert.unreachable(`${context}${bad.length} probe(s) disagree\n${formatReport(report)}`);
+  }
+  assert.ok(report.rows.length > 0, "the lab sent no probes");
+}
