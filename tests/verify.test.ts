@@ -23,12 +23,14 @@ import {
   deleteIptables,
   deleteNeighbour,
   deleteRoute,
+  loadScenario,
   type Mode,
   natFreeReachability,
   setIpForward,
   setLinkUp,
   setMtu,
   setRoutes,
+  toScenario,
   unwrap,
   type World,
 } from "../src/mod.js";
@@ -163,7 +165,8 @@ type Edit =
   }
   | { kind: "mtu"; node: number; dev: "eth0" | "bridge" | "flannel.1"; mtu: number }
   | { kind: "delete-neighbour"; node: number; target: number }
-  | { kind: "pod-route"; pod: number };
+  | { kind: "pod-route"; pod: number }
+  | { kind: "static-fdb"; node: number; pod: number; port: number };
 
 const editArb: fc.Arbitrary<Edit> = fc.oneof(
   fc.record({ kind: fc.constant("delete-route"), node: fc.nat(7), pick: fc.nat(9) }),
@@ -199,6 +202,12 @@ const editArb: fc.Arbitrary<Edit> = fc.oneof(
   }),
   fc.record({ kind: fc.constant("delete-neighbour"), node: fc.nat(7), target: fc.nat(7) }),
   fc.record({ kind: fc.constant("pod-route"), pod: fc.nat(95) }),
+  fc.record({
+    kind: fc.constant("static-fdb"),
+    node: fc.nat(7),
+    pod: fc.nat(95),
+    port: fc.nat(11),
+  }),
 ) as fc.Arbitrary<Edit>;
 
 const nodeNs = (w: World, i: number) => w.nodes[i % w.nodes.length].namespace;
@@ -327,6 +336,24 @@ function applyWorldEdit(w: World, e: Edit): World {
       const pod = pods[e.pod % pods.length];
       return keep(setRoutes(w, pod.namespace!, [`${cidrOf(w, 0)} dev eth0`]));
     }
+    case "static-fdb": {
+      // `bridge fdb add MAC dev PORT master static`: a pod's MAC pinned to some port.
+      const ns = w.namespaces.find((n) => n.name === nodeNs(w, e.node))!;
+      const ports = ns.devices.filter((d) => d.master !== undefined);
+      const pods = livePods(w);
+      if (ports.length === 0 || pods.length === 0) return w;
+      const pod = pods[e.pod % pods.length];
+      const mac =
+        w.namespaces.find((n) => n.name === pod.namespace)!.devices.find((d) => d.name === "eth0")!
+          .mac;
+      const doc = toScenario(w);
+      const line = `${mac} dev ${ports[e.port % ports.length].name} master static`;
+      const namespaces = doc.namespaces.map((n) =>
+        n.name === ns.name ? { ...n, fdb: [...(n.fdb ?? []), line] } : n
+      );
+      const loaded = loadScenario({ ...doc, namespaces });
+      return loaded.ok ? loaded.value : w;
+    }
   }
 }
 
@@ -420,6 +447,33 @@ test("the shipped scenarios: the verifier and the reference agree", async () => 
     const world = unwrap(parseScenario(text), (e) => JSON.stringify(e));
     agrees((f) => new Verifier(f))({ world });
   }
+});
+
+test("a host the compact form cannot model is traced, and only the pairs that reach it", () => {
+  const world = unwrap(buildWorld({ mode: "host-gw", nodes: 3, pods: 2 }), (e) => e.message);
+  // node-2's bridge sends frames for pod c out of pod d's port (a static FDB entry).
+  const doc = toScenario(world);
+  const node2 = world.namespaces.find((n) => n.name === "node-2")!;
+  const portOf = (pod: string) =>
+    node2.devices.find((d) => d.kind === "veth" && d.peer.namespace === `pod-${pod}`)!.name;
+  const macOf = (pod: string) =>
+    world.namespaces.find((n) => n.name === `pod-${pod}`)!.devices.find((d) => d.name === "eth0")!
+      .mac.toString();
+  const namespaces = doc.namespaces.map((ns) =>
+    ns.name === "node-2"
+      ? { ...ns, fdb: [...(ns.fdb ?? []), `${macOf("c")} dev ${portOf("d")} master static`] }
+      : ns
+  );
+  const broken = unwrap(loadScenario({ ...doc, namespaces }), (e) => JSON.stringify(e));
+  const v = new Verifier(fabricFromWorld(broken));
+  assert.is(v.fabric.irregular, undefined);
+  assert.match(v.fabric.hosts[1].opaque ?? "", /static FDB/);
+  const diff = differences(reference(broken), verified(v));
+  assert.equal(diff, []);
+  const r = v.result();
+  assert.ok(r.failing > 0);
+  // Pairs among node-1's and node-3's pods never enter node-2: not traced.
+  assert.ok(r.traced > 0 && r.traced < 30, `${r.traced} pairs traced`);
 });
 
 test("a verifier that ignores ip_forward is caught, with an ip_forward counterexample", () => {

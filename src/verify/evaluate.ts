@@ -332,6 +332,8 @@ export class Evaluator {
   private ipReceive(h: number, inDev: FDevice, p: Pkt): Outcome {
     this.visit(h);
     const host = this.fabric.hosts[h];
+    // A host the compact form cannot model: the pairs whose packets get here are traced.
+    if (host.opaque !== undefined) throw new Unknown(host.opaque);
     if (inDev.kind !== "loopback") {
       if (!p.srcOrig && (martianSource(p.src) || this.localRead(h, p.src))) {
         return this.drop("martian-source");

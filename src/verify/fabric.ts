@@ -139,6 +139,12 @@ export interface FHost {
   readonly removedNeighbours: ReadonlySet<number>;
   readonly ownFdb: readonly FFdb[];
   readonly removedFdb: ReadonlySet<number>;
+  /**
+   * Why the compact form cannot follow packets through this host (a bridge
+   * with static FDB entries, a veth that is not a pod's bridge port, ...):
+   * every path that enters it, and every pod on its bridges, is traced.
+   */
+  readonly opaque?: string;
 }
 
 /** A bridge and the pods on its ports, in port order. */
@@ -294,7 +300,7 @@ interface PodInfo {
   readonly subnetBits: number;
   readonly gateway: number;
   readonly ttl: number;
-  readonly odd: boolean;
+  odd: boolean;
   readonly up: boolean;
   readonly node: number;
   readonly mac: number;
@@ -316,7 +322,13 @@ interface PodInfo {
  * ```
  */
 export function fabricFromWorld(world: World): Fabric {
+  // Problems of the whole world (everything is traced) and of single hosts
+  // (paths through them and their pods are traced).
   const problems: string[] = [];
+  const opaque = new Map<string, string>();
+  const hostProblem = (namespace: string, why: string) => {
+    if (!opaque.has(namespace)) opaque.set(namespace, why);
+  };
   const hostNs = world.namespaces.filter((n) => n.role !== "pod");
   const hostIndex = new Map(hostNs.map((n, i) => [n.name, i]));
   const podOfNs = new Map<string, string>();
@@ -395,6 +407,7 @@ export function fabricFromWorld(world: World): Fabric {
       nodeIndexOfNs,
       hostLocal,
       problems,
+      hostProblem,
     );
     podIndexByName.set(pod.name, pods.length);
     pods.push(info);
@@ -406,7 +419,9 @@ export function fabricFromWorld(world: World): Fabric {
       const peerPod = podOfNs.get(d.peer.namespace);
       const ix = peerPod === undefined ? undefined : podIndexByName.get(peerPod);
       if (d.master === undefined || ix === undefined) {
-        problems.push(`${ns.name}/${d.name} is a veth that is not a pod's bridge port`);
+        const why = `${ns.name}/${d.name} is a veth that is not a pod's bridge port`;
+        hostProblem(ns.name, why);
+        if (hostIndex.has(d.peer.namespace)) hostProblem(d.peer.namespace, why);
         continue;
       }
       const dom = domainOf.get(`${ns.name}/${d.master}`);
@@ -414,27 +429,20 @@ export function fabricFromWorld(world: World): Fabric {
       domains[dom].pods.push(ix);
     }
   });
+  // A namespace without a live pod that is plugged into a host bridge makes
+  // that host opaque (above); one that is not plugged in reaches nobody.
   for (const ns of world.namespaces) {
-    if (ns.role === "pod" && !podOfNs.has(ns.name)) {
-      problems.push(`Namespace ${ns.name} belongs to no pod`);
-    }
-    if (ns.role === "pod" && podOfNs.has(ns.name) && !liveNames.has(podOfNs.get(ns.name)!)) {
-      problems.push(`Pod namespace ${ns.name} has no address`);
-    }
     for (const d of ns.devices) seeMac(d.mac.value, `${ns.name}/${d.name}`);
   }
 
   const hosts: FHost[] = hostNs.map((ns, h) => {
-    for (const d of ns.devices) checkHostDevice(ns, d, problems);
-    for (const r of ns.netfilter.rules) {
-      if (r.match.sport !== undefined && r.match.proto === "udp") {
-        problems.push(`${ns.name}: a rule matches a UDP source port (VXLAN flow hash)`);
-      }
-    }
+    for (const d of ns.devices) checkHostDevice(ns, d, problems, hostProblem);
     const keys = new Set<string>();
     for (const r of ns.routes) {
       const k = `${r.dst}|${r.metric}`;
-      if (keys.has(k)) problems.push(`${ns.name}: two routes to ${r.dst} with metric ${r.metric}`);
+      if (keys.has(k)) {
+        hostProblem(ns.name, `${ns.name}: two routes to ${r.dst} with metric ${r.metric}`);
+      }
       keys.add(k);
     }
     const own = hostRoutes[h];
@@ -469,8 +477,11 @@ export function fabricFromWorld(world: World): Fabric {
       removedNeighbours,
       ownFdb: hostFdb[h].filter((e) => !baseFdbIx.has(fdbKey(e))),
       removedFdb,
+      opaque: opaque.get(ns.name),
     };
   });
+  // Pods on an opaque host are traced.
+  for (const p of pods) if (p.host >= 0 && hosts[p.host].opaque !== undefined) p.odd = true;
 
   const segments = new Map<string, FSegment>();
   for (const s of world.segments) {
@@ -542,11 +553,21 @@ export function compactDevice(d: Device, domain: number | undefined): FDevice {
   }
 }
 
-function checkHostDevice(ns: Namespace, d: Device, problems: string[]) {
+function checkHostDevice(
+  ns: Namespace,
+  d: Device,
+  problems: string[],
+  hostProblem: (namespace: string, why: string) => void,
+) {
   const where = `${ns.name}/${d.name}`;
-  if (d.kind !== "veth" && d.master !== undefined) problems.push(`${where} is a bridge port`);
-  if (d.kind === "bridge" && d.fdb.length > 0) problems.push(`${where} has static FDB entries`);
-  if (d.kind === "vxlan" && d.learning) problems.push(`${where} learns remote MACs`);
+  // A bridged NIC carries the underlay's ARP floods into a bridge: the whole world is affected.
+  if (d.kind === "nic" && d.master !== undefined) problems.push(`${where} is a bridge port`);
+  else if (d.kind !== "veth" && d.master !== undefined) {
+    hostProblem(ns.name, `${where} is a bridge port`);
+  }
+  if (d.kind === "bridge" && d.fdb.length > 0) {
+    hostProblem(ns.name, `${where} has static FDB entries`);
+  }
   if (d.kind === "veth") return;
   for (const a of d.addresses) {
     if (d.kind === "loopback" ? !a.addr.isLoopback() : isSpecial(a.addr.value)) {
@@ -564,6 +585,7 @@ function readPod(
   nodeIndexOfNs: ReadonlyMap<string, number>,
   hostLocal: ReadonlySet<number>,
   problems: string[],
+  hostProblem: (namespace: string, why: string) => void,
 ): PodInfo {
   const pod = world.pods.find((p) => p.name === name)!;
   const ip = podIp(world, pod)!;
@@ -571,17 +593,18 @@ function readPod(
   const eth0 = ns.devices.find((d) => d.name === "eth0");
   let odd = false;
   // Local addresses of the pod: exactly its IP plus loopback ranges, else the
-  // compact form cannot tell who answers ARP.
+  // compact form cannot tell who answers ARP on its bridge (its host is then opaque).
+  let unusual: string | undefined;
   for (const d of ns.devices) {
     for (const a of d.addresses) {
       if (d.kind === "loopback" ? !a.addr.isLoopback() : a.addr !== ip) {
-        problems.push(`Pod namespace ${ns.name} has the extra address ${a}`);
+        unusual ??= `Pod namespace ${ns.name} has the extra address ${a}`;
       }
     }
     if (d.kind !== "loopback" && d.kind !== "veth") {
-      problems.push(`Pod namespace ${ns.name} has a ${d.kind} device`);
+      unusual ??= `Pod namespace ${ns.name} has a ${d.kind} device`;
     }
-    if (d.kind === "veth" && d !== eth0) problems.push(`Pod namespace ${ns.name} has two veths`);
+    if (d.kind === "veth" && d !== eth0) unusual ??= `Pod namespace ${ns.name} has two veths`;
     if (d.kind === "loopback" && (!d.up || d.addresses.length !== 1)) odd = true;
   }
   if (isSpecial(ip.value)) problems.push(`Pod ${name} has the special address ${ip}`);
@@ -594,17 +617,28 @@ function readPod(
     const peerNs = world.namespaces.find((n) => n.name === eth0.peer.namespace);
     const peer = peerNs?.devices.find((d) => d.name === eth0.peer.device);
     host = hostIndex.get(eth0.peer.namespace) ?? -1;
-    if (host < 0 || peer === undefined) {
-      problems.push(`Pod ${name}: eth0's peer is not on a host`);
-    } else if (peer.master === undefined) {
-      problems.push(`Pod ${name}: eth0's peer is not a bridge port`);
+    if (host < 0 || peer === undefined || peer.master === undefined) {
+      // Not on a host bridge: the pod reaches no bridge the compact form models.
+      odd = true;
     } else {
       domain = domainOf.get(`${eth0.peer.namespace}/${peer.master}`) ?? -1;
       up = eth0.up && peer.up;
       if (!eth0.up || !peer.up || eth0.mtu < 84 || peer.mtu < 84) odd = true;
     }
   } else {
-    problems.push(`Pod ${name} has no eth0 veth with one address`);
+    odd = true;
+    const peer = eth0?.kind === "veth" ? eth0.peer.namespace : undefined;
+    if (peer !== undefined && hostIndex.has(peer)) {
+      unusual ??= `Pod ${name} has no eth0 veth with one address`;
+    }
+  }
+  if (unusual !== undefined) {
+    odd = true;
+    for (const d of ns.devices) {
+      if (d.kind === "veth" && hostIndex.has(d.peer.namespace)) {
+        hostProblem(d.peer.namespace, unusual);
+      }
+    }
   }
   const a = eth0?.addresses[0];
   const subnetBits = a ? a.bits : 32;
