@@ -42,6 +42,7 @@ import {
   type Problem,
   recheckEdit,
   recheckWorld,
+  routeLines,
   Verifier,
 } from "../src/verify/mod.js";
 
@@ -651,6 +652,9 @@ test("the generator builds what buildWorld builds (same pods, addresses, MACs, v
       a.hosts.map((h) => h.devices.map((d) => d.mac)),
       b.hosts.map((h) => h.devices.map((d) => d.mac)),
     );
+    for (const ns of world.namespaces.filter((n) => n.role === "node")) {
+      assert.equal(routeLines(b, ns.name), ns.routes.map(formatRoute), ns.name);
+    }
     const edit: FabricEdit = { kind: "route-delete", host: "node-2", route: "10.244.3.0/24" };
     const vb = new Verifier(b);
     const rb = unwrap(recheckEdit(vb, edit), (e) => e.message);

@@ -9,9 +9,9 @@
  *
  * @module
  */
-import { maskOf } from "../addr/mod.js";
+import { Addr, maskOf, Prefix } from "../addr/mod.js";
 import { err, ok, type Result } from "../result.js";
-import { parseRoute } from "../syntax/iproute.js";
+import { formatRoute, parseRoute, type RouteSpec } from "../syntax/iproute.js";
 import { parseIptables } from "../syntax/iptables.js";
 import { formatLineError } from "../syntax/tokens.js";
 import type { Namespace, World } from "../world/types.js";
@@ -24,6 +24,7 @@ import {
   type FHost,
   type FRoute,
   NONE,
+  OWN_SRC,
   routeKey,
   within,
 } from "./fabric.js";
@@ -399,5 +400,46 @@ function hostFromNamespace(fabric: Fabric, old: FHost, ns: Namespace): FHost {
   };
 }
 
-/** Effective routes, exported for tests and the lesson's route table view. */
-export { effectiveRoutes };
+/**
+ * A host's routing table as `ip route show` prints it (own and kept base
+ * routes, sorted the way the kernel lists them), for a reader to edit.
+ *
+ * @param fabric The fabric.
+ * @param host The host's name.
+ * @returns The lines, or undefined when there is no such host.
+ * @example
+ * ```ts
+ * import { generateFabric, routeLines } from "./mod.js";
+ * routeLines(generateFabric({ mode: "host-gw", nodes: 2, podsPerNode: 1 }), "node-1");
+ * // ["10.244.1.0/24 dev cbr0 proto kernel scope link src 10.244.1.1",
+ * //  "10.244.2.0/24 via 192.168.0.12 dev eth0",
+ * //  "192.168.0.0/24 dev eth0 proto kernel scope link src 192.168.0.11"]
+ * ```
+ */
+export function routeLines(fabric: Fabric, host: string): string[] | undefined {
+  const h = fabric.hostIndex.get(host);
+  if (h === undefined) return undefined;
+  const record = fabric.hosts[h];
+  const routes = effectiveRoutes(fabric, record).sort((a, b) =>
+    a.dst - b.dst || b.bits - a.bits || a.metric - b.metric
+  );
+  return routes.map((r) => {
+    let src: number | undefined = r.src >= 0 ? r.src : undefined;
+    if (r.src === OWN_SRC) {
+      const dev = record.devices.find((d) => d.name === r.dev);
+      src = dev?.addresses.find((a) => within(a.addr, r.dst, r.bits))?.addr;
+    }
+    const spec: RouteSpec = {
+      type: r.type,
+      dst: Prefix.of(Addr.fromUint32(r.dst >>> 0), r.bits),
+      via: r.via === NONE ? undefined : Addr.fromUint32(r.via >>> 0),
+      dev: r.dev === "" ? undefined : r.dev,
+      onlink: r.onlink,
+      src: src === undefined ? undefined : Addr.fromUint32(src >>> 0),
+      metric: r.metric,
+      proto: r.kernel ? "kernel" : "static",
+      scope: r.kernel || r.via === NONE ? "link" : "global",
+    };
+    return formatRoute(spec);
+  });
+}
