@@ -23,6 +23,7 @@ import {
   deleteIptables,
   deleteNeighbour,
   deleteRoute,
+  formatRoute,
   loadScenario,
   type Mode,
   natFreeReachability,
