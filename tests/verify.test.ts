@@ -17,6 +17,7 @@ import * as assert from "uvu/assert";
 import fc from "fast-check";
 import {
   addIptables,
+  Addr,
   addRoute,
   buildWorld,
   type ClusterSpec,
@@ -27,6 +28,7 @@ import {
   loadScenario,
   type Mode,
   natFreeReachability,
+  Prefix,
   setIpForward,
   setLinkUp,
   setMtu,
@@ -168,7 +170,15 @@ type Edit =
   | { kind: "mtu"; node: number; dev: "eth0" | "bridge" | "flannel.1"; mtu: number }
   | { kind: "delete-neighbour"; node: number; target: number }
   | { kind: "pod-route"; pod: number }
-  | { kind: "static-fdb"; node: number; pod: number; port: number };
+  | { kind: "static-fdb"; node: number; pod: number; port: number }
+  | {
+    kind: "odd-prefix";
+    node: number;
+    target: number;
+    bits: number;
+    via: "node" | "pod" | "bridge" | "blackhole";
+    to: number;
+  };
 
 const editArb: fc.Arbitrary<Edit> = fc.oneof(
   fc.record({ kind: fc.constant("delete-route"), node: fc.nat(7), pick: fc.nat(9) }),
@@ -204,6 +214,14 @@ const editArb: fc.Arbitrary<Edit> = fc.oneof(
   }),
   fc.record({ kind: fc.constant("delete-neighbour"), node: fc.nat(7), target: fc.nat(7) }),
   fc.record({ kind: fc.constant("pod-route"), pod: fc.nat(95) }),
+  fc.record({
+    kind: fc.constant("odd-prefix"),
+    node: fc.nat(7),
+    target: fc.nat(7),
+    bits: fc.integer({ min: 14, max: 30 }),
+    via: fc.constantFrom("node", "pod", "bridge", "blackhole"),
+    to: fc.nat(95),
+  }),
   fc.record({
     kind: fc.constant("static-fdb"),
     node: fc.nat(7),
@@ -337,6 +355,21 @@ function applyWorldEdit(w: World, e: Edit): World {
       const pods = livePods(w);
       const pod = pods[e.pod % pods.length];
       return keep(setRoutes(w, pod.namespace!, [`${cidrOf(w, 0)} dev eth0`]));
+    }
+    case "odd-prefix": {
+      // A route whose prefix splits a pod CIDR (/25 ...) or covers several (/16 ...).
+      const ns = nodeNs(w, e.node);
+      const cidr = w.nodes[e.target % w.nodes.length].podCidr;
+      const base = (cidr.addr.value + (e.to % 4) * 2 ** Math.max(0, 32 - e.bits)) >>> 0;
+      const dst = `${Prefix.of(Addr.fromUint32(base), e.bits).masked()}`;
+      const line = e.via === "node"
+        ? `${dst} via ${nodeIp(w, e.to)}`
+        : e.via === "pod"
+        ? `${dst} via ${podAddr(w, e.to)}`
+        : e.via === "bridge"
+        ? `${dst} dev ${w.nodes[e.node % w.nodes.length].bridge}`
+        : `blackhole ${dst}`;
+      return keep(addRoute(w, ns, line));
     }
     case "static-fdb": {
       // `bridge fdb add MAC dev PORT master static`: a pod's MAC pinned to some port.
