@@ -17,7 +17,8 @@
  * - `pods/` — pod lifecycle: create, restart, kill pause, delete.
  * - `scenario/` — the JSON scenario format, its loader and the builders.
  * - `invariants/` — the network model's rules, as counterexample finders.
- * - `render/` — words for traces in English and Korean, text and JSON forms.
+ * - `render/` — words for traces in English and Korean, text and JSON forms,
+ *   and the geometry of topology diagrams.
  *
  * @example
  * ```ts
@@ -70,3 +71,14 @@ export {
 export * from "./invariants/invariants.js";
 export * from "./render/describe.js";
 export * from "./render/text.js";
+export * from "./render/layout.js";
+export { packetBytes } from "./render/frames.js";
+export { describePodEvent } from "./render/events.js";
+export {
+  ETHERNET_HEADER_LEN,
+  hexdump,
+  type HexdumpRow,
+  IPV4_HEADER_LEN,
+  UDP_HEADER_LEN,
+  VXLAN_HEADER_LEN,
+} from "./wire/mod.js";

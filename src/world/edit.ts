@@ -11,7 +11,7 @@ import { parseIptables } from "../syntax/iptables.js";
 import { formatLineError, type LineError } from "../syntax/tokens.js";
 import { namespaceNamed } from "./query.js";
 import { compareRoutes, connectedRoutes, resolveRoute } from "./routes.js";
-import type { Device, DeviceRef, Namespace, Route, World } from "./types.js";
+import type { Device, DeviceRef, Namespace, Route, Rule, World } from "./types.js";
 
 /** Why an edit was refused. */
 export interface EditError {
@@ -29,6 +29,14 @@ export interface EditError {
 export function formatEditError(e: EditError): string {
   const where = e.line === undefined ? e.subject : `${e.subject}, line ${e.line + 1}`;
   return `${where}: ${e.message}`;
+}
+
+/** The lines of a table a reader wrote, trimmed, without blank lines and `#` comments. */
+function tableLines(lines: readonly string[]): { text: string; line: number }[] {
+  return lines.flatMap((raw, line) => {
+    const text = raw.trim();
+    return text === "" || text.startsWith("#") ? [] : [{ text, line }];
+  });
 }
 
 function fromLineError(subject: string, line: number, e: LineError): EditError {
@@ -83,9 +91,8 @@ export function setRoutes(
   const errors: EditError[] = [];
   const kernel: Route[] = [];
   const specs: { line: number; spec: ReturnType<typeof parseRoute> }[] = [];
-  lines.forEach((text, line) => {
-    if (text.trim() === "" || text.trim().startsWith("#")) return;
-    const spec = parseRoute(text.trim());
+  tableLines(lines).forEach(({ text, line }) => {
+    const spec = parseRoute(text);
     if (!spec.ok) return errors.push(fromLineError(namespace, line, spec.error));
     if (spec.value.proto !== "kernel") return specs.push({ line, spec });
     const match = derived.find((r) =>
@@ -216,6 +223,72 @@ export function addIptables(
     }],
   };
   return ok(withNamespace(world, { ...ns, netfilter }));
+}
+
+/**
+ * The netfilter state of a namespace as the lines {@linkcode setIptables}
+ * reads back: the FORWARD policy when it is DROP, then every rule in order,
+ * nat rules with `-t nat` in front.
+ *
+ * @param ns The namespace.
+ * @returns One iptables argument line per rule.
+ * @example
+ * ```ts
+ * import { iptablesLines } from "./edit.js";
+ * declare const ns: import("./types.js").Namespace;
+ * iptablesLines(ns); // ["-P FORWARD DROP", "-A FORWARD -i docker0 -j ACCEPT", "-t nat -A ..."]
+ * ```
+ */
+export function iptablesLines(ns: Namespace): string[] {
+  const policy = ns.netfilter.forwardPolicy === "DROP" ? ["-P FORWARD DROP"] : [];
+  return [
+    ...policy,
+    ...ns.netfilter.rules.map((r) => (r.table === "nat" ? `-t nat ${r.text}` : r.text)),
+  ];
+}
+
+/**
+ * Replaces a namespace's whole netfilter state with lines of iptables
+ * arguments, as a reader edits them: rules in the order given, and the
+ * FORWARD policy from a `-P FORWARD ...` line (ACCEPT when there is none).
+ * Blank lines and `#` comments are ignored.
+ *
+ * @param world The world.
+ * @param namespace The namespace to edit.
+ * @param lines One iptables argument line per rule or policy.
+ * @returns The new world, or one error per bad line.
+ * @example
+ * ```ts
+ * import { setIptables } from "./edit.js";
+ * declare const world: import("./types.js").World;
+ * setIptables(world, "node-1", [
+ *   "-t nat -A POSTROUTING -s 10.244.0.0/16 -d 10.244.0.0/16 -j RETURN",
+ *   "-t nat -A POSTROUTING -s 10.244.0.0/16 -j MASQUERADE",
+ * ]);
+ * ```
+ */
+export function setIptables(
+  world: World,
+  namespace: string,
+  lines: readonly string[],
+): Result<World, EditError[]> {
+  const found = namespaceOr(world, namespace);
+  if (!found.ok) return err([found.error]);
+  const errors: EditError[] = [];
+  const rules: Rule[] = [];
+  let forwardPolicy: "ACCEPT" | "DROP" = "ACCEPT";
+  tableLines(lines).forEach(({ text, line }) => {
+    const parsed = parseIptables(text);
+    if (!parsed.ok) return errors.push(fromLineError(namespace, line, parsed.error));
+    const v = parsed.value;
+    if (v.kind === "policy") {
+      forwardPolicy = v.policy;
+      return;
+    }
+    rules.push({ table: v.table, chain: v.chain, match: v.match, target: v.target, text: v.text });
+  });
+  if (errors.length > 0) return err(errors);
+  return ok(withNamespace(world, { ...found.value, netfilter: { rules, forwardPolicy } }));
 }
 
 /**
