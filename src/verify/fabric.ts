@@ -23,7 +23,7 @@
  */
 import { Addr, maskOf, Prefix } from "../addr/mod.js";
 import { defaultMac, hostVethName } from "../scenario/names.js";
-import { podIp } from "../world/query.js";
+import { deviceAt, namespaceNamed, nodeNamed, podIp, podNamed } from "../world/query.js";
 import type {
   Device,
   Namespace,
@@ -397,7 +397,7 @@ export function fabricFromWorld(world: World): Fabric {
   // Pods in world.pods order, so pod numbers follow the pair-by-pair order.
   for (const pod of world.pods) {
     if (!liveNames.has(pod.name)) continue;
-    const ns = world.namespaces.find((n) => n.name === pod.namespace)!;
+    const ns = namespaceNamed(world, pod.namespace!)!;
     const info = readPod(
       world,
       ns,
@@ -587,9 +587,9 @@ function readPod(
   problems: string[],
   hostProblem: (namespace: string, why: string) => void,
 ): PodInfo {
-  const pod = world.pods.find((p) => p.name === name)!;
+  const pod = podNamed(world, name)!;
   const ip = podIp(world, pod)!;
-  const podNode = world.nodes.find((n) => n.name === pod.node)?.namespace ?? "";
+  const podNode = nodeNamed(world, pod.node)?.namespace ?? "";
   const eth0 = ns.devices.find((d) => d.name === "eth0");
   let odd = false;
   // Local addresses of the pod: exactly its IP plus loopback ranges, else the
@@ -614,8 +614,7 @@ function readPod(
   let mac = 0;
   if (eth0?.kind === "veth" && eth0.addresses.length === 1) {
     mac = eth0.mac.value;
-    const peerNs = world.namespaces.find((n) => n.name === eth0.peer.namespace);
-    const peer = peerNs?.devices.find((d) => d.name === eth0.peer.device);
+    const peer = deviceAt(world, eth0.peer);
     host = hostIndex.get(eth0.peer.namespace) ?? -1;
     if (host < 0 || peer === undefined || peer.master === undefined) {
       // Not on a host bridge: the pod reaches no bridge the compact form models.
