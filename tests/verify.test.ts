@@ -535,9 +535,20 @@ test("ip_forward off on a node: exactly the traffic through it fails, as one com
   ).sort();
   // Pods of node-1 and node-3 send alike: one set for both.
   assert.equal(sets, ["abef>cd dropped ip-forward-off", "cd>abef dropped ip-forward-off"]);
+  // The heatmap cell node-1 → node-2: one problem, an example pair and its trace.
+  const cell = v.nodePair(0, 1);
+  assert.is(cell.total, 4);
+  assert.is(cell.failing, 4);
+  assert.equal(cell.problems.map((x) => problemText(x.problem)), ["dropped ip-forward-off"]);
+  const [p, q] = cell.problems[0].example;
+  const t = v.tracePair(p, q)!;
+  assert.is(t.verdict.kind === "dropped" && t.verdict.drop.reason, "ip-forward-off");
+  assert.is(v.nodePair(0, 2).failing, 0);
+  assert.is(v.tracePair(0, 4)!.verdict.kind, "delivered");
   const witness = v.witness(r.failures[0])!;
   assert.is(witness.verdict.kind, "dropped");
   assert.is(witness.verdict.kind === "dropped" && witness.verdict.drop.reason, "ip-forward-off");
+  assert.is(v.summary().traced, 0, "witnesses are not counted as traced pairs");
 });
 
 test("a MASQUERADE rule: the rewritten source is reported, with the kernel trace as witness", () => {

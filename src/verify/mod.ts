@@ -20,6 +20,7 @@ export { type Outcome, PROBE_SIZE } from "./evaluate.js";
 export {
   type FailureSet,
   type NodeMatrix,
+  type NodePairView,
   type Problem,
   type SourceSet,
   type Summary,

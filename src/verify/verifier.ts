@@ -18,7 +18,8 @@ import { Addr } from "../addr/mod.js";
 import { checkPair, type ReachProblem } from "../invariants/invariants.js";
 import type { Trace } from "../trace/types.js";
 import type { DropReason } from "../trace/types.js";
-import { podIp, podNamed } from "../world/query.js";
+import { traceResolved } from "../trace/tracer.js";
+import { podIp, podNamed, podsWithIp } from "../world/query.js";
 import type { World } from "../world/types.js";
 import { Atoms } from "./atoms.js";
 import { Evaluator, type Outcome, type Pkt, PROBE_SIZE, ReadKind, type Reads } from "./evaluate.js";
@@ -809,7 +810,8 @@ export class Verifier {
 
   // --- traced pairs ------------------------------------------------------------------------------
 
-  #tracePair(p: number, q: number): Piece {
+  /** The pair-by-pair check of one pair (the real tracer), not counted. */
+  #check(p: number, q: number): ReturnType<typeof checkPair> {
     const world = this.#fabric.world;
     const pods = this.#fabric.pods;
     if (world === undefined) {
@@ -819,11 +821,16 @@ export class Verifier {
     }
     const a = podNamed(world, pods.name(p))!;
     const b = podNamed(world, pods.name(q))!;
-    const found = checkPair(
+    return checkPair(
       world,
       { pod: a, ip: podIp(world, a)!, namespace: a.namespace! },
       { pod: b, ip: podIp(world, b)! },
     );
+  }
+
+  /** A pair the compact form cannot decide, decided by the tracer and counted. */
+  #tracePair(p: number, q: number): Piece {
+    const found = this.#check(p, q);
     this.#tracedPairs++;
     return {
       problem: found ? toProblem(found.problem) : undefined,
@@ -972,7 +979,7 @@ export class Verifier {
     for (const q of f.destinations) {
       for (const p of this.#expandSources(f.sources)) {
         if (p === q || f.except.some(([a, b]) => a === p && b === q)) continue;
-        return this.#tracePair(p, q).trace;
+        return this.#check(p, q)?.trace;
       }
     }
     return undefined;
@@ -1207,6 +1214,103 @@ export class Verifier {
     this.#sameIp.forEach(add);
     return { nodes: f.nodes.map((x) => x.name), total, failing };
   }
+
+  /**
+   * The failing pairs from one Kubernetes node's pods to another's, by
+   * problem, with an example pair for each (for a heatmap cell; see
+   * {@linkcode Verifier.tracePair} for its trace).
+   *
+   * @param from Index of the source node (in `fabric.nodes`).
+   * @param to Index of the destination node.
+   * @returns The cell.
+   */
+  nodePair(from: number, to: number): NodePairView {
+    const pods = this.#fabric.pods;
+    let nFrom = 0;
+    let nTo = 0;
+    for (let p = 0; p < pods.count; p++) {
+      if (pods.node[p] === from) nFrom++;
+      if (pods.node[p] === to) nTo++;
+    }
+    const byProblem = new Map<
+      string,
+      { problem: Problem; pairs: number; example: [number, number] }
+    >();
+    const add = (piece: Piece) => {
+      if (piece.problem === undefined || piece.pairs === 0) return;
+      const dsts = piece.destinations.filter((q) => pods.node[q] === to);
+      if (dsts.length === 0) return;
+      const srcs = [...this.#expandSources(piece.sources)].filter((p) => pods.node[p] === from);
+      const except = new Set(piece.except.map(([p, q]) => `${p}|${q}`));
+      for (const q of dsts) {
+        for (const p of srcs) {
+          if (p === q || except.has(`${p}|${q}`)) continue;
+          const key = problemKey(piece.problem);
+          const entry = byProblem.get(key);
+          if (entry) entry.pairs++;
+          else byProblem.set(key, { problem: piece.problem, pairs: 1, example: [p, q] });
+        }
+      }
+    };
+    for (const r of this.#atomResults.values()) r.pieces.forEach(add);
+    this.#traced.forEach(add);
+    this.#sameIp.forEach(add);
+    const problems = [...byProblem.values()];
+    return {
+      from: this.#fabric.nodes[from].name,
+      to: this.#fabric.nodes[to].name,
+      total: nFrom * nTo - (from === to ? nFrom : 0),
+      failing: problems.reduce((n, x) => n + x.pairs, 0),
+      problems,
+    };
+  }
+
+  /**
+   * The kernel's trace of one pair (the probe `natFreeReachability` sends),
+   * on the world the fabric came from.
+   *
+   * @param p Source pod index.
+   * @param q Destination pod index.
+   * @returns The trace, or undefined when the fabric has no world.
+   */
+  tracePair(p: number, q: number): Trace | undefined {
+    if (this.#fabric.world === undefined) return undefined;
+    return this.#check(p, q)?.trace ?? this.#traceOk(p, q);
+  }
+
+  /** A trace of a pair that passes (checkPair returns no trace then). */
+  #traceOk(p: number, q: number): Trace {
+    const world = this.#fabric.world!;
+    const pods = this.#fabric.pods;
+    const a = podNamed(world, pods.name(p))!;
+    const b = podNamed(world, pods.name(q))!;
+    const ip = podIp(world, b)!;
+    return traceResolved(world, {
+      namespace: a.namespace!,
+      pod: a,
+      dst: ip,
+      intended: b,
+      claimants: podsWithIp(world, ip),
+      proto: "icmp",
+      size: PROBE_SIZE,
+      df: true,
+    });
+  }
+}
+
+/** What fails from one node's pods to another's (a heatmap cell). */
+export interface NodePairView {
+  readonly from: string;
+  readonly to: string;
+  /** Ordered pod pairs from the first node to the second. */
+  readonly total: number;
+  readonly failing: number;
+  /** One entry per problem, with a pair that shows it (pod indexes). */
+  readonly problems: readonly {
+    readonly problem: Problem;
+    readonly pairs: number;
+    readonly example: readonly [number, number];
+  }[];
 }
 
 /** The numbers of a verdict. */
