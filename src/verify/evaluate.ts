@@ -737,7 +737,7 @@ function pushTo(m: Map<string, number[]>, k: string, v: number) {
 }
 
 /** The memo key of a state. */
-export function stateKey(h: number, inDev: string, p: Pkt, atoms: Atoms): string {
+function stateKey(h: number, inDev: string, p: Pkt, atoms: Atoms): string {
   const dst = p.dstSym ? `a${atoms.of(p.dst)}` : `x${p.dst}`;
   const src = p.srcOrig ? `c${p.srcClass}` : `s${p.src}`;
   return `${h}|${inDev}|${dst}|${src}|${p.natted ? 1 : 0}`;
@@ -773,7 +773,7 @@ function ifaceOk(pattern: IfacePattern | undefined, actual: string | undefined):
 }
 
 /** `ruleMatches` of the kernel, on numbers. */
-export function ruleMatches(r: FRule, p: Pkt, inDev?: string, outDev?: string): boolean {
+function ruleMatches(r: FRule, p: Pkt, inDev?: string, outDev?: string): boolean {
   if (r.src && ((((p.src ^ r.src.base) & r.src.mask) === 0) === r.src.negate)) return false;
   if (r.dst && ((((p.dst ^ r.dst.base) & r.dst.mask) === 0) === r.dst.negate)) return false;
   if (!ifaceOk(r.inIface, inDev) || !ifaceOk(r.outIface, outDev)) return false;

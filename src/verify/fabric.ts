@@ -22,7 +22,7 @@
  * @module
  */
 import { Addr, maskOf, Prefix } from "../addr/mod.js";
-import { defaultMac, hostVethName } from "../scenario/names.js";
+import { defaultMac } from "../scenario/names.js";
 import { deviceAt, namespaceNamed, nodeNamed, podIp, podNamed } from "../world/query.js";
 import type {
   Device,
@@ -210,7 +210,21 @@ export interface Fabric {
 
 // --- conversions -----------------------------------------------------------------
 
-/** Converts a kernel route to compact form; `ownAddrs` turns a matching `src` into {@linkcode OWN_SRC}. */
+/**
+ * Converts a kernel route to compact form.
+ *
+ * @param r The route.
+ * @param ns Its namespace: a `src` that is the namespace's own address on the
+ *   route's device (a connected route's) becomes {@linkcode OWN_SRC}, so the
+ *   route can be shared between hosts.
+ * @returns The compact route.
+ * @example
+ * ```ts
+ * import { compactRoute } from "./fabric.js";
+ * declare const ns: import("../world/types.js").Namespace;
+ * ns.routes.map((r) => compactRoute(r, ns));
+ * ```
+ */
 export function compactRoute(r: Route, ns?: Namespace): FRoute {
   let src: number = r.src ? r.src.value : NONE;
   if (r.src && ns) {
@@ -230,7 +244,18 @@ export function compactRoute(r: Route, ns?: Namespace): FRoute {
   };
 }
 
-/** A key equal for routes that behave the same on any host. */
+/**
+ * A key that is equal for routes that behave the same on any host (what
+ * the base table is deduplicated by).
+ *
+ * @param r The compact route.
+ * @returns The key.
+ * @example
+ * ```ts
+ * import { generateFabric, routeKey } from "./mod.js";
+ * generateFabric({ mode: "host-gw", nodes: 2, podsPerNode: 1 }).baseRoutes.map(routeKey);
+ * ```
+ */
 export function routeKey(r: FRoute): string {
   return `${r.type} ${r.dst}/${r.bits} m${r.metric} v${r.via} d${r.dev} ${
     r.onlink ? "o" : ""
@@ -245,7 +270,19 @@ function fdbKey(e: FFdb): string {
   return `${e.dev} ${e.mac} ${e.dst}`;
 }
 
-/** Compiles an iptables rule to numeric matches. */
+/**
+ * Compiles an iptables rule to numeric matches.
+ *
+ * @param r The kernel's rule.
+ * @returns The compact rule.
+ * @example
+ * ```ts
+ * import { parseIptables } from "../syntax/mod.js";
+ * import { compactRule } from "./fabric.js";
+ * const line = parseIptables("-A FORWARD -d 10.244.2.0/24 -j DROP");
+ * if (line.ok && line.value.kind === "rule") compactRule(line.value).dst; // { base, mask, negate }
+ * ```
+ */
 export function compactRule(r: Rule): FRule {
   const m = r.match;
   const pfx = (p: { prefix: Prefix; negate: boolean } | undefined) =>
@@ -284,7 +321,19 @@ const SPECIAL = [
   Prefix.mustParse("255.255.255.255/32"),
 ];
 
-/** True for addresses the compact form refuses on pods and non-loopback devices. */
+/**
+ * Whether an address is one the compact form refuses on pods and
+ * non-loopback devices: 0.0.0.0/8, 127.0.0.0/8, multicast, 240.0.0.0/4
+ * and broadcast.
+ *
+ * @param v The address as an unsigned 32-bit integer.
+ * @returns True for those.
+ * @example
+ * ```ts
+ * import { isSpecial } from "./fabric.js";
+ * isSpecial(0x7f000001); // true: 127.0.0.1
+ * ```
+ */
 export function isSpecial(v: number): boolean {
   return SPECIAL.some((p) => ((v ^ p.addr.value) & p.mask) === 0) || v >>> 28 === 0xf;
 }
@@ -523,6 +572,12 @@ function compactNeighbour(n: Neighbour): FNeighbour {
  * @param d The device.
  * @param domain The bridge's domain index, for a bridge.
  * @returns The compact device.
+ * @example
+ * ```ts
+ * import { compactDevice } from "./fabric.js";
+ * declare const ns: import("../world/types.js").Namespace;
+ * ns.devices.filter((d) => d.kind !== "veth").map((d) => compactDevice(d, undefined));
+ * ```
  */
 export function compactDevice(d: Device, domain: number | undefined): FDevice {
   const base = {
@@ -927,17 +982,34 @@ export function generateFabric(spec: GenerateSpec): Fabric {
   };
 }
 
-/** The host-side veth name `buildWorld` gives pod `name` (for display). */
-export function podVethName(name: string): string {
-  return hostVethName(`pod-${name}`);
-}
-
-/** Whether `v` lies in `dst/bits`. */
+/**
+ * Whether an address lies in a prefix, on numbers.
+ *
+ * @param v The address.
+ * @param dst The prefix's address (host bits are ignored).
+ * @param bits The prefix length.
+ * @returns True when the first `bits` bits agree.
+ * @example
+ * ```ts
+ * import { within } from "./fabric.js";
+ * within(0x0af40207, 0x0af40200, 24); // true: 10.244.2.7 in 10.244.2.0/24
+ * ```
+ */
 export function within(v: number, dst: number, bits: number): boolean {
   return ((v ^ dst) & maskOf(bits)) === 0;
 }
 
-/** Renders an address number as dotted decimal. */
+/**
+ * Renders an address number as dotted decimal.
+ *
+ * @param v The address as an unsigned 32-bit integer.
+ * @returns e.g. `10.244.2.0`.
+ * @example
+ * ```ts
+ * import { addrText } from "./fabric.js";
+ * addrText(0x0af40200); // "10.244.2.0"
+ * ```
+ */
 export function addrText(v: number): string {
   return Addr.fromUint32(v >>> 0).toString();
 }

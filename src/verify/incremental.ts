@@ -271,6 +271,13 @@ export function recheckEdit(
  * @param h The host index.
  * @param record The host's new record.
  * @returns True when the re-check was incremental.
+ * @example
+ * ```ts
+ * import { generateFabric, replaceHost, Verifier } from "./mod.js";
+ * const v = new Verifier(generateFabric({ mode: "vxlan", nodes: 3, podsPerNode: 2 }));
+ * replaceHost(v, 1, { ...v.fabric.hosts[1], ipForward: false }); // true
+ * v.summary().failing; // 16: everything to and from node-2's pods
+ * ```
  */
 export function replaceHost(verifier: Verifier, h: number, record: FHost): boolean {
   if (verifier.internals.replaceHost(h, record)) return true;

@@ -23,7 +23,7 @@ import { podIp, podNamed, podsWithIp } from "../world/query.js";
 import type { World } from "../world/types.js";
 import { Atoms } from "./atoms.js";
 import { Evaluator, type Outcome, type Pkt, PROBE_SIZE, ReadKind, type Reads } from "./evaluate.js";
-import { type Fabric, type FHost, isSpecial, NONE, within } from "./fabric.js";
+import { type Fabric, type FHost, NONE } from "./fabric.js";
 
 /** Why a pair fails: the classification `natFreeReachability` uses. */
 export type Problem =
@@ -1411,5 +1411,3 @@ function bitsOf(mask: number): number {
   }
   return bits;
 }
-
-export { isSpecial, within };
