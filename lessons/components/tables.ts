@@ -44,6 +44,12 @@ const KINDS: Record<
   },
 };
 
+const ROLES = {
+  node: { en: "node", ko: "노드" },
+  pod: { en: "pod", ko: "파드" },
+  router: { en: "router", ko: "라우터" },
+} as const;
+
 /** One error as the editor shows it: `line 2, "vai" (column 15): Unknown keyword`. */
 export function describeEditError(e: EditError, lang: Lang): string {
   const where = e.line === undefined ? e.subject : `${say(lang, UI.line)} ${e.line + 1}`;
@@ -127,7 +133,7 @@ export function tableEditor(
       e.stopPropagation();
       update(n, true);
     });
-    const role = kernel.namespaceNamed(world, n)!.role;
+    const role = say(lang, ROLES[kernel.namespaceNamed(world, n)!.role]);
     root.append(html`
       <div
         class="pn-table"><label><code>${n}</code> <span class="pn-faint">(${role})</span>${area}</label>${box}</div>
