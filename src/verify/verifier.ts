@@ -108,11 +108,15 @@ interface Piece {
   readonly except: [number, number][];
   pairs: number;
   readonly trace?: Trace;
+  /** True for a pair the real tracer decided. */
+  readonly traced?: boolean;
 }
 
 interface AtomResult {
   readonly pieces: Piece[];
   readonly failing: number;
+  /** Pairs of this atom's destinations the real tracer decided. */
+  readonly traced: number;
   readonly hosts: ReadonlySet<number>;
 }
 
@@ -162,8 +166,9 @@ export class Verifier {
   /** Memo keys of states visiting a host, with their atom (-1: concrete destination). */
   #hostStates = new Map<number, Map<string, number>>();
   #traced: Piece[] = [];
-  #tracedPairs = 0;
+  /** Failing and traced pairs summed over the atoms (kept up to date incrementally). */
   #failingAtoms = 0;
+  #tracedAtoms = 0;
   #sameIp: Piece[] = [];
   /** Atoms of overlay remotes and NAT addresses: routes there matter beyond their own atom. */
   #auxAtoms = new Set<number>();
@@ -193,6 +198,7 @@ export class Verifier {
     this.#hostAtoms = new Map();
     this.#hostStates = new Map();
     this.#failingAtoms = 0;
+    this.#tracedAtoms = 0;
     this.#sharingMemo = undefined;
     const pods = fabric.pods;
     this.#podGroup = new Int32Array(pods.count).fill(-1);
@@ -585,6 +591,7 @@ export class Verifier {
     const old = this.#atomResults.get(atom);
     if (old) {
       this.#failingAtoms -= old.failing;
+      this.#tracedAtoms -= old.traced;
       for (const h of old.hosts) this.#hostAtoms.get(h)?.delete(atom);
     }
     if (dsts === undefined) {
@@ -641,10 +648,12 @@ export class Verifier {
     }
     const pieces: Piece[] = [];
     let failing = 0;
+    let traced = 0;
     for (const e of entries) {
       for (const piece of this.#expand(e.sources, e.outcome, e.ttl, dsts)) {
         pieces.push(piece);
         if (piece.problem !== undefined) failing += piece.pairs;
+        if (piece.traced) traced++;
       }
     }
     for (const h of hosts) {
@@ -652,8 +661,9 @@ export class Verifier {
       if (s === undefined) this.#hostAtoms.set(h, s = new Set());
       s.add(atom);
     }
-    this.#atomResults.set(atom, { pieces, failing, hosts });
+    this.#atomResults.set(atom, { pieces, failing, traced, hosts });
     this.#failingAtoms += failing;
+    this.#tracedAtoms += traced;
   }
 
   // --- settling outcomes per destination ------------------------------------------------------
@@ -831,8 +841,8 @@ export class Verifier {
   /** A pair the compact form cannot decide, decided by the tracer and counted. */
   #tracePair(p: number, q: number): Piece {
     const found = this.#check(p, q);
-    this.#tracedPairs++;
     return {
+      traced: true,
       problem: found ? toProblem(found.problem) : undefined,
       sources: { kind: "pods", pods: [p] },
       destinations: [q],
@@ -844,7 +854,6 @@ export class Verifier {
 
   #traceOdd() {
     this.#traced = [];
-    this.#tracedPairs = 0;
     const n = this.#fabric.pods.count;
     const odd = new Set(this.#oddPods);
     for (const p of this.#oddPods) {
@@ -859,7 +868,6 @@ export class Verifier {
 
   #traceAll() {
     this.#traced = [];
-    this.#tracedPairs = 0;
     this.#sameIp = [];
     const n = this.#fabric.pods.count;
     for (let p = 0; p < n; p++) {
@@ -933,7 +941,7 @@ export class Verifier {
       pods: n,
       checked: n * (n - 1),
       failing,
-      traced: this.#tracedPairs,
+      traced: this.tracedPairs,
       failures,
     };
   }
@@ -1140,7 +1148,7 @@ export class Verifier {
 
   /** How many pairs were decided by tracing in the last (re)computation. */
   get tracedPairs(): number {
-    return this.#tracedPairs;
+    return this.#tracedAtoms + this.#traced.length;
   }
 
   /**
@@ -1159,7 +1167,7 @@ export class Verifier {
       pods: n,
       checked: n * (n - 1),
       failing,
-      traced: this.#tracedPairs,
+      traced: this.tracedPairs,
     };
   }
 
