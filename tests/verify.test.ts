@@ -647,6 +647,12 @@ test("compact edits on a generated fabric: incremental equals full", () => {
           .map(([t, via, m]) => `10.244.${t}.0/24 via 192.168.0.${10 + via} metric ${m}`),
       }),
       fc.record({
+        kind: fc.constant("route-replace" as const),
+        host: fc.integer({ min: 1, max: n }).map((i) => `node-${i}`),
+        route: fc.tuple(fc.integer({ min: 1, max: n }), fc.integer({ min: 1, max: n }))
+          .map(([t, via]) => `10.244.${t}.0/24 via 192.168.0.${10 + via}`),
+      }),
+      fc.record({
         kind: fc.constant("ip-forward" as const),
         host: fc.integer({ min: 1, max: n }).map((i) => `node-${i}`),
         on: fc.boolean(),

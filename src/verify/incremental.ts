@@ -50,6 +50,7 @@ export function verifyWorld(world: World): Verification {
 export type FabricEdit =
   | { readonly kind: "route-add"; readonly host: string; readonly route: string }
   | { readonly kind: "route-delete"; readonly host: string; readonly route: string }
+  | { readonly kind: "route-replace"; readonly host: string; readonly route: string }
   | { readonly kind: "ip-forward"; readonly host: string; readonly on: boolean }
   | { readonly kind: "iptables-add"; readonly host: string; readonly rule: string }
   | { readonly kind: "iptables-delete"; readonly host: string; readonly rule: string };
@@ -73,7 +74,7 @@ export interface Recheck {
 }
 
 /**
- * Applies a compact edit to a host, as `ip route add|del`, `sysctl` or
+ * Applies a compact edit to a host, as `ip route add|del|replace`, `sysctl` or
  * `iptables` would (with the same refusals: unknown device, gateway not
  * on a connected subnet, "File exists", no such route).
  *
@@ -115,6 +116,23 @@ export function applyEdit(
       const r = resolveCompactRoute(fabric, host, edit.route);
       if (!r.ok) return fail(r.error);
       return ok({ host: h, record: { ...host, ownRoutes: [...host.ownRoutes, r.value] } });
+    }
+    case "route-replace": {
+      // `ip route replace`: whatever route has this prefix and metric gives way.
+      const spec = parseRoute(edit.route);
+      if (!spec.ok) return fail(formatLineError(spec.error));
+      const dst = spec.value.dst.addr.value;
+      const bits = spec.value.dst.bits;
+      const same = (r: FRoute) =>
+        r.dst === dst && r.bits === bits && r.metric === spec.value.metric;
+      const removedRoutes = new Set(host.removedRoutes);
+      for (const i of baseRoutesByDst(fabric).get(`${dst}/${bits}`) ?? []) {
+        if (same(fabric.baseRoutes[i])) removedRoutes.add(i);
+      }
+      const cleared = { ...host, ownRoutes: host.ownRoutes.filter((r) => !same(r)), removedRoutes };
+      const r = resolveCompactRoute(fabric, cleared, edit.route);
+      if (!r.ok) return fail(r.error);
+      return ok({ host: h, record: { ...cleared, ownRoutes: [...cleared.ownRoutes, r.value] } });
     }
     case "route-delete": {
       const words = edit.route.trim().split(/\s+/);
