@@ -120,9 +120,10 @@ test("overlapping CIDRs: the wrong pod or no pod receives, and the overlap is na
           "dropped",
           `${ce.from} → ${ce.to} must not be delivered to its pod`,
         );
-        if (v.kind === "dropped" && v.drop.reason === "wrong-pod") {
+        const drop = v.kind === "dropped" ? v.drop : undefined;
+        if (drop?.reason === "wrong-pod") {
           assert.is(
-            podIp(w, w.pods.find((p) => p.name === v.drop.receiver)!)?.toString(),
+            podIp(w, w.pods.find((p) => p.name === drop.receiver)!)?.toString(),
             podIp(w, w.pods.find((p) => p.name === ce.to)!)?.toString(),
           );
         }

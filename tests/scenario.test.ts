@@ -9,7 +9,8 @@
 import { test } from "uvu";
 import * as assert from "uvu/assert";
 import fc from "fast-check";
-import { buildScenario } from "../src/scenario/build.js";
+import { Addr, Prefix } from "../src/addr/mod.js";
+import { buildScenario, buildWorld, MODES } from "../src/scenario/build.js";
 import { EXAMPLES } from "../src/scenario/examples.js";
 import { loadScenario, parseScenario } from "../src/scenario/load.js";
 import { formatLoadError, type LoadError } from "../src/scenario/reader.js";
@@ -166,6 +167,26 @@ test("scenario: cross-references are checked: veth peers, bridge masters, segmen
   assert.match(messages, /segment: No such segment/);
   assert.match(messages, /master: Master is not a bridge/);
   assert.match(messages, /Peer does not point back/);
+});
+
+test("scenario: the builders never throw: any pod CIDRs, overlapping or not, give a world or a build error", () => {
+  const cidr = fc.tuple(fc.integer({ min: 0, max: 0xffff }), fc.integer({ min: 16, max: 28 }))
+    .map(([low, bits]) =>
+      Prefix.of(Addr.fromUint32((10 << 24) + low * 256), bits).masked().toString()
+    );
+  holds(
+    fc.property(
+      fc.constantFrom(...MODES),
+      fc.array(cidr, { minLength: 1, maxLength: 4 }),
+      (mode, podCidrs) => {
+        const cidrs = mode === "single-host" ? podCidrs.slice(0, 1) : podCidrs;
+        const r = buildWorld({ mode, nodes: cidrs.length, pods: 2, podCidrs: cidrs });
+        assert.ok(r.ok || r.error.message.length > 0);
+        return true;
+      },
+    ),
+    300,
+  );
 });
 
 test("scenario: an unsupported version and a JSON syntax error are one problem each", () => {

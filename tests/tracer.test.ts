@@ -13,6 +13,7 @@ import { Addr } from "../src/addr/mod.js";
 import { checkPair } from "../src/invariants/invariants.js";
 import { loadScenario } from "../src/scenario/load.js";
 import { traceShapeProblems } from "../src/trace/shape.js";
+import type { Probe } from "../src/trace/probe.js";
 import { STEP_BUDGET } from "../src/trace/tracer.js";
 import type { Step, Trace } from "../src/trace/types.js";
 import {
@@ -271,7 +272,7 @@ test("tracer: MASQUERADE between pods (the flannel RETURN rule removed) rewrites
 
 test("tracer: bad probes are errors that name the field", () => {
   const w = example("host-gw");
-  const cases: [object, string, RegExp][] = [
+  const cases: [Probe, string, RegExp][] = [
     [{ from: "zz", to: "c" }, "from", /No pod, container or namespace called "zz"/],
     [{ from: "a/nope", to: "c" }, "from", /no container "nope"/],
     [{ from: "a", to: "10.244.1.300" }, "to", /larger than 255/],

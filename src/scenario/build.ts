@@ -77,13 +77,7 @@ interface Layout {
 export function buildScenario(spec: ClusterSpec): Result<ScenarioDoc, BuildError> {
   const layout = plan(spec);
   if (!layout.ok) return layout;
-  const base = loadScenario(infrastructure(layout.value));
-  if (!base.ok) {
-    throw new Error(
-      `Builder produced a bad scenario: ${base.error.map(formatLoadError).join("; ")}`,
-    );
-  }
-  let world = base.value;
+  let world = loadRefusingLines(infrastructure(layout.value));
   const names = podNames(layout.value.pods);
   for (let n = 0; n < layout.value.nodeCount; n++) {
     for (let k = 0; k < layout.value.pods[n]; k++) {
@@ -122,6 +116,45 @@ export function buildWorld(spec: ClusterSpec): Result<World, BuildError> {
     );
   }
   return ok(world.value);
+}
+
+/** A route, neighbour or FDB line the kernel refused, by its JSON path. */
+const REFUSED_LINE = /^\/namespaces\/(\d+)\/(routes|neighbours|fdb)\/(\d+)$/;
+
+/**
+ * Loads the infrastructure the way an operator's script would run: a line
+ * that `ip route add`, `ip neigh add` or `bridge fdb add` refuses (with
+ * overlapping pod ranges a gateway can be a local address, or a route exist
+ * already) is simply not there. Any other problem is a bug in a builder.
+ */
+function loadRefusingLines(doc: ScenarioDoc): World {
+  let current = doc;
+  for (;;) {
+    const loaded = loadScenario(current);
+    if (loaded.ok) return loaded.value;
+    const refused = loaded.error.map((e) => REFUSED_LINE.exec(e.path));
+    if (refused.some((m) => m === null)) {
+      throw new Error(
+        `Builder produced a bad scenario: ${loaded.error.map(formatLoadError).join("; ")}`,
+      );
+    }
+    current = withoutLines(current, refused as RegExpExecArray[]);
+  }
+}
+
+function withoutLines(doc: ScenarioDoc, refused: readonly RegExpExecArray[]): ScenarioDoc {
+  const drop = new Set(refused.map((m) => `${m[1]}/${m[2]}/${m[3]}`));
+  const keep = (ns: number, key: string) => (_: string, i: number) =>
+    !drop.has(`${ns}/${key}/${i}`);
+  return {
+    ...doc,
+    namespaces: doc.namespaces.map((ns, i) => ({
+      ...ns,
+      routes: ns.routes?.filter(keep(i, "routes")),
+      neighbours: ns.neighbours?.filter(keep(i, "neighbours")),
+      fdb: ns.fdb?.filter(keep(i, "fdb")),
+    })),
+  };
 }
 
 function plan(spec: ClusterSpec): Result<Layout, BuildError> {
