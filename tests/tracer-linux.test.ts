@@ -8,7 +8,7 @@
  */
 import { test } from "uvu";
 import * as assert from "uvu/assert";
-import { gatewayOneWay, hostGwNoWayBack } from "./support/linux-worlds.ts";
+import { gatewayOneWay, hostGwNoWayBack, vxlanThinUnderlay } from "./support/linux-worlds.ts";
 import { example, traced } from "./support/world.ts";
 
 test("linux: a port-unreachable error that cannot route back never reaches the sender", () => {
@@ -64,6 +64,43 @@ test("linux: conntrack undoes MASQUERADE for the ICMP error, so it reaches the p
 test("linux: the wrong pod's reply is seen only when it can come back", () => {
   const t = traced(example("same-range"), { from: "b", to: "c" });
   assert.equal(t.verdict.kind === "dropped" && t.verdict.senderSees.kind, "reply");
+});
+
+test("linux: VXLAN refuses a DF packet its underlay cannot carry, and says the tunnel's MTU", () => {
+  // Linux: node-1 drops the 1450-byte DF packet before encapsulating it
+  // (1450 + 50 > 1300) and answers "Frag needed and DF set (mtu = 1250)"
+  // from 10.244.1.1; nothing crosses the underlay. flannel.1's MTU (1450)
+  // is not what decides.
+  const w = vxlanThinUnderlay();
+  const t = traced(w, { from: "a", to: "c", size: 1450 });
+  assert.is(t.verdict.kind, "dropped");
+  if (t.verdict.kind !== "dropped") return;
+  assert.equal(t.verdict.drop, { reason: "mtu-exceeded", dev: "flannel.1", mtu: 1250, size: 1450 });
+  assert.is(t.verdict.namespace, "node-1");
+  assert.equal(t.verdict.senderSees, {
+    kind: "icmp",
+    type: "destination-unreachable",
+    code: "fragmentation-needed",
+    from: t.verdict.senderSees.kind === "icmp" ? t.verdict.senderSees.from : undefined,
+    mtu: 1250,
+  });
+  assert.is(
+    String(t.verdict.senderSees.kind === "icmp" && t.verdict.senderSees.from),
+    "10.244.1.1",
+  );
+  assert.not.ok(t.hops.some((h) => h.at.kind === "segment"));
+  // 1250 bytes fit; without DF the outer packet is fragmented and arrives.
+  assert.is(traced(w, { from: "a", to: "c", size: 1250 }).verdict.kind, "delivered");
+  assert.is(traced(w, { from: "a", to: "c", size: 1450, df: false }).verdict.kind, "delivered");
+});
+
+test("linux: a node sending through its own VXLAN device gets EMSGSIZE with the tunnel's MTU", () => {
+  const t = traced(vxlanThinUnderlay(), { from: "node-1", to: "10.244.2.2", size: 1450 });
+  assert.equal(t.verdict.kind === "dropped" && t.verdict.senderSees, {
+    kind: "local-error",
+    errno: "EMSGSIZE",
+    mtu: 1250,
+  });
 });
 
 test.run();

@@ -23,7 +23,7 @@ import {
 } from "../forward/layer2.js";
 import { filterForward, natPostrouting, natPrerouting } from "../forward/netfilter.js";
 import { err, ok, type Result } from "../result.js";
-import { encapsulate } from "../tunnel/vxlan.js";
+import { encapsulate, VXLAN_OVERHEAD } from "../tunnel/vxlan.js";
 import {
   deviceAt,
   masterOf,
@@ -610,6 +610,8 @@ class Run {
       : remotes.find((r) => this.tunnelTo(dev, r)?.mac === dstMac) ?? remotes[0];
     const route = lookupRoute(ns, remote, dev.dev);
     const local = dev.local ?? (route ? selectSource(ns, route) : undefined);
+    const tooBig = this.tunnelMtuCheck(ns, dev, route, packet);
+    if (tooBig) return tooBig;
     const outer = encapsulate(packet, {
       vni: dev.vni,
       local: local ?? remote,
@@ -630,6 +632,33 @@ class Run {
     if (refused) return refused;
     if (local === undefined) return this.drop(ns, { reason: "no-source-address" });
     return this.localOutput(ns, route!, outer);
+  }
+
+  /**
+   * The tunnel's own path MTU check (`skb_tunnel_check_pmtu`): Linux will
+   * not wrap a packet with DF set whose outer packet would not fit the MTU
+   * of the underlay route. It drops it, and the sender learns the tunnel's
+   * MTU — the underlay MTU less the 50 bytes of VXLAN headers — from an
+   * ICMP "fragmentation needed" (or EMSGSIZE when this namespace sent it),
+   * even though the VXLAN device's own MTU let it through. Without DF the
+   * outer packet is fragmented instead.
+   */
+  tunnelMtuCheck(
+    ns: Namespace,
+    dev: Vxlan,
+    route: Route | undefined,
+    packet: Packet,
+  ): Verdict | undefined {
+    const under = route?.type === "unicast" ? this.device(ns, route.dev!) : undefined;
+    const size = packet.ip.length;
+    if (under === undefined || !packet.ip.df || size + VXLAN_OVERHEAD <= under.mtu) return;
+    const mtu = under.mtu - VXLAN_OVERHEAD;
+    this.step({ kind: "mtu", dev: dev.name, mtu, size, df: true, outcome: "too-big" });
+    return this.drop(
+      ns,
+      { reason: "mtu-exceeded", dev: dev.name, mtu, size },
+      this.sees(ns, "mtu", mtu),
+    );
   }
 
   deliver(ns: Namespace, packet: Packet): Next {

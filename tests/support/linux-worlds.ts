@@ -5,7 +5,7 @@
  *
  * @module
  */
-import { addIptables, deleteRoute } from "../../src/world/edit.js";
+import { addIptables, deleteRoute, setMtu } from "../../src/world/edit.js";
 import type { World } from "../../src/world/types.js";
 import { example, must } from "./world.ts";
 
@@ -17,4 +17,9 @@ export function hostGwNoWayBack(): World {
 /** gateway, but node-1 drops what it would forward from the underlay to its pods. */
 export function gatewayOneWay(): World {
   return must(addIptables(example("gateway"), "node-1", "-A FORWARD -i eth0 -o cbr0 -j DROP"));
+}
+
+/** vxlan, but node-1's underlay NIC has MTU 1300: less than the pods' 1450 plus 50 bytes of VXLAN. */
+export function vxlanThinUnderlay(): World {
+  return must(setMtu(example("vxlan"), { namespace: "node-1", device: "eth0" }, 1300));
 }
