@@ -27,6 +27,11 @@ export const LAB_TOOLS = [
   "xargs",
 ] as const;
 
+/** Waits `ms` milliseconds. */
+export function sleep(ms: number): Promise<void> {
+  return new Promise((r) => setTimeout(r, ms));
+}
+
 /** What a finished command printed. */
 export interface CommandResult {
   readonly code: number;

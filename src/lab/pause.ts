@@ -14,7 +14,7 @@
  */
 import { AGENT_PY } from "./agent.js";
 import { PINNED_SYSCTLS } from "./export.js";
-import { namespacesWithPrefix, onInterrupt, run, uniquePrefix } from "./linux.js";
+import { namespacesWithPrefix, onInterrupt, run, sleep, uniquePrefix } from "./linux.js";
 
 /** One step of the demo: what was done, what Linux showed, whether it is as expected. */
 export interface PauseStep {
@@ -243,7 +243,7 @@ async function waitFor<T>(get: () => Promise<T>, done: (v: T) => boolean): Promi
   const until = performance.now() + 3000;
   let v = await get();
   while (!done(v) && performance.now() < until) {
-    await new Promise((r) => setTimeout(r, 50));
+    await sleep(50);
     v = await get();
   }
   return v;

@@ -10,8 +10,9 @@ import { trace } from "../trace/tracer.js";
 import { resolveProbe } from "../trace/probe.js";
 import type { Trace } from "../trace/types.js";
 import type { World } from "../world/types.js";
+import { unwrap } from "../result.js";
 import { AGENT_PY } from "./agent.js";
-import { Lab, type LabOptions, type LabTimings } from "./linux.js";
+import { Lab, type LabOptions, type LabTimings, sleep } from "./linux.js";
 import {
   type Crossing,
   differences,
@@ -70,29 +71,32 @@ export async function runLab(world: World, options: RunOptions = {}): Promise<La
   let probesMs = 0;
   try {
     const t = performance.now();
-    const budgets = probes.map((p) => {
-      const traced = trace(world, p.probe);
-      return traced.ok ? errorBudget(traced.value) : undefined;
-    });
+    const traces = probes.map((p) => traceOf(world, p));
+    const budgets = traces.map(errorBudget);
     const rows: LabRow[] = new Array(probes.length);
     const groups = new Map<string, number[]>();
     budgets.forEach((b, i) => b !== undefined && groups.set(b, [...(groups.get(b) ?? []), i]));
     await Promise.all([...groups.values()].map(async (group) => {
       for (const [n, i] of group.entries()) {
-        if (n >= 4) await new Promise((r) => setTimeout(r, 1050));
-        rows[i] = await runProbe(lab, probes[i], options);
+        if (n >= 4) await sleep(1050);
+        rows[i] = await runProbe(lab, probes[i], traces[i], options);
         if (rows[i].linux.sender?.kind === "nothing") {
-          await new Promise((r) => setTimeout(r, 1050));
-          rows[i] = { ...await runProbe(lab, retryOf(probes[i]), options), retried: true };
+          await sleep(1050);
+          const again = retryOf(probes[i]);
+          rows[i] = {
+            ...await runProbe(lab, again, traceOf(world, again), options),
+            retried: true,
+          };
         }
       }
     }));
     const rest = budgets.flatMap((b, i) => (b === undefined ? [i] : []));
     await pool(rest, options.concurrency ?? 12, async (i) => {
-      rows[i] = await runProbe(lab, probes[i], options);
+      rows[i] = await runProbe(lab, probes[i], traces[i], options);
     });
     probesMs = performance.now() - t;
-    await lab.close();
+    await lab.close(); // now, so the report has the teardown's time
+
     return {
       world: world.name,
       prefix: lab.plan.prefix,
@@ -113,6 +117,7 @@ async function pool<T>(items: readonly T[], n: number, f: (t: T) => Promise<void
 }
 
 const SETTLE_MS = 60;
+const LATE_MS = 500;
 
 /**
  * A path MTU that one probe learns (from an ICMP "fragmentation needed")
@@ -124,24 +129,32 @@ const SETTLE_MS = 60;
  */
 const PMTU_SAFE = 552;
 
-async function runProbe(lab: Lab, p: LabProbe, options: RunOptions): Promise<LabRow> {
-  if ((p.probe.size ?? 84) <= PMTU_SAFE) return await runProbeAlone(lab, p, options);
+async function runProbe(lab: Lab, p: LabProbe, t: Trace, options: RunOptions): Promise<LabRow> {
+  if ((p.probe.size ?? 84) <= PMTU_SAFE) return await runProbeAlone(lab, p, t, options);
   const chains = pairs.get(lab) ?? new Map<string, Promise<void>>();
   pairs.set(lab, chains);
   const key = `${p.probe.from}>${p.probe.to}`;
-  const mine = (chains.get(key) ?? Promise.resolve()).then(() => runProbeAlone(lab, p, options));
+  const mine = (chains.get(key) ?? Promise.resolve()).then(() => runProbeAlone(lab, p, t, options));
   chains.set(key, mine.then(() => {}, () => {}));
   return await mine;
 }
 
 const pairs = new WeakMap<Lab, Map<string, Promise<void>>>();
 
-async function runProbeAlone(lab: Lab, p: LabProbe, options: RunOptions): Promise<LabRow> {
-  const t = trace(lab.world, p.probe);
-  const r = resolveProbe(lab.world, p.probe);
-  if (!t.ok || !r.ok) throw new Error(`Probe ${p.label} does not resolve in the model`);
-  const kernel = expectedOutcome(t.value, lab.plan);
-  const probe = r.value;
+function traceOf(world: World, p: LabProbe): Trace {
+  const t = trace(world, p.probe);
+  if (!t.ok) throw new Error(`Probe ${p.label} does not resolve in the model: ${t.error.message}`);
+  return t.value;
+}
+
+async function runProbeAlone(
+  lab: Lab,
+  p: LabProbe,
+  t: Trace,
+  options: RunOptions,
+): Promise<LabRow> {
+  const kernel = expectedOutcome(t, lab.plan);
+  const probe = unwrap(resolveProbe(lab.world, p.probe), (e) => e.message);
   const timeout = options.timeoutMs ?? 800;
   if (probe.size > PMTU_SAFE) await lab.ip(probe.namespace, ["route", "flush", "cache"]);
   let sender: SenderView;
@@ -180,7 +193,16 @@ async function runProbeAlone(lab: Lab, p: LabProbe, options: RunOptions): Promis
     const report = JSON.parse(out.stdout.trim().split("\n").pop() || '{"kind":"nothing"}');
     sender = udpSenderView(report as UdpSenderReport);
   }
-  await new Promise((r) => setTimeout(r, SETTLE_MS));
+  // The agents report asynchronously: give them SETTLE_MS, and up to
+  // LATE_MS more while fewer receptions or crossings than the kernel
+  // predicts have come in (a busy machine can be slow to schedule them).
+  await sleep(SETTLE_MS);
+  const late = performance.now() + LATE_MS;
+  while (
+    performance.now() < late &&
+    (receptions(lab, p).length < kernel.receptions.length ||
+      crossings(lab, p).length < kernel.crossings.length)
+  ) await sleep(20);
   const linux: Outcome = {
     receptions: receptions(lab, p),
     sender,

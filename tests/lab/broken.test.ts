@@ -12,7 +12,7 @@ import { runLab } from "../../src/lab/runner.js";
 import { buildWorld } from "../../src/scenario/build.js";
 import { addIptables, deleteRoute, setIpForward, setMtu } from "../../src/world/edit.js";
 import type { World } from "../../src/world/types.js";
-import { gatewayOneWay, hostGwNoWayBack } from "../support/linux-worlds.ts";
+import { gatewayOneWay, hostGwNoWayBack, vxlanThinUnderlay } from "../support/linux-worlds.ts";
 import { example, must } from "../support/world.ts";
 import { assertAgrees, skipReason } from "./support.ts";
 
@@ -47,6 +47,7 @@ const cases: [string, () => World][] = [
   ],
   ["host-gw, node-2 has no way back (tracer-linux)", hostGwNoWayBack],
   ["gateway, node-1 drops eth0 → cbr0 (tracer-linux)", gatewayOneWay],
+  ["vxlan, node-1's eth0 MTU 1300 under 1450-byte pods (tracer-linux)", vxlanThinUnderlay],
 ];
 
 if (!(await skipReason())) {

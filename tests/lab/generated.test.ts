@@ -39,10 +39,10 @@ const cases: fc.Arbitrary<Case> = fc.record({
   const n = mode === "single-host" ? 1 : Math.max(2, nodes);
   return disjointCidrs(n).map((cidrs): Case => {
     const podCidrs = [...cidrs];
-    if (broken === "overlap") {
-      // The second node's range contains the first's (one bit shorter).
+    if (broken === "overlap" && n > 1) {
+      // The second node's range is the upper half of the first's.
       const first = Prefix.mustParse(podCidrs[0]);
-      podCidrs[1 % n] = Prefix.of(first.addr, first.bits - 1).masked().toString();
+      podCidrs[1] = Prefix.of(first.addr.add(2 ** (31 - first.bits))!, first.bits + 1).toString();
     }
     return { spec: { mode, nodes: n, pods: Array(n).fill(pods), podCidrs }, broken, at: at % n };
   });

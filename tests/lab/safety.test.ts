@@ -8,7 +8,7 @@
  */
 import { test } from "uvu";
 import * as assert from "uvu/assert";
-import { run } from "../../src/lab/linux.js";
+import { run, sleep } from "../../src/lab/linux.js";
 import { runPauseDemo } from "../../src/lab/pause.js";
 import { runLab } from "../../src/lab/runner.js";
 import { example } from "../support/world.ts";
@@ -18,7 +18,7 @@ const until = async (ok: () => Promise<boolean>, ms: number) => {
   const end = performance.now() + ms;
   while (!(await ok())) {
     if (performance.now() > end) return false;
-    await new Promise((r) => setTimeout(r, 50));
+    await sleep(50);
   }
   return true;
 };

@@ -6,7 +6,7 @@
  * @module
  */
 import * as assert from "uvu/assert";
-import { labUnavailable, run } from "../../src/lab/linux.js";
+import { labUnavailable, namespacesWithPrefix, run } from "../../src/lab/linux.js";
 import { formatReport, type LabReport } from "../../src/lab/runner.js";
 
 let checked: Promise<string | undefined> | undefined;
@@ -33,11 +33,8 @@ export async function rootState(): Promise<string> {
   return parts.map((p) => p.stdout).join("\n");
 }
 
-/** Lab namespaces (any `pl…-` or `podnet-` prefix) that exist now. */
-export async function labNamespaces(prefix: string): Promise<string[]> {
-  const r = await run(["ip", "netns", "list"]);
-  return r.stdout.split("\n").map((l) => l.split(" ")[0]).filter((n) => n.startsWith(prefix));
-}
+/** The namespaces with a prefix that exist now. */
+export const labNamespaces = namespacesWithPrefix;
 
 /** Fails with the whole table when any probe disagrees. */
 export function assertAgrees(report: LabReport, context = ""): void {
