@@ -184,7 +184,7 @@ export function exportLab(world: World, options: ExportOptions = {}): Result<Lab
     ...world.namespaces.map((ns) => sysctlLine(namespaces[ns.name], ns)),
     ...segments.map((s) => sysctlLine(s.namespace)),
     ...segments.flatMap((s) => segmentLines(world, s)),
-    ...world.namespaces.flatMap((ns) => namespaceLines(world, ns, namespaces, segments)),
+    ...world.namespaces.flatMap((ns) => namespaceLines({ world, names: namespaces, segments }, ns)),
   ];
   const down = [
     ...all.map((n) => `ip netns pids ${n} 2>/dev/null | xargs -r kill -9 2>/dev/null || true`),
@@ -308,19 +308,21 @@ function segmentLines(world: World, s: LabSegment): string[] {
   ];
 }
 
-function namespaceLines(
-  world: World,
-  ns: Namespace,
-  names: Readonly<Record<string, string>>,
-  segments: readonly LabSegment[],
-): string[] {
-  const n = names[ns.name];
+/** What building one namespace needs to know about the rest of the lab. */
+interface Context {
+  readonly world: World;
+  readonly names: Readonly<Record<string, string>>;
+  readonly segments: readonly LabSegment[];
+}
+
+function namespaceLines(cx: Context, ns: Namespace): string[] {
+  const n = cx.names[ns.name];
   const lines = [`# ${ns.role} ${ns.name}`];
   const later: string[] = [];
   // Bridges first, so ports can join them; VXLAN last, so its `dev` exists.
   const order = (d: Device) => (d.kind === "bridge" ? 0 : d.kind === "vxlan" ? 2 : 1);
   const devices = [...ns.devices].sort((a, b) => order(a) - order(b));
-  for (const d of devices) lines.push(...createDevice(world, ns, d, names, segments));
+  for (const d of devices) lines.push(...createDevice(cx, ns, d));
   for (const d of ns.devices) {
     if (d.master) lines.push(`ip -n ${n} link set ${d.name} master ${d.master}`);
   }
@@ -345,13 +347,7 @@ function namespaceLines(
   return lines;
 }
 
-function createDevice(
-  world: World,
-  ns: Namespace,
-  d: Device,
-  names: Readonly<Record<string, string>>,
-  segments: readonly LabSegment[],
-): string[] {
+function createDevice({ world, names, segments }: Context, ns: Namespace, d: Device): string[] {
   const n = names[ns.name];
   const head = `ip -n ${n} link add ${d.name} address ${d.mac} mtu ${d.mtu}`;
   switch (d.kind) {
