@@ -48,7 +48,11 @@ export default {
   title: "podnet",
   pages: frameworkPages(exists),
   theme: ["air", "near-midnight"],
-  globalStylesheets: ["observablehq:stdlib/inputs.css", "/components/podnet.css"],
+  globalStylesheets: [
+    "observablehq:stdlib/inputs.css",
+    "/components/podnet.css",
+    "/components/notebook.css",
+  ],
   head: ({ path }: { path: string }) => {
     const lang = parsePath(path)?.lang;
     // Framework writes a bare <html>; lessons say which language they are in.

@@ -79,12 +79,14 @@ export const UI = {
   hint: { en: "Hint", ko: "힌트" },
   cellFailed: { en: "This cell failed", ko: "이 셀이 실패했습니다" },
   cellHow: {
-    en: "Try it yourself: run `deno task dev`, open this page, edit the cell above in ",
-    ko: "직접 해 보기: `deno task dev`를 실행하고 이 페이지를 연 다음, ",
+    en:
+      "Edit the code above and press Run (or Ctrl/⌘-Enter): it runs right here, in a worker in your browser. With the source checked out you can also run `deno task dev`, edit this cell in ",
+    ko:
+      "위 코드를 고치고 실행(또는 Ctrl/⌘-Enter)을 누르면 브라우저의 워커에서 바로 실행됩니다. 소스를 받아 두었다면 `deno task dev`를 실행하고 ",
   },
   cellHowEnd: {
     en: " and save — the page updates by itself.",
-    ko: "에서 위 셀을 고쳐 저장하면 페이지가 저절로 바뀝니다.",
+    ko: "에서 이 셀을 고쳐 저장해도 페이지가 저절로 바뀝니다.",
   },
   pod: { en: "pod", ko: "파드" },
   node: { en: "node", ko: "노드" },

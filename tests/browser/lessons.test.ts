@@ -56,7 +56,21 @@ async function open(lang: Lang, slug: Slug): Promise<PageHandle> {
   server ??= serveDist(dist);
   chrome ??= await launchBrowser();
   const path = slug === "index" ? `${lang}/` : `${lang}/${slug}`;
-  return await openPage(chrome, new URL(path, server.url).href, { timeout: 30_000 });
+  const handle = await openPage(chrome, new URL(path, server.url).href, { timeout: 30_000 });
+  await cellsSettled(handle.page);
+  return handle;
+}
+
+/** Waits until every notebook cell on the page has run once in its worker. */
+async function cellsSettled(page: Page): Promise<void> {
+  await page.waitForFunction(
+    () =>
+      [...document.querySelectorAll<HTMLElement>(".pn-cell")].every((c) =>
+        c.dataset.state === "ok" || c.dataset.state === "error"
+      ),
+    null,
+    { timeout: 30_000 },
+  );
 }
 
 test.after(async () => {
@@ -213,8 +227,8 @@ if (skip) {
           `${where}: no exercise`,
         );
         assert.ok(
-          await p.page.locator("pre code.language-js").count() >= 1,
-          `${where}: no cell code`,
+          await p.page.locator('.pn-cell [data-testid$="-code"]').count() >= 1,
+          `${where}: no editable cell`,
         );
         noProblems(p, where);
         await shot(p, `${lang}-${slug}`);

@@ -1,0 +1,310 @@
+/**
+ * Browser tests of the notebook cells (issue: readers edit live cells in
+ * the page): a reader's edit runs in the worker and flips the verdict the
+ * way the kernel, run here, predicts; the exercise reads the world the cell
+ * produced; an endless loop is stopped within 3 s while the page keeps
+ * answering; syntax and runtime errors show their line and column; Reset
+ * and reloads behave; a share link reproduces an edited cell in a fresh
+ * browser context; and a link carrying script, `javascript:` or HTML runs
+ * nothing in the page and shows the text as code.
+ *
+ * @module
+ */
+import { test } from "uvu";
+import * as assert from "uvu/assert";
+import type { Page } from "playwright-core";
+import {
+  browserSkipReason,
+  buildSite,
+  launchBrowser,
+  openPage,
+  REPO_ROOT,
+  serveDist,
+} from "./harness.ts";
+import type { BrowserHandle, PageHandle, StaticServer } from "./harness.ts";
+import * as kernel from "../../lessons/kernel/mod.js";
+import { encodeShare } from "../../lessons/kernel/notebook/share.js";
+
+const skip = browserSkipReason();
+let server: StaticServer | undefined;
+let chrome: BrowserHandle | undefined;
+
+async function open(path: string, options: { browser?: BrowserHandle } = {}): Promise<PageHandle> {
+  const dist = await buildSite();
+  server ??= serveDist(dist);
+  chrome ??= await launchBrowser();
+  const handle = await openPage(options.browser ?? chrome, new URL(path, server.url).href, {
+    timeout: 30_000,
+  });
+  await handle.page.waitForFunction(
+    () =>
+      [...document.querySelectorAll<HTMLElement>(".pn-cell")].every((c) =>
+        Number(c.dataset.runs ?? 0) >= 1
+      ),
+    null,
+    {
+      timeout: 30_000,
+    },
+  );
+  return handle;
+}
+
+test.after(async () => {
+  await server?.close();
+  await chrome?.close();
+});
+
+const cell = (id: string) => `[data-testid="cell-${id}"]`;
+
+async function setCode(page: Page, id: string, code: string) {
+  await page.locator(`${cell(id)} .cm-content`).click();
+  await page.keyboard.press("Control+a");
+  await page.keyboard.press("Delete");
+  await page.keyboard.insertText(code);
+}
+
+/** Clicks Run (or presses Ctrl-Enter) and waits for the run to finish; returns how long it took. */
+async function run(page: Page, id: string, how: "button" | "keys" = "button"): Promise<number> {
+  const before = Number(await page.locator(cell(id)).getAttribute("data-runs"));
+  const started = Date.now();
+  if (how === "button") await page.click(`[data-testid="cell-${id}-run"]`);
+  else {
+    await page.locator(`${cell(id)} .cm-content`).click();
+    await page.keyboard.press("Control+Enter");
+  }
+  await page.waitForFunction(
+    ([sel, n]) =>
+      Number(document.querySelector<HTMLElement>(sel as string)?.dataset.runs) > (n as number),
+    [cell(id), before],
+    { timeout: 10_000 },
+  );
+  return Date.now() - started;
+}
+
+const status = (page: Page, id: string) =>
+  page.locator(`[data-testid="cell-${id}-status"]`).textContent();
+const codeOf = async (page: Page, id: string) =>
+  (await page.locator(`${cell(id)} .cm-line`).allTextContents()).join("\n");
+
+function gateway() {
+  const doc = JSON.parse(Deno.readTextFileSync(`${REPO_ROOT}/lessons/scenarios/gateway.json`));
+  return kernel.unwrap(kernel.loadScenario(doc), (e) => e.map(kernel.formatLoadError).join("; "));
+}
+
+if (skip) {
+  test(`notebook: skipped — ${skip}`, () => {});
+} else {
+  test("notebook: an edit that deletes a route drops the packet with the kernel's reason; the fix solves the exercise", async () => {
+    await using p = await open("en/hosts");
+    const world = gateway();
+    const broken = kernel.unwrap(
+      kernel.deleteRoute(world, "gateway", "10.244.1.0/24"),
+      kernel.formatEditError,
+    );
+    const expected =
+      kernel.unwrap(kernel.trace(broken, { from: "c", to: "a" }), kernel.formatProbeError).verdict;
+    assert.is(expected.kind, "dropped");
+    await setCode(
+      p.page,
+      "lost-route",
+      'const r = kernel.deleteRoute(world, "gateway", "10.244.1.0/24");\nreturn { world: kernel.unwrap(r), probe: { from: "c", to: "a" } };',
+    );
+    await run(p.page, "lost-route");
+    const verdict = p.page.locator('[data-testid="lost-route-cell-verdict"]');
+    assert.is(await verdict.getAttribute("data-verdict"), "dropped");
+    assert.is(
+      await verdict.getAttribute("data-reason"),
+      expected.kind === "dropped" ? expected.drop.reason : "",
+    );
+    assert.is(await verdict.getAttribute("data-namespace"), expected.namespace);
+    assert.is(
+      await p.page.locator('[data-testid="hosts-fix-exercise"]').getAttribute("data-status"),
+      "open",
+    );
+
+    await setCode(p.page, "lost-route", 'return { world, probe: { from: "a", to: "c" } };');
+    await run(p.page, "lost-route", "keys");
+    assert.is(await verdict.getAttribute("data-verdict"), "delivered");
+    await p.page.waitForSelector('[data-testid="hosts-fix-exercise"][data-status="solved"]', {
+      timeout: 10_000,
+    });
+    assert.equal(p.errors, []);
+  });
+
+  test("notebook: while (true) {} is stopped within 3 s and the page keeps answering", async () => {
+    await using p = await open("en/hosts");
+    await setCode(p.page, "lost-route", "while (true) {}");
+    const before = Number(await p.page.locator(cell("lost-route")).getAttribute("data-runs"));
+    const started = Date.now();
+    await p.page.click('[data-testid="cell-lost-route-run"]');
+    await p.page.waitForSelector(`${cell("lost-route")}[data-state="running"]`);
+    const labVerdict = p.page.locator('[data-testid="lab-verdict"]');
+    const toBefore = await labVerdict.getAttribute("data-namespace");
+    await p.page.selectOption('[data-testid="lab-to"]', "b");
+    await p.page.waitForFunction(
+      (ns) =>
+        document.querySelector('[data-testid="lab-verdict"]')?.getAttribute("data-namespace") !==
+          ns,
+      toBefore,
+      { timeout: 2_000 },
+    );
+    assert.ok(Date.now() - started < 2_000, "the page answered input while the cell was looping");
+    await p.page.waitForFunction(
+      ([sel, n]) =>
+        Number(document.querySelector<HTMLElement>(sel as string)?.dataset.runs) > (n as number),
+      [cell("lost-route"), before],
+      { timeout: 3_500 },
+    );
+    const took = Date.now() - started;
+    assert.ok(took < 3_000, `stopped after ${took} ms`);
+    assert.match(await status(p.page, "lost-route") ?? "", /Stopped after 2 s/);
+    assert.is(await p.page.locator(cell("lost-route")).getAttribute("data-state"), "error");
+    await setCode(p.page, "lost-route", 'return { world, probe: { from: "a", to: "b" } };');
+    await run(p.page, "lost-route");
+    assert.is(
+      await p.page.locator('[data-testid="lost-route-cell-verdict"]').getAttribute("data-verdict"),
+      "delivered",
+      "a new worker runs the next cell",
+    );
+  });
+
+  test("notebook: a syntax error shows its line and column in the status and in the editor", async () => {
+    await using p = await open("en/hosts");
+    await setCode(p.page, "lost-route", "const a = 1;\nconst b = ;\nreturn { world };");
+    await run(p.page, "lost-route");
+    assert.match(
+      await status(p.page, "lost-route") ?? "",
+      /Syntax error — Line 2, column 11: Unexpected token/,
+    );
+    assert.ok(
+      await p.page.locator(`${cell("lost-route")} .cm-lintRange-error`).count() >= 1,
+      "the editor marks the error",
+    );
+    await setCode(p.page, "lost-route", "const w = world;\n\nw.nothing.here;\nreturn { world };");
+    await run(p.page, "lost-route");
+    assert.match(
+      await status(p.page, "lost-route") ?? "",
+      /Error while running — Line 3, column \d+: TypeError/,
+    );
+  });
+
+  test("notebook: edits survive a reload, and Reset brings back the lesson's code and verdict", async () => {
+    await using p = await open("en/hosts");
+    const original = await codeOf(p.page, "lost-route");
+    await setCode(p.page, "lost-route", 'return { world, probe: { from: "a", to: "b" } };');
+    await p.page.reload();
+    await p.page.waitForSelector(`${cell("lost-route")}[data-runs="1"]`);
+    assert.is(
+      await codeOf(p.page, "lost-route"),
+      'return { world, probe: { from: "a", to: "b" } };',
+    );
+    assert.match(
+      await p.page.locator('[data-testid="cell-lost-route-origin"]').textContent() ?? "",
+      /edited/,
+    );
+    await p.page.click('[data-testid="cell-lost-route-reset"]');
+    await p.page.waitForSelector(`${cell("lost-route")}[data-runs="2"]`);
+    assert.is(await codeOf(p.page, "lost-route"), original);
+    assert.is(
+      await p.page.locator('[data-testid="lost-route-cell-verdict"]').getAttribute("data-reason"),
+      "no-route",
+    );
+    await p.page.reload();
+    await p.page.waitForSelector(`${cell("lost-route")}[data-runs="1"]`);
+    assert.is(await codeOf(p.page, "lost-route"), original, "Reset also forgets the saved edit");
+  });
+
+  test("notebook: a share link reproduces an edited cell in a fresh browser context", async () => {
+    await using p = await open("ko/hosts");
+    const edited =
+      'const r = kernel.setIpForward(world, "gateway", false);\nreturn { world: kernel.unwrap(r), probe: { from: "a", to: "c" } };';
+    await setCode(p.page, "lost-route", edited);
+    await run(p.page, "lost-route");
+    await p.page.click('[data-testid="cell-lost-route-share"]');
+    const link = await p.page.locator('[data-testid="cell-lost-route-link"]').inputValue();
+    assert.match(link, /\/ko\/hosts#cell=lost-route&code=/);
+    await using fresh = await launchBrowser();
+    const q = await openPage(fresh, link, { timeout: 30_000 });
+    try {
+      await q.page.waitForSelector(`${cell("lost-route")}[data-runs="1"]`, { timeout: 30_000 });
+      assert.is(await codeOf(q.page, "lost-route"), edited);
+      assert.ok(await q.page.locator('[data-testid="cell-lost-route-banner"]').isVisible());
+      const v = q.page.locator('[data-testid="lost-route-cell-verdict"]');
+      assert.is(await v.getAttribute("data-reason"), "ip-forward-off");
+      assert.equal(q.errors, []);
+    } finally {
+      await q.close();
+    }
+  });
+
+  test("notebook: links carrying script, javascript: or HTML run nothing in the page and show the text as code", async () => {
+    const payloads = [
+      "</script><script>window.__pwned = 1</script>",
+      '<img src=x onerror="window.__pwned = 2"><b id="pwned">bold</b>',
+      "javascript:window.__pwned = 3",
+      'document.body.innerHTML = "<h1 id=pwned>owned</h1>"; window.__pwned = 4; return { world };',
+      "self.postMessage = 1; return { world, f: typeof fetch, x: typeof XMLHttpRequest, s: typeof WebSocket, i: typeof importScripts, d: typeof indexedDB };",
+    ];
+    for (const code of payloads) {
+      const dist = await buildSite();
+      server ??= serveDist(dist);
+      chrome ??= await launchBrowser();
+      const url = `${new URL("en/hosts", server.url).href}#${encodeShare("lost-route", code)}`;
+      const q = await openPage(chrome, url, { timeout: 30_000 });
+      try {
+        await q.page.waitForSelector(`${cell("lost-route")}[data-runs="1"]`, { timeout: 30_000 });
+        assert.is(await codeOf(q.page, "lost-route"), code, "the code is shown as text");
+        const page = await q.page.evaluate(() => ({
+          pwned: (window as unknown as { __pwned?: number }).__pwned,
+          injected: document.querySelectorAll('#pwned, img[src="x"]').length,
+          title: document.querySelector("h1")?.textContent,
+        }));
+        assert.is(page.pwned, undefined, code);
+        assert.is(page.injected, 0, code);
+        assert.is(page.title, "Pods on different hosts");
+        const value = await q.page.evaluate(
+          (sel) =>
+            (document.querySelector(sel) as HTMLElement & {
+              value: { ok: boolean; value?: Record<string, unknown> };
+            }).value,
+          cell("lost-route"),
+        );
+        if (code.startsWith("self.postMessage")) {
+          assert.ok(value.ok);
+          assert.equal(
+            {
+              f: value.value?.f,
+              x: value.value?.x,
+              s: value.value?.s,
+              i: value.value?.i,
+              d: value.value?.d,
+            },
+            { f: "undefined", x: "undefined", s: "undefined", i: "undefined", d: "undefined" },
+            "the worker has no network or storage",
+          );
+        } else {
+          assert.not.ok(value.ok, code);
+        }
+        assert.equal(q.externalRequests, []);
+      } finally {
+        await q.close();
+      }
+    }
+    const q = await openPage(
+      chrome!,
+      `${new URL("en/hosts", server!.url).href}#cell=<script>alert(1)</script>&code=YQ`,
+    );
+    try {
+      await q.page.waitForSelector(`${cell("lost-route")}[data-runs="1"]`, { timeout: 30_000 });
+      assert.not.ok(
+        await q.page.locator('[data-testid="cell-lost-route-banner"]').isVisible(),
+        "a malformed link is ignored",
+      );
+      assert.match(await codeOf(q.page, "lost-route"), /deleteRoute/);
+    } finally {
+      await q.close();
+    }
+  });
+}
+
+test.run();
