@@ -44,15 +44,21 @@ export interface CommandResult {
  *
  * @param argv The program and its arguments.
  * @param stdin Text for its standard input.
+ * @param started Gets the running child (to kill it if need be).
  * @returns Exit code and output.
  */
-export async function run(argv: readonly string[], stdin?: string): Promise<CommandResult> {
+export async function run(
+  argv: readonly string[],
+  stdin?: string,
+  started?: (child: Deno.ChildProcess) => void,
+): Promise<CommandResult> {
   const child = new Deno.Command(argv[0], {
     args: argv.slice(1),
     stdin: stdin === undefined ? "null" : "piped",
     stdout: "piped",
     stderr: "piped",
   }).spawn();
+  started?.(child);
   if (stdin !== undefined) {
     const w = child.stdin.getWriter();
     await w.write(new TextEncoder().encode(stdin));
@@ -220,6 +226,8 @@ export class Lab {
   readonly #agents = new Map<string, Agent>();
   #closed?: Promise<void>;
   #unregister = () => {};
+  /** The build script while it runs. */
+  #building?: Deno.ChildProcess;
 
   private constructor(
     readonly world: World,
@@ -253,7 +261,8 @@ export class Lab {
     lab.#unregister = onInterrupt(() => lab.close());
     try {
       let t = performance.now();
-      const built = await run(["sh", "-s", "up"], scriptOf(plan));
+      const built = await run(["sh", "-s", "up"], scriptOf(plan), (c) => (lab.#building = c));
+      lab.#building = undefined;
       if (built.code !== 0) {
         throw new Error(
           `Building the lab failed: ${built.stderr.trim().split("\n").slice(-3).join(" | ")}`,
@@ -318,6 +327,18 @@ export class Lab {
   close(): Promise<void> {
     this.#closed ??= (async () => {
       const t = performance.now();
+      // Interrupted while building: stop the script first (by its pid), and
+      // give a command it had started time to finish before sweeping.
+      const building = this.#building;
+      if (building) {
+        try {
+          building.kill("SIGKILL");
+        } catch {
+          // it has just finished
+        }
+        await building.status;
+        await sleep(100);
+      }
       await Promise.all([...this.#agents.values()].map((a) => a.stop()));
       await run(["sh", "-c", this.plan.down.join("\n")]);
       for (const ns of await namespacesWithPrefix(this.plan.prefix)) {
