@@ -603,6 +603,12 @@ export class Evaluator {
     if (remotes.length > 1) throw new Unknown("several VXLAN remotes");
     const remote = remotes[0];
     const route = this.lookup(h, remote, dev.via);
+    // The tunnel's own path MTU check (the tracer's tunnelMtuCheck): a DF
+    // packet whose outer packet would not fit the underlay route's device is
+    // dropped before it is wrapped. Probes always carry DF.
+    if (route?.type === "unicast" && p.size + VXLAN_OVERHEAD > this.dev(h, route.dev).mtu) {
+      return this.drop("mtu-exceeded");
+    }
     const local = dev.local !== NONE && dev.local !== undefined
       ? dev.local
       : route
