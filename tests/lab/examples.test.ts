@@ -9,10 +9,9 @@ import { test } from "uvu";
 import * as assert from "uvu/assert";
 import { exportScript } from "../../src/lab/export.js";
 import { run } from "../../src/lab/linux.js";
-import { runLab } from "../../src/lab/runner.js";
 import { parseScenario } from "../../src/scenario/load.js";
 import type { World } from "../../src/world/types.js";
-import { assertAgrees, labNamespaces, rootState, skipReason } from "./support.ts";
+import { assertAllAgree, labNamespaces, rootState, skipReason } from "./support.ts";
 
 const dir = new URL("../../lessons/scenarios/", import.meta.url);
 const examples: [string, World][] = [];
@@ -27,15 +26,14 @@ if (!(await skipReason())) {
     assert.ok(examples.length >= 6, `found ${examples.length}`);
   });
 
-  for (const [file, world] of examples) {
-    test(`lab: ${file}: kernel and Linux agree on every probe, and nothing is left`, async () => {
-      const before = await rootState();
-      const report = await runLab(world);
-      assertAgrees(report, `${file}: `);
-      assert.equal(await labNamespaces(report.prefix), [], "namespaces left behind");
-      assert.is(await rootState(), before, "the root namespace changed");
-    });
-  }
+  test("lab: every example scenario: kernel and Linux agree on every probe, and nothing is left", async () => {
+    const before = await rootState();
+    const reports = await assertAllAgree(examples);
+    for (const r of reports) {
+      assert.equal(await labNamespaces(r.prefix), [], "namespaces left behind");
+    }
+    assert.is(await rootState(), before, "the root namespace changed");
+  });
 
   test("lab: the exported script builds with `up` and leaves nothing after `down`", async () => {
     const world = examples.find(([f]) => f === "vxlan.json")![1];

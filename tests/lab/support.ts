@@ -1,13 +1,15 @@
 /**
  * What the lab tests share: whether the lab can run here (said once, in one
  * line, when it cannot), the root namespace's state to compare before and
- * after, and an assertion that prints the whole table when a probe disagrees.
+ * after, several labs at once, and an assertion that prints the whole table
+ * when a probe disagrees.
  *
  * @module
  */
 import * as assert from "uvu/assert";
 import { labUnavailable, namespacesWithPrefix, run } from "../../src/lab/linux.js";
-import { formatReport, type LabReport } from "../../src/lab/runner.js";
+import { formatReport, type LabReport, runLab } from "../../src/lab/runner.js";
+import type { World } from "../../src/world/types.js";
 
 let checked: Promise<string | undefined> | undefined;
 
@@ -43,4 +45,33 @@ export function assertAgrees(report: LabReport, context = ""): void {
     assert.unreachable(`${context}${bad.length} probe(s) disagree\n${formatReport(report)}`);
   }
   assert.ok(report.rows.length > 0, "the lab sent no probes");
+}
+
+/** How many labs the tests run at once (labs share nothing; most of a lab's time is waiting). */
+export const LABS_AT_ONCE = 3;
+
+/**
+ * Runs a lab for each world, {@linkcode LABS_AT_ONCE} at a time, and fails
+ * with every disagreeing world's table.
+ *
+ * @param worlds Names and worlds.
+ * @returns The reports, in order.
+ */
+export async function assertAllAgree(worlds: readonly [string, World][]): Promise<LabReport[]> {
+  const reports: LabReport[] = new Array(worlds.length);
+  let next = 0;
+  const worker = async () => {
+    while (next < worlds.length) {
+      const i = next++;
+      reports[i] = await runLab(worlds[i][1]);
+    }
+  };
+  await Promise.all(Array.from({ length: LABS_AT_ONCE }, worker));
+  const failures = reports.flatMap((r, i) =>
+    r.rows.some((row) => row.differences.length > 0) || r.rows.length === 0
+      ? [`${worlds[i][0]}:\n${formatReport(r)}`]
+      : []
+  );
+  if (failures.length > 0) assert.unreachable(failures.join("\n\n"));
+  return reports;
 }
