@@ -18,6 +18,7 @@ export * from "./fabric.js";
 export { Atoms } from "./atoms.js";
 export { type Outcome, PROBE_SIZE } from "./evaluate.js";
 export {
+  type Classes,
   type FailureSet,
   type NodeMatrix,
   type NodePairView,
@@ -28,3 +29,6 @@ export {
   Verifier,
 } from "./verifier.js";
 export * from "./incremental.js";
+export * from "./cells.js";
+export * from "./steps.js";
+export * from "./measure.js";

@@ -1172,6 +1172,32 @@ export class Verifier {
   }
 
   /**
+   * The equivalence classes the last (re)check worked with: how many
+   * destination classes (atoms) and source classes it evaluated instead of
+   * every pod pair.
+   *
+   * @returns The counts.
+   * @example
+   * ```ts
+   * import { generateFabric, Verifier } from "./mod.js";
+   * const v = new Verifier(generateFabric({ mode: "host-gw", nodes: 10, podsPerNode: 3 }));
+   * v.classes().destinations; // 10: one per node's pod CIDR
+   * v.classes().groupClasses; // 1: every node's pods send alike
+   * ```
+   */
+  classes(): Classes {
+    const regular = this.#fabric.irregular === undefined;
+    return {
+      atoms: regular ? this.#atoms.count : 0,
+      destinations: regular ? this.#atomPods.size : 0,
+      groups: regular ? this.#groups.length : 0,
+      groupClasses: regular ? this.#classes.length : 0,
+      states: regular ? this.#ev.memo.size : 0,
+      oddPods: this.#oddPods.length,
+    };
+  }
+
+  /**
    * Ordered pod pairs by Kubernetes node pair: how many there are and how
    * many fail (`[source * nodes + destination]`). Meant for lesson-sized
    * clusters (it walks every failing set by source group).
@@ -1328,6 +1354,22 @@ export interface Summary {
   readonly checked: number;
   readonly failing: number;
   readonly traced: number;
+}
+
+/** The equivalence classes of a verification (see {@linkcode Verifier.classes}). */
+export interface Classes {
+  /** Destination atoms: the address space cut at every prefix any decision looks at. */
+  readonly atoms: number;
+  /** Atoms holding pods: the destination classes that were verified. */
+  readonly destinations: number;
+  /** Source groups: pods sharing a bridge, subnet, gateway, TTL and source class. */
+  readonly groups: number;
+  /** Group classes: groups on hosts configured alike, evaluated once per destination. */
+  readonly groupClasses: number;
+  /** Forwarding states evaluated and remembered ("this packet class at this host"). */
+  readonly states: number;
+  /** Pods outside the compact form, whose pairs are traced one by one. */
+  readonly oddPods: number;
 }
 
 /** Pod pairs by node pair; entry `[i * nodes.length + j]` is from node i to node j. */
