@@ -7,6 +7,7 @@
  * - {@linkcode openPage} opens a page, aborts and records every request that
  *   leaves 127.0.0.1, and records console errors and uncaught page errors.
  * - {@linkcode findExternalUrls} scans built files for URLs of other hosts.
+ * - {@linkcode settle} waits until the page shows what a test expects.
  *
  * Every resource has `close()` and `[Symbol.asyncDispose]`, so a test can
  * write `await using server = serveDist(dist)` and have it shut down even
@@ -17,6 +18,7 @@
 import { chromium } from "playwright-core";
 import type { Browser, BrowserContext, Page } from "playwright-core";
 import { fileURLToPath } from "node:url";
+import * as assert from "uvu/assert";
 
 /** The repository root (two folders above this file). */
 export const REPO_ROOT: string = fileURLToPath(new URL("../../", import.meta.url)).replace(
@@ -508,4 +510,33 @@ export async function builtPages(dir: string): Promise<string[]> {
     pages.push(path.endsWith("/index") ? path.slice(0, -"index".length) : path);
   }
   return pages.sort();
+}
+
+/**
+ * Waits until `read` returns something deeply equal to `want` (Framework
+ * re-renders asynchronously), then asserts it: the assertion shows the last
+ * value read when the page never got there.
+ *
+ * @param read Reads the page (a rejected read counts as `undefined`).
+ * @param want The expected value.
+ * @param what The assertion's message.
+ * @param ms How long to wait, in milliseconds (default 8000).
+ * @example
+ * ```ts
+ * await settle(() => page.locator("#x").getAttribute("data-status"), "done", "x is done");
+ * ```
+ */
+export async function settle<T>(
+  read: () => Promise<T>,
+  want: T,
+  what: string,
+  ms = 8000,
+): Promise<void> {
+  const until = performance.now() + ms;
+  let got: T = await read().catch(() => undefined as T);
+  while (JSON.stringify(got) !== JSON.stringify(want) && performance.now() < until) {
+    await new Promise((r) => setTimeout(r, 50));
+    got = await read().catch(() => undefined as T);
+  }
+  assert.equal(got, want, what);
 }

@@ -1,0 +1,918 @@
+/**
+ * The scale lesson's components: a node × node reachability heatmap
+ * coloured by how many pod pairs fail and why (with its caption, legend,
+ * text summary and a table of the failing node pairs as the accessible
+ * alternative), the details of one cell with a full trace in the trace
+ * stepper, a log of re-checks with their times, and a button that runs a
+ * verification at Kubernetes' limits in a Web Worker.
+ *
+ * Like the other components these are plain functions of their arguments
+ * returning DOM. The heatmap is made once and then updated in place
+ * (`update(cells)` redraws only the cells that changed), because a page
+ * re-checks after every edit and 10,000 cells are too many to rebuild.
+ *
+ * @module
+ */
+import { html } from "./dom.js";
+import type { Trace } from "../kernel/mod.js";
+import {
+  type Cause,
+  CAUSES,
+  changedCells,
+  type NodeCells,
+  nodeCells,
+  type Problem,
+  type Rechecks,
+  recheckSteps,
+  type ScaleRun,
+  timerResolution,
+  type Verifier,
+} from "../kernel/verify/mod.js";
+import { type Lang, type Phrase, say } from "./i18n.js";
+import { traceStepper, verdictBox } from "./trace.js";
+import { problems } from "./explore.js";
+
+/** A heatmap cell: source node index and destination node index. */
+export interface HeatCell {
+  readonly from: number;
+  readonly to: number;
+}
+
+/** The heatmap element: a view whose value is the selected cell. */
+export type HeatmapView = HTMLElement & {
+  value: HeatCell | null;
+  /** The cells drawn now. */
+  readonly cells: NodeCells;
+  /** Redraws the cells that changed; returns their indexes. */
+  update(cells: NodeCells): number[];
+  /** Selects a cell (or none) and fires `input`. */
+  select(cell: HeatCell | null): void;
+};
+
+const W = {
+  caption: {
+    en: "Reachability between the pods of every ordered pair of nodes",
+    ko: "모든 (순서 있는) 노드 쌍 사이 파드들의 도달 여부",
+  },
+  rows: { en: "rows: sending node", ko: "행: 보내는 노드" },
+  cols: { en: "columns: receiving node", ko: "열: 받는 노드" },
+  keys: {
+    en: "Click a cell, or focus the map and use the arrow keys (Shift: 10 at a time) and Enter.",
+    ko: "칸을 누르거나, 지도에 초점을 두고 화살표 키(Shift: 10칸씩)와 Enter를 쓰세요.",
+  },
+  mapLabel: {
+    en: "Reachability heatmap, node by node. Arrow keys move, Enter shows the pair.",
+    ko: "노드별 도달 히트맵. 화살표 키로 움직이고 Enter로 그 쌍을 봅니다.",
+  },
+  ok: { en: "every pod pair reaches", ko: "모든 파드 쌍이 닿음" },
+  empty: { en: "no pod pairs", ko: "파드 쌍 없음" },
+  shade: {
+    en: "A darker colour means a larger share of the node pair's pod pairs fails.",
+    ko: "색이 진할수록 그 노드 쌍의 파드 쌍 중 실패하는 비율이 큽니다.",
+  },
+  failingPairs: { en: "Failing node pairs", ko: "실패하는 노드 쌍" },
+  from: { en: "from", ko: "보내는 노드" },
+  to: { en: "to", ko: "받는 노드" },
+  failing: { en: "failing pod pairs", ko: "실패한 파드 쌍" },
+  why: { en: "why", ko: "원인" },
+  show: { en: "show", ko: "보기" },
+  more: { en: "more node pairs", ko: "개 노드 쌍 더" },
+  none: { en: "None: every cell is green.", ko: "없음: 모든 칸이 초록색입니다." },
+  of: { en: "of", ko: "/" },
+  pick: {
+    en: "Pick a cell of the heatmap (or a row of the table under it) to see its pod pairs " +
+      "and one of them traced hop by hop.",
+    ko: "히트맵의 칸(또는 아래 표의 행)을 고르면 그 파드 쌍들과, 그중 하나를 홉마다 추적한 " +
+      "결과가 나옵니다.",
+  },
+  allReach: {
+    en: "All pod pairs reach each other NAT-free.",
+    ko: "모든 파드 쌍이 NAT 없이 닿습니다.",
+  },
+  example: { en: "e.g.", ko: "예:" },
+  oneTraced: { en: "One pair, traced hop by hop", ko: "한 쌍을 홉마다 추적" },
+  seen: { en: "the receiver sees", ko: "받는 쪽이 보는 주소" },
+  noTrace: {
+    en: "This cluster has no kernel world, so there is no trace to show.",
+    ko: "이 클러스터에는 커널 월드가 없어 보여 줄 추적이 없습니다.",
+  },
+  last: { en: "Last re-check", ko: "마지막 재검사" },
+  all: { en: "All re-checks", ko: "모든 재검사" },
+  incremental: { en: "incremental", ko: "증분" },
+  full: { en: "full re-verification", ko: "전체 재검증" },
+  nothingChanged: { en: "nothing changed", ko: "바뀐 것 없음" },
+  step: { en: "step", ko: "단계" },
+  steps: { en: "steps", ko: "단계" },
+  changed: { en: "changed", ko: "바뀐 곳" },
+  cellsTime: { en: "heatmap data", ko: "히트맵 데이터" },
+  drawTime: { en: "redraw", ko: "다시 그리기" },
+  noneYet: {
+    en: "No re-check yet: break something above.",
+    ko: "아직 재검사 없음: 위에서 무언가를 망가뜨려 보세요.",
+  },
+  run: { en: "Verify it now, in a worker", ko: "지금 워커에서 검증하기" },
+  running: { en: "Verifying in a Web Worker…", ko: "웹 워커에서 검증 중…" },
+} as const satisfies Record<string, Phrase>;
+
+/** What each cause is called in the legend and the details. */
+export const CAUSE_WORDS: Record<Cause, Phrase> = {
+  route: { en: "no route (or a reject route)", ko: "경로 없음 (또는 거부 경로)" },
+  "next-hop": {
+    en: "the next hop or receiver does not answer",
+    ko: "다음 홉이나 받는 쪽이 응답하지 않음",
+  },
+  forwarding: { en: "forwarding off or filtered", ko: "포워딩 꺼짐 또는 차단" },
+  loop: { en: "routing loop (TTL runs out)", ko: "라우팅 루프 (TTL 소진)" },
+  nat: { en: "source address rewritten (NAT)", ko: "출발지 주소가 바뀜 (NAT)" },
+  other: { en: "something else (MTU, martian…)", ko: "그 밖의 원인 (MTU, 마션…)" },
+};
+
+const fmt = (lang: Lang, n: number, digits = 0) =>
+  n.toLocaleString(lang === "en" ? "en-US" : "ko-KR", {
+    maximumFractionDigits: digits,
+    minimumFractionDigits: digits,
+  });
+
+/** Milliseconds as text: two decimals below 10 ms, none above. */
+export function formatMillis(lang: Lang, ms: number): string {
+  return `${fmt(lang, ms, ms < 10 ? 2 : 0)} ms`;
+}
+
+const STYLE_ID = "pn-heatmap-style";
+
+/** The components' stylesheet (injected once; colours follow the light and dark schemes). */
+const STYLE = `
+:root {
+  --pn-hm-ok: #b7e4c0; --pn-hm-empty: #e9ecef;
+  --pn-hm-route: #c92a2a; --pn-hm-next-hop: #c2255c; --pn-hm-forwarding: #d9480f;
+  --pn-hm-loop: #6741d9; --pn-hm-nat: #1864ab; --pn-hm-other: #495057;
+  --pn-hm-cursor: #212529;
+}
+@media (prefers-color-scheme: dark) {
+  :root {
+    --pn-hm-ok: #24563a; --pn-hm-empty: #2b2f36;
+    --pn-hm-route: #ff6b6b; --pn-hm-next-hop: #f783ac; --pn-hm-forwarding: #ffa94d;
+    --pn-hm-loop: #b197fc; --pn-hm-nat: #74c0fc; --pn-hm-other: #ced4da;
+    --pn-hm-cursor: #f8f9fa;
+  }
+}
+.pn-heatmap { max-width: 640px; margin: 0.75rem 0; font: 13px var(--sans-serif); }
+.pn-heatmap figcaption { font-weight: 600; margin-bottom: 0.2rem; }
+.pn-heatmap .pn-hm-axes { color: var(--theme-foreground-muted); margin: 0 0 0.3rem; }
+.pn-heatmap svg { display: block; width: 100%; height: auto; touch-action: manipulation; }
+.pn-heatmap svg:focus { outline: 2px solid var(--podnet-accent, #326ce5); outline-offset: 2px; }
+.pn-heatmap svg text { font: 10px var(--monospace, monospace); fill: var(--theme-foreground-muted); }
+.pn-heatmap .pn-hm-grid { stroke: var(--theme-background, #fff); stroke-width: 0.6; }
+.pn-heatmap rect[data-from] { shape-rendering: crispEdges; }
+.pn-heatmap rect.pn-hm-ok { fill: var(--pn-hm-ok); }
+.pn-heatmap rect.pn-hm-empty { fill: var(--pn-hm-empty); }
+${
+  CAUSES.map((c) =>
+    `.pn-heatmap rect.pn-hm-${c}, .pn-hm-swatch.pn-hm-${c} { fill: var(--pn-hm-${c}); background: var(--pn-hm-${c}); }`
+  )
+    .join("\n")
+}
+.pn-hm-swatch.pn-hm-ok { background: var(--pn-hm-ok); }
+.pn-heatmap .pn-hm-cursor { fill: none; stroke: var(--pn-hm-cursor); stroke-width: 1.5; pointer-events: none; }
+.pn-heatmap .pn-hm-selected { fill: none; stroke: var(--podnet-path, #e8590c); stroke-width: 2.5; pointer-events: none; }
+.pn-hm-legend { display: flex; flex-wrap: wrap; gap: 0.2rem 0.9rem; list-style: none; padding: 0; margin: 0.4rem 0; }
+.pn-hm-legend li { display: flex; align-items: center; gap: 0.3rem; }
+.pn-hm-swatch { display: inline-block; width: 0.9em; height: 0.9em; border-radius: 2px; flex: none; }
+.pn-hm-readout { min-height: 1.4em; margin: 0.3rem 0; font-family: var(--monospace, monospace); overflow-wrap: anywhere; }
+.pn-hm-summary { margin: 0.4rem 0; }
+.pn-hm-table button, .pn-hm-run { font: inherit; cursor: pointer; }
+.pn-hm-details { max-width: 960px; font: 14px var(--sans-serif); }
+.pn-hm-details h4 { margin: 0.5rem 0 0.2rem; }
+.pn-hm-details ul { padding-left: 1.2rem; margin: 0.2rem 0; }
+.pn-hm-log { max-width: 960px; font: 13px var(--sans-serif); }
+.pn-hm-log ol { max-height: 12rem; overflow-y: auto; margin: 0.2rem 0; font-family: var(--monospace, monospace); font-size: 12px; }
+.pn-hm-last { padding: 0.3rem 0.6rem; border-left: 4px solid var(--podnet-accent, #326ce5); overflow-wrap: anywhere; }
+.pn-hm-tables textarea { max-height: 14rem; overflow: auto; }
+.pn-hm-result { max-width: 960px; font: 14px var(--sans-serif); }
+`;
+
+/** Adds the components' stylesheet to the document once. */
+export function heatmapStyle(): void {
+  if (typeof document === "undefined" || document.getElementById(STYLE_ID)) return;
+  const style = document.createElement("style");
+  style.id = STYLE_ID;
+  style.textContent = STYLE;
+  document.head.append(style);
+}
+
+/**
+ * Makes a view made with inputs.js's `relay` (`choice`, `breakageInput`)
+ * fire one `input` per change for Framework: `relay` re-fires an inner
+ * control's event in the view's own name, but the inner event still reaches
+ * listeners on the view itself (such as the one `view()` adds), so each
+ * change would re-run the page's cells twice. Call it before `view()`.
+ *
+ * @param element A view element.
+ * @returns The same element.
+ */
+export function singleInput<T extends HTMLElement>(element: T): T {
+  element.addEventListener("input", (e) => {
+    if (e.target !== element) e.stopImmediatePropagation();
+  });
+  return element;
+}
+
+// --- the heatmap ----------------------------------------------------------------------------
+
+/** Cell size and margin in SVG units. */
+const S = 6;
+const M = 26;
+
+function cellClass(cells: NodeCells, k: number): string {
+  if (cells.total[k] === 0) return "pn-hm-empty";
+  return cells.cause[k] < 0 ? "pn-hm-ok" : `pn-hm-${CAUSES[cells.cause[k]]}`;
+}
+
+function cellOpacity(cells: NodeCells, k: number): string {
+  if (cells.failing[k] === 0 || cells.total[k] === 0) return "1";
+  return (0.45 + 0.55 * (cells.failing[k] / cells.total[k])).toFixed(2);
+}
+
+/** One cell in words: `node-7 → node-42: 16 of 16 pod pairs fail (no route)`. */
+export function describeCell(cells: NodeCells, cell: HeatCell, lang: Lang): string {
+  const n = cells.nodes.length;
+  const k = cell.from * n + cell.to;
+  const head = `${cells.nodes[cell.from]} → ${cells.nodes[cell.to]}`;
+  if (cells.total[k] === 0) return `${head}: ${say(lang, W.empty)}`;
+  if (cells.failing[k] === 0) {
+    return lang === "en"
+      ? `${head}: all ${fmt(lang, cells.total[k])} pod pairs reach`
+      : `${head}: 파드 쌍 ${fmt(lang, cells.total[k])}개 모두 닿음`;
+  }
+  const why = say(lang, CAUSE_WORDS[CAUSES[cells.cause[k]]]);
+  return lang === "en"
+    ? `${head}: ${fmt(lang, cells.failing[k])} of ${
+      fmt(lang, cells.total[k])
+    } pod pairs fail (${why})`
+    : `${head}: 파드 쌍 ${fmt(lang, cells.total[k])}개 중 ${
+      fmt(lang, cells.failing[k])
+    }개 실패 (${why})`;
+}
+
+/** The whole matrix in one or two sentences. */
+export function summarize(cells: NodeCells, lang: Lang): string {
+  const n = cells.nodes.length;
+  let pairs = 0;
+  let failing = 0;
+  let cellsFailing = 0;
+  for (let k = 0; k < n * n; k++) {
+    pairs += cells.total[k];
+    failing += cells.failing[k];
+    if (cells.failing[k] > 0) cellsFailing++;
+  }
+  const en = lang === "en";
+  if (failing === 0) {
+    return en
+      ? `All ${fmt(lang, pairs)} ordered pod pairs, in all ${fmt(lang, n * n)} node pairs, ` +
+        `reach each other NAT-free: every cell is green.`
+      : `노드 쌍 ${fmt(lang, n * n)}개에 걸친 순서 있는 파드 쌍 ${fmt(lang, pairs)}개가 모두 ` +
+        `NAT 없이 서로 닿습니다. 모든 칸이 초록색입니다.`;
+  }
+  const byCause = CAUSES.map((c, i) => ({ c, x: cells.byCause[i].reduce((a, b) => a + b, 0) }))
+    .filter((e) => e.x > 0)
+    .map((e) => `${say(lang, CAUSE_WORDS[e.c])}: ${fmt(lang, e.x)}`);
+  return en
+    ? `${fmt(lang, failing)} of ${fmt(lang, pairs)} ordered pod pairs fail, in ` +
+      `${fmt(lang, cellsFailing)} of ${fmt(lang, n * n)} node pairs (${byCause.join("; ")}).`
+    : `순서 있는 파드 쌍 ${fmt(lang, pairs)}개 중 ${fmt(lang, failing)}개가 실패합니다. ` +
+      `노드 쌍 ${fmt(lang, n * n)}개 중 ${fmt(lang, cellsFailing)}개에서입니다 ` +
+      `(${byCause.join("; ")}).`;
+}
+
+/**
+ * The heatmap: an SVG of nodes × nodes cells (row = sending node, column =
+ * receiving node; colour = the main cause of failure, darker = a larger
+ * share failing), a caption, a legend, a text summary, a live readout of
+ * the cell under the cursor, and a table of the failing node pairs with a
+ * button each. Keyboard: the map is one tab stop; arrow keys move
+ * (Shift: by 10), Home/End go to the row's ends, Enter or Space selects.
+ *
+ * Test ids: `ID-heatmap` (the figure), `ID-grid` (the SVG; cells are
+ * `rect[data-from][data-to]` with `data-failing`, `data-total`,
+ * `data-cause`), `ID-summary`, `ID-readout`, `ID-failing` (the table),
+ * `ID-show-I-J` (its buttons, node indexes from 0).
+ *
+ * @param cells The cells to draw first (from `nodeCells`).
+ * @param options Language, test id prefix, caption, and whether a newly
+ *   failing cell becomes the selection when the selected one is fine (`follow`, default true).
+ * @returns The heatmap view; its value is the selected cell.
+ */
+export function heatmap(
+  cells: NodeCells,
+  options: { lang: Lang; id: string; caption?: string; follow?: boolean; rows?: number },
+): HeatmapView {
+  heatmapStyle();
+  const { lang, id } = options;
+  const n = cells.nodes.length;
+  const size = M + n * S + 10;
+  const NS = "http://www.w3.org/2000/svg";
+  const svg = document.createElementNS(NS, "svg");
+  svg.setAttribute("viewBox", `0 0 ${size} ${size}`);
+  svg.setAttribute("tabindex", "0");
+  svg.setAttribute("role", "application");
+  svg.setAttribute("aria-roledescription", lang === "en" ? "heatmap" : "히트맵");
+  svg.setAttribute("aria-label", say(lang, W.mapLabel));
+  svg.setAttribute("aria-describedby", `${id}-readout`);
+  svg.dataset.testid = `${id}-grid`;
+  svg.dataset.nodes = String(n);
+  // Cells, axis ticks every 10 nodes, grid lines, cursor and selection marks.
+  const parts: string[] = [];
+  for (let i = 0; i < n; i++) {
+    for (let j = 0; j < n; j++) {
+      const k = i * n + j;
+      parts.push(
+        `<rect x="${M + j * S}" y="${M + i * S}" width="${S}" height="${S}" data-from="${i}" ` +
+          `data-to="${j}" data-failing="${cells.failing[k]}" data-total="${cells.total[k]}" ` +
+          `data-cause="${cells.cause[k] < 0 ? "" : CAUSES[cells.cause[k]]}" class="${
+            cellClass(cells, k)
+          }" fill-opacity="${cellOpacity(cells, k)}"></rect>`,
+      );
+    }
+  }
+  const ticks = [0, ...Array.from({ length: Math.floor(n / 10) }, (_, t) => t * 10 + 9)]
+    .filter((t, i, a) => t < n && a.indexOf(t) === i);
+  for (const t of ticks) {
+    const label = cells.nodes[t].replace(/^node-/, "");
+    const c = M + t * S + S / 2;
+    parts.push(`<text x="${c}" y="${M - 4}" text-anchor="middle">${label}</text>`);
+    parts.push(`<text x="${M - 3}" y="${c + 3}" text-anchor="end">${label}</text>`);
+  }
+  for (let t = 10; t < n; t += 10) {
+    const c = M + t * S;
+    parts.push(`<line class="pn-hm-grid" x1="${c}" y1="${M}" x2="${c}" y2="${M + n * S}"></line>`);
+    parts.push(`<line class="pn-hm-grid" x1="${M}" y1="${c}" x2="${M + n * S}" y2="${c}"></line>`);
+  }
+  parts.push(
+    `<rect class="pn-hm-selected" width="${S}" height="${S}" visibility="hidden"></rect>`,
+    `<rect class="pn-hm-cursor" width="${S}" height="${S}" visibility="hidden"></rect>`,
+  );
+  svg.innerHTML = parts.join("");
+  const rects = [...svg.querySelectorAll<SVGRectElement>("rect[data-from]")];
+  const selectedMark = svg.querySelector<SVGRectElement>(".pn-hm-selected")!;
+  const cursorMark = svg.querySelector<SVGRectElement>(".pn-hm-cursor")!;
+
+  const readout = html`
+    <p class="pn-hm-readout" id=${`${id}-readout`} data-testid=${`${id}-readout`}
+      aria-live="polite">${say(lang, W.keys)}</p>
+  ` as HTMLElement;
+  const summary = html`
+    <p class="pn-hm-summary" data-testid=${`${id}-summary`}
+      aria-live="polite"></p>
+  ` as HTMLElement;
+  const table = html`<div class="pn-hm-table" data-testid=${`${id}-failing`}></div>` as HTMLElement;
+  const legend = html`<ul class="pn-hm-legend" aria-label=${lang === "en" ? "Legend" : "범례"}>
+    <li><span class="pn-hm-swatch pn-hm-ok"></span>${say(lang, W.ok)}</li>
+    ${
+    CAUSES.map((c) =>
+      html`<li data-cause=${c}><span class=${`pn-hm-swatch pn-hm-${c}`}></span>${
+        say(lang, CAUSE_WORDS[c])
+      }</li>`
+    )
+  }
+  </ul>`;
+  const root = html`<figure class="pn-heatmap" data-testid=${`${id}-heatmap`}>
+    <figcaption>${options.caption ?? say(lang, W.caption)}</figcaption>
+    <p class="pn-hm-axes">${say(lang, W.rows)} · ${say(lang, W.cols)}</p>
+    ${svg}
+    ${readout}
+    ${legend}
+    <p class="pn-faint">${say(lang, W.shade)}</p>
+    ${summary}
+    ${table}
+  </figure>` as HeatmapView;
+
+  let current = cells;
+  let cursor: HeatCell = { from: 0, to: 0 };
+  const place = (mark: SVGRectElement, cell: HeatCell | null) => {
+    if (cell === null) {
+      mark.setAttribute("visibility", "hidden");
+      return;
+    }
+    mark.setAttribute("x", String(M + cell.to * S));
+    mark.setAttribute("y", String(M + cell.from * S));
+    mark.setAttribute("visibility", "visible");
+  };
+  const select = (cell: HeatCell | null) => {
+    root.value = cell;
+    place(selectedMark, cell);
+    root.dataset.selected = cell ? `${cell.from}-${cell.to}` : "";
+    if (cell) readout.textContent = describeCell(current, cell, lang);
+    root.dispatchEvent(new Event("input", { bubbles: true }));
+  };
+  const renderText = () => {
+    summary.textContent = summarize(current, lang);
+    const failing = [...current.failing.keys()].filter((k) => current.failing[k] > 0)
+      .sort((a, b) => current.failing[b] - current.failing[a] || a - b);
+    const shown = failing.slice(0, options.rows ?? 10);
+    if (failing.length === 0) {
+      table.replaceChildren(html`<p>${say(lang, W.failingPairs)}: ${say(lang, W.none)}</p>`);
+      return;
+    }
+    const rows = shown.map((k) => {
+      const from = Math.floor(k / n);
+      const to = k % n;
+      const button = html`<button type="button" data-testid=${`${id}-show-${from}-${to}`}>${
+        say(lang, W.show)
+      }</button>` as HTMLButtonElement;
+      button.addEventListener("click", () => {
+        cursor = { from, to };
+        select({ from, to });
+      });
+      return html`
+        <tr data-from=${from} data-to=${to}>
+          <td><code>${current.nodes[from]}</code></td>
+          <td><code>${current.nodes[to]}</code></td>
+          <td>${fmt(lang, current.failing[k])} ${say(lang, W.of)} ${fmt(
+            lang,
+            current.total[k],
+          )}</td>
+          <td>${say(lang, CAUSE_WORDS[CAUSES[current.cause[k]]])}</td>
+          <td>${button}</td>
+        </tr>
+      `;
+    });
+    table.replaceChildren(html`
+      <table>
+        <caption>${say(lang, W.failingPairs)}</caption>
+        <thead>
+          <tr>
+            <th scope="col">${say(lang, W.from)}</th>
+            <th scope="col">${say(lang, W.to)}</th>
+            <th scope="col">${say(lang, W.failing)}</th>
+            <th scope="col">${say(lang, W.why)}</th>
+            <th scope="col"></th>
+          </tr>
+        </thead>
+        <tbody>${rows}</tbody>
+      </table>
+    `);
+    if (failing.length > shown.length) {
+      table.append(
+        html`<p class="pn-faint">… ${
+          lang === "en"
+            ? `and ${fmt(lang, failing.length - shown.length)} ${say(lang, W.more)}`
+            : `${fmt(lang, failing.length - shown.length)}${say(lang, W.more)}`
+        }</p>`,
+      );
+    }
+  };
+
+  const cellAt = (e: MouseEvent): HeatCell | null => {
+    const m = svg.getScreenCTM();
+    if (!m) return null;
+    const p = new DOMPoint(e.clientX, e.clientY).matrixTransform(m.inverse());
+    const to = Math.floor((p.x - M) / S);
+    const from = Math.floor((p.y - M) / S);
+    return from >= 0 && from < n && to >= 0 && to < n ? { from, to } : null;
+  };
+  svg.addEventListener("click", (e) => {
+    const target = e.target as Element;
+    const from = target.getAttribute?.("data-from");
+    const cell = from !== null && from !== undefined
+      ? { from: Number(from), to: Number(target.getAttribute("data-to")) }
+      : cellAt(e);
+    if (cell) {
+      cursor = cell;
+      select(cell);
+    }
+  });
+  svg.addEventListener("pointermove", (e) => {
+    const cell = cellAt(e);
+    place(cursorMark, cell);
+    if (cell) readout.textContent = describeCell(current, cell, lang);
+  });
+  svg.addEventListener("pointerleave", () => {
+    place(cursorMark, document.activeElement === svg ? cursor : null);
+    if (root.value) readout.textContent = describeCell(current, root.value, lang);
+  });
+  svg.addEventListener("focus", () => {
+    place(cursorMark, cursor);
+    readout.textContent = describeCell(current, cursor, lang);
+  });
+  svg.addEventListener("blur", () => place(cursorMark, null));
+  svg.addEventListener("keydown", (e) => {
+    const step = e.shiftKey ? 10 : 1;
+    const clamp = (x: number) => Math.max(0, Math.min(n - 1, x));
+    let { from, to } = cursor;
+    switch (e.key) {
+      case "ArrowUp":
+        from = clamp(from - step);
+        break;
+      case "ArrowDown":
+        from = clamp(from + step);
+        break;
+      case "ArrowLeft":
+        to = clamp(to - step);
+        break;
+      case "ArrowRight":
+        to = clamp(to + step);
+        break;
+      case "PageUp":
+        from = clamp(from - 10);
+        break;
+      case "PageDown":
+        from = clamp(from + 10);
+        break;
+      case "Home":
+        to = 0;
+        break;
+      case "End":
+        to = n - 1;
+        break;
+      case "Enter":
+      case " ":
+        e.preventDefault();
+        select(cursor);
+        return;
+      default:
+        return;
+    }
+    e.preventDefault();
+    cursor = { from, to };
+    place(cursorMark, cursor);
+    readout.textContent = describeCell(current, cursor, lang);
+  });
+
+  root.value = null;
+  root.select = select;
+  root.update = (next: NodeCells) => {
+    const changed = changedCells(current, next);
+    if (next.nodes.length !== n) throw new Error("The heatmap was drawn for another cluster");
+    current = next;
+    for (const k of changed) {
+      const r = rects[k];
+      r.setAttribute("data-failing", String(next.failing[k]));
+      r.setAttribute("data-total", String(next.total[k]));
+      r.setAttribute("data-cause", next.cause[k] < 0 ? "" : CAUSES[next.cause[k]]);
+      r.setAttribute("class", cellClass(next, k));
+      r.setAttribute("fill-opacity", cellOpacity(next, k));
+    }
+    renderText();
+    const sel = root.value;
+    const selFailing = sel !== null && next.failing[sel.from * n + sel.to] > 0;
+    const fresh = changed.find((k) => next.failing[k] > 0);
+    if ((options.follow ?? true) && !selFailing && fresh !== undefined) {
+      cursor = { from: Math.floor(fresh / n), to: fresh % n };
+      select(cursor);
+    } else if (sel) {
+      readout.textContent = describeCell(current, sel, lang);
+    }
+    return changed;
+  };
+  Object.defineProperty(root, "cells", { get: () => current });
+  renderText();
+  return root;
+}
+
+// --- one cell in detail -------------------------------------------------------------------------
+
+function problemWords(p: Problem, lang: Lang): string {
+  if (p.kind === "dropped") return `${lang === "en" ? "dropped" : "폐기"}: ${p.reason}`;
+  if (p.kind === "source-rewritten") return `${say(lang, W.seen)} ${p.seen.toString()}`;
+  return lang === "en" ? "a NAT rule rewrote the packet" : "NAT 규칙이 패킷을 바꿈";
+}
+
+/**
+ * What one heatmap cell stands for: its pod pairs by problem, each with an
+ * example pair, and one pair traced by the kernel, shown with the verdict
+ * and the hop stepper (a failing pair if there is one).
+ *
+ * Test ids: `ID-details` (with `data-from`, `data-to`, `data-failing`),
+ * `ID-verdict` and `ID-stepper` (from trace.ts).
+ *
+ * @param verifier The verifier the heatmap was drawn from.
+ * @param cell The selected cell, or null.
+ * @param options Language and test id prefix.
+ * @returns A section; problems become messages in place.
+ */
+export function cellDetails(
+  verifier: Verifier,
+  cell: HeatCell | null,
+  options: { lang: Lang; id: string },
+): HTMLElement {
+  heatmapStyle();
+  const { lang, id } = options;
+  const root = html`
+    <section class="pn-hm-details" data-testid=${`${id}-details`}
+      aria-live="polite"></section>
+  ` as HTMLElement;
+  if (cell === null) {
+    root.append(html`<p class="pn-faint">${say(lang, W.pick)}</p>`);
+    return root;
+  }
+  try {
+    const view = verifier.nodePair(cell.from, cell.to);
+    const pods = verifier.fabric.pods;
+    root.dataset.from = view.from;
+    root.dataset.to = view.to;
+    root.dataset.failing = String(view.failing);
+    root.dataset.total = String(view.total);
+    const en = lang === "en";
+    root.append(html`<h4>${view.from} → ${view.to}</h4>`);
+    root.append(
+      html`<p>${
+        view.total === 0
+          ? say(lang, W.empty)
+          : view.failing === 0
+          ? say(lang, W.allReach)
+          : en
+          ? `${fmt(lang, view.failing)} of ${fmt(lang, view.total)} pod pairs fail:`
+          : `파드 쌍 ${fmt(lang, view.total)}개 중 ${fmt(lang, view.failing)}개가 실패합니다:`
+      }</p>`,
+    );
+    if (view.problems.length) {
+      root.append(
+        html`<ul>${
+          view.problems.map((x) =>
+            html`<li data-problem=${
+              x.problem.kind === "dropped" ? x.problem.reason : x.problem.kind
+            }>
+            ${
+              lang === "en"
+                ? html`<strong>${fmt(lang, x.pairs)}</strong> pod pairs`
+                : html`파드 쌍 <strong>${fmt(lang, x.pairs)}</strong>개`
+            } — ${problemWords(x.problem, lang)} (${say(lang, W.example)} <code>${
+              pods.name(x.example[0])
+            } → ${pods.name(x.example[1])}</code>)</li>`
+          )
+        }</ul>`,
+      );
+    }
+    const pair = view.problems[0]?.example ?? firstPair(verifier, cell);
+    if (pair === undefined) return root;
+    const trace: Trace | undefined = verifier.tracePair(pair[0], pair[1]);
+    if (trace === undefined) {
+      root.append(html`<p class="pn-faint">${say(lang, W.noTrace)}</p>`);
+      return root;
+    }
+    root.append(
+      html`<h4>${say(lang, W.oneTraced)}: <code>${pods.name(pair[0])} → ${
+        pods.name(pair[1])
+      }</code></h4>`,
+    );
+    root.append(verdictBox(trace, { lang, id }));
+    root.append(traceStepper(trace, { lang, id }));
+  } catch (e) {
+    root.append(problems([`${(e as Error).name}: ${(e as Error).message}`], lang, id));
+  }
+  return root;
+}
+
+/** A pod pair from one node to another (distinct pods), or undefined when there is none. */
+function firstPair(verifier: Verifier, cell: HeatCell): readonly [number, number] | undefined {
+  const pods = verifier.fabric.pods;
+  const on = (node: number) => {
+    const out: number[] = [];
+    for (let p = 0; p < pods.count && out.length < 2; p++) if (pods.node[p] === node) out.push(p);
+    return out;
+  };
+  const a = on(cell.from);
+  const b = on(cell.to);
+  for (const p of a) for (const q of b) if (p !== q) return [p, q];
+  return undefined;
+}
+
+// --- re-checks ----------------------------------------------------------------------------------
+
+/** One re-check as the log shows it. */
+export interface Redrawn {
+  /** What the reader did, in words. */
+  readonly what: string;
+  readonly rechecks: Rechecks;
+  /** The numbers after the re-check (as `rechecks.summary`). */
+  readonly summary: Rechecks["summary"];
+  readonly cells: NodeCells;
+  /** Milliseconds to compute the heatmap's cells after the re-check. */
+  readonly cellsMillis: number;
+  /** Milliseconds to redraw the changed cells. */
+  readonly drawMillis: number;
+  /** Cells that changed. */
+  readonly changed: readonly number[];
+}
+
+/**
+ * Re-checks a world with a verifier (one step per changed namespace, see
+ * `recheckSteps`), computes the new cells and redraws the heatmap.
+ *
+ * @param verifier The verifier the heatmap shows (changed in place).
+ * @param world The world to check now.
+ * @param options The heatmap, and what the reader did (for the log).
+ * @returns The re-check with its times, or an error message (the heatmap keeps its last picture).
+ */
+export function recheckInto(
+  verifier: Verifier,
+  world: Parameters<typeof recheckSteps>[1],
+  options: { heat: HeatmapView; what: string },
+): { ok: true; value: Redrawn } | { ok: false; error: string } {
+  try {
+    const rechecks = recheckSteps(verifier, world);
+    let t = performance.now();
+    const cells = nodeCells(verifier);
+    const cellsMillis = performance.now() - t;
+    t = performance.now();
+    const changed = options.heat.update(cells);
+    const drawMillis = performance.now() - t;
+    return {
+      ok: true,
+      value: {
+        what: options.what,
+        rechecks,
+        summary: rechecks.summary,
+        cells,
+        cellsMillis,
+        drawMillis,
+        changed,
+      },
+    };
+  } catch (e) {
+    return { ok: false, error: `${(e as Error).name}: ${(e as Error).message}` };
+  }
+}
+
+/** The log element: the last re-check in full, and the earlier ones in a list. */
+export type RecheckLog = HTMLElement & { add(entry: Redrawn): void };
+
+/**
+ * A log of re-checks with their times. Test ids: `ID-recheck` (the last
+ * one, with `data-millis`, `data-incremental`, `data-steps`,
+ * `data-failing`, `data-changed`), `ID-log` (the list).
+ *
+ * @param options Language and test id prefix.
+ * @returns The log; call `add` after each re-check.
+ */
+export function recheckLog(options: { lang: Lang; id: string }): RecheckLog {
+  heatmapStyle();
+  const { lang, id } = options;
+  const last = html`<p class="pn-hm-last" data-testid=${`${id}-recheck`} aria-live="polite">${
+    say(lang, W.noneYet)
+  }</p>` as HTMLElement;
+  const list = html`<ol reversed data-testid=${`${id}-log`}></ol>` as HTMLOListElement;
+  const count = html`<span>0</span>` as HTMLElement;
+  const root = html`<div class="pn-hm-log">
+    ${last}
+    <details><summary>${say(lang, W.all)} (${count})</summary>${list}</details>
+  </div>` as RecheckLog;
+  let entries = 0;
+  const resolution = timerResolution();
+  root.add = (e: Redrawn) => {
+    const r = e.rechecks;
+    const kind = r.steps.length === 0
+      ? say(lang, W.nothingChanged)
+      : r.incremental
+      ? say(lang, W.incremental)
+      : say(lang, W.full);
+    const where = r.changed.length
+      ? ` · ${say(lang, W.changed)}: ${r.changed.join(", ")} (${r.steps.length} ${
+        say(lang, r.steps.length === 1 ? W.step : W.steps)
+      })`
+      : "";
+    const tally = lang === "en"
+      ? `${fmt(lang, r.summary.failing)} failing pod pairs / ${fmt(lang, r.summary.checked)}`
+      : `실패한 파드 쌍 ${fmt(lang, r.summary.failing)} / ${fmt(lang, r.summary.checked)}`;
+    // Browsers coarsen the clock (Chromium: 0.1 ms steps); below one step, say so.
+    const time = r.millis < resolution
+      ? `< ${formatMillis(lang, resolution)}`
+      : formatMillis(lang, r.millis);
+    const line = `${time}, ${kind}${where} · ${tally}`;
+    last.dataset.millis = r.millis.toFixed(3);
+    last.dataset.incremental = String(r.incremental);
+    last.dataset.steps = String(r.steps.length);
+    last.dataset.failing = String(r.summary.failing);
+    last.dataset.changed = String(e.changed.length);
+    last.replaceChildren(
+      html`<strong>${say(lang, W.last)}</strong>`,
+      ` (${e.what}): `,
+      html`<strong>${line}</strong>`,
+      html`
+        <br><span
+          class="pn-faint">${say(lang, W.cellsTime)} ${formatMillis(lang, e.cellsMillis)} · ${say(
+            lang,
+            W.drawTime,
+          )} ${formatMillis(lang, e.drawMillis)} (${lang === "en"
+            ? `${fmt(lang, e.changed.length)} cells changed`
+            : `바뀐 칸 ${fmt(lang, e.changed.length)}개`})</span>
+      `,
+    );
+    list.prepend(
+      html`<li data-millis=${r.millis.toFixed(3)} data-incremental=${
+        String(r.incremental)
+      }>${e.what}: ${line}</li>`,
+    );
+    entries++;
+    count.textContent = String(entries);
+  };
+  return root;
+}
+
+// --- at Kubernetes' limits --------------------------------------------------------------------
+
+/**
+ * A button that runs a verification at scale (in a Web Worker, through
+ * `run`) and shows what it measured. Test ids: `ID-run` (the button),
+ * `ID-result` (with `data-status` `idle`, `running`, `done` or `failed`,
+ * and on success `data-checked`, `data-holds`, `data-verify-ms`,
+ * `data-edit-median-ms`, `data-edit-mean-ms`, `data-edit-typical-ms`, `data-ran`).
+ *
+ * @param run Starts the verification; resolves to the run and where it ran, or an error.
+ * @param options Language and test id prefix.
+ * @returns The element.
+ */
+export function scaleRunner(
+  run: () => Promise<{ ok: true; run: ScaleRun; ran: string } | { ok: false; error: string }>,
+  options: { lang: Lang; id: string },
+): HTMLElement {
+  heatmapStyle();
+  const { lang, id } = options;
+  const en = lang === "en";
+  const button = html`<button type="button" class="pn-hm-run" data-testid=${`${id}-run`}>${
+    say(lang, W.run)
+  }</button>` as HTMLButtonElement;
+  const result = html`
+    <div class="pn-hm-result" data-testid=${`${id}-result`} data-status="idle"
+      aria-live="polite"></div>
+  ` as HTMLElement;
+  button.addEventListener("click", async () => {
+    button.disabled = true;
+    result.dataset.status = "running";
+    result.replaceChildren(html`<p>${say(lang, W.running)}</p>`);
+    let out: Awaited<ReturnType<typeof run>>;
+    try {
+      out = await run();
+    } catch (e) {
+      out = { ok: false, error: `${(e as Error).name}: ${(e as Error).message}` };
+    }
+    button.disabled = false;
+    if (!out.ok) {
+      result.dataset.status = "failed";
+      result.replaceChildren(problems([out.error], lang, id));
+      return;
+    }
+    const r = out.run;
+    Object.assign(result.dataset, {
+      status: "done",
+      checked: String(r.checked),
+      holds: String(r.holds),
+      verifyMs: r.verifyMillis.toFixed(1),
+      editMedianMs: r.edits.median.toFixed(4),
+      editMeanMs: r.edits.mean.toFixed(4),
+      editTypicalMs: r.edits.typical.toFixed(4),
+      ran: out.ran,
+    });
+    const us = (ms: number) => `${fmt(lang, ms * 1000, ms < 0.01 ? 1 : 0)} µs`;
+    result.replaceChildren(html`
+      <ul>
+        <li>${en
+          ? `${fmt(lang, r.nodes)} nodes × ${fmt(lang, r.pods / r.nodes)} pods = ${
+            fmt(lang, r.pods)
+          } pods, ${fmt(lang, r.checked)} ordered pod pairs (${r.mode})`
+          : `노드 ${fmt(lang, r.nodes)}개 × 파드 ${fmt(lang, r.pods / r.nodes)}개 = 파드 ${
+            fmt(lang, r.pods)
+          }개, 순서 있는 파드 쌍 ${fmt(lang, r.checked)}개 (${r.mode})`}</li>
+        <li><strong>${en
+          ? `Full verification: ${formatMillis(lang, r.verifyMillis)}`
+          : `전체 검증: ${formatMillis(lang, r.verifyMillis)}`}</strong> — ${r.holds
+          ? (en ? "every pair reaches NAT-free" : "모든 쌍이 NAT 없이 닿음")
+          : (en ? `${fmt(lang, r.failing)} pairs fail` : `${fmt(lang, r.failing)}쌍 실패`)} (${en
+          ? `${fmt(lang, r.classes.destinations)} destination classes, ${
+            fmt(lang, r.classes.groupClasses)
+          } source class${r.classes.groupClasses === 1 ? "" : "es"}, ${
+            fmt(lang, r.classes.states)
+          } states evaluated; generating the cluster took ${formatMillis(lang, r.generateMillis)}`
+          : `목적지 클래스 ${fmt(lang, r.classes.destinations)}개, 출발지 클래스 ${
+            fmt(lang, r.classes.groupClasses)
+          }개, 평가한 상태 ${fmt(lang, r.classes.states)}개; 클러스터 생성 ${
+            formatMillis(lang, r.generateMillis)
+          }`})</li>
+        <li>${en
+          ? `${fmt(lang, r.edits.count)} route edits (a route deleted, then restored), each ` +
+            `re-checked: typically ${us(r.edits.typical)} per edit (median of groups of 10 ` +
+            `edits timed together), ${us(r.edits.mean)} on average; timed one by one: median ${
+              us(r.edits.median)
+            }, p99 ${us(r.edits.p99)}, slowest ${
+              us(r.edits.max)
+            } (this browser's clock ticks every ${us(r.timerResolution)}); ${
+              fmt(lang, r.edits.incremental)
+            } of them incremental, ${fmt(lang, r.edits.wrong)} with unexpected counts`
+          : `경로 편집 ${fmt(lang, r.edits.count)}번(경로를 지웠다가 되살림)을 매번 재검사: ` +
+            `보통 편집당 ${us(r.edits.typical)}(10번씩 묶어 잰 값의 중앙값), 평균 ${
+              us(r.edits.mean)
+            }; 하나씩 재면 중앙값 ${us(r.edits.median)}, p99 ${us(r.edits.p99)}, 가장 느린 것 ${
+              us(r.edits.max)
+            }(이 브라우저의 시계는 ${us(r.timerResolution)} 단위로 움직임); 그중 증분 ${
+              fmt(lang, r.edits.incremental)
+            }번, 예상과 다른 결과 ${fmt(lang, r.edits.wrong)}번`}</li>
+        <li class="pn-faint">${en
+          ? `Ran in ${out.ran === "worker" ? "a Web Worker" : "the page (no worker available)"}.`
+          : `${
+            out.ran === "worker" ? "웹 워커" : "페이지(워커를 쓸 수 없음)"
+          }에서 실행했습니다.`}</li>
+      </ul>
+    `);
+  });
+  return html`<div class="pn-hm-runner">${button}${result}</div>` as HTMLElement;
+}
