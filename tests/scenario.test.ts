@@ -13,6 +13,7 @@ import { Addr, Prefix } from "../src/addr/mod.js";
 import { buildScenario, buildWorld, MODES } from "../src/scenario/build.js";
 import { EXAMPLES } from "../src/scenario/examples.js";
 import { loadScenario, parseScenario } from "../src/scenario/load.js";
+import { parseNeighbour } from "../src/syntax/ipneigh.js";
 import { formatLoadError, type LoadError } from "../src/scenario/reader.js";
 import { toScenario } from "../src/scenario/save.js";
 import { clusterSpecs } from "./support/clusters.ts";
@@ -126,6 +127,26 @@ test("scenario: a valid document with one value replaced or removed never throws
     ),
     1500,
   );
+});
+
+test("scenario: values that are hard to turn into text or names of Object's own members are plain bad values", () => {
+  const base = read("single-host");
+  for (
+    const kind of [{ toString: "" }, "constructor", "__proto__", "toString", {
+      valueOf: null,
+      toString: null,
+    }]
+  ) {
+    const doc = structuredClone(base);
+    doc.namespaces[1].devices[1].kind = kind;
+    const r = loadScenario(doc);
+    assert.ok(
+      !r.ok && r.error.some((e) => e.path === "/namespaces/1/devices/1/kind"),
+      JSON.stringify(kind),
+    );
+  }
+  const neigh = parseNeighbour("10.0.0.1 dev eth0 lladdr 02:00:00:00:00:01 constructor");
+  assert.ok(!neigh.ok && neigh.error.token === "constructor");
 });
 
 test("scenario: problems are all reported, each with its path and value", () => {

@@ -29,7 +29,9 @@ export function relay<T>(root: HTMLElement, read: () => T): ViewElement<T> {
   view.value = read();
   view.addEventListener("input", (e) => {
     if (e.target === view) return;
-    e.stopPropagation();
+    // Not only the ancestors: view()'s own listener on this element must not
+    // see the inner event either, or every change would run the page twice.
+    e.stopImmediatePropagation();
     view.value = read();
     view.dispatchEvent(new Event("input", { bubbles: true }));
   });

@@ -242,7 +242,9 @@ const DEVICE_FIELDS = {
 
 function readDevice(r: Reader, v: unknown, path: string, ns: string): Device | undefined {
   const kindProbe = typeof v === "object" && v !== null ? (v as Obj).kind : undefined;
-  const extra = DEVICE_FIELDS[kindProbe as keyof typeof DEVICE_FIELDS] ?? [];
+  const extra = typeof kindProbe === "string" && Object.hasOwn(DEVICE_FIELDS, kindProbe)
+    ? DEVICE_FIELDS[kindProbe as keyof typeof DEVICE_FIELDS]
+    : [];
   const o = r.object(v, path, [
     "name",
     "kind",

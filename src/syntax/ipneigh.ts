@@ -11,6 +11,12 @@ const STATES: Record<string, Neighbour["state"]> = {
   noarp: "noarp",
 };
 
+/** The state a word names (`permanent`, `REACHABLE` ...), if any. */
+function stateNamed(word: string): Neighbour["state"] | undefined {
+  const key = word.toLowerCase();
+  return Object.hasOwn(STATES, key) ? STATES[key] : undefined;
+}
+
 /**
  * Reads one neighbour entry in `ip neigh` syntax:
  * `ADDR dev NAME lladdr MAC [nud permanent|reachable|stale|noarp]`.
@@ -52,14 +58,14 @@ export function parseNeighbour(line: string): Result<Neighbour, LineError> {
         if (!m.ok) return err(cursor.failValue(value, m.error));
         mac = m.value;
       } else {
-        const s = STATES[value.text.toLowerCase()];
+        const s = stateNamed(value.text);
         if (s === undefined) {
           return err(cursor.fail(value, "State must be permanent, reachable, stale or noarp"));
         }
         state = s;
       }
-    } else if (STATES[lower] !== undefined) {
-      state = STATES[lower];
+    } else if (stateNamed(lower) !== undefined) {
+      state = stateNamed(lower)!;
     } else {
       return err(cursor.fail(key, "Unknown keyword"));
     }
