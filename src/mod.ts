@@ -45,6 +45,7 @@ export {
   selectSource,
 } from "./world/routes.js";
 export * from "./world/edit.js";
+export { sameData, sharingUnchanged } from "./world/share.js";
 export type * from "./trace/types.js";
 export {
   formatProbeError,

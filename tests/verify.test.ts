@@ -33,6 +33,7 @@ import {
   setLinkUp,
   setMtu,
   setRoutes,
+  sharingUnchanged,
   toScenario,
   unwrap,
   type World,
@@ -44,6 +45,7 @@ import {
   generateFabric,
   type Problem,
   recheckEdit,
+  recheckSteps,
   recheckWorld,
   routeLines,
   Verifier,
@@ -723,6 +725,27 @@ test("a 5,000-node fabric is represented without a world: shared routes, typed-a
   assert.is(f.baseRoutes.length, 5001);
   assert.ok(f.hosts.every((h) => h.ownRoutes.length === 1 && h.removedRoutes.size === 1));
   assert.is(f.world, undefined);
+});
+
+test("a world that went through JSON, shared with the verified one, is re-checked incrementally: only the namespace that differs", () => {
+  const world = unwrap(buildWorld({ mode: "host-gw", nodes: 6, pods: 2 }), (e) => e.message);
+  const v = new Verifier(fabricFromWorld(world));
+  const edited = unwrap(setIpForward(world, "node-3", false), (e) => e.message);
+  const roundTrip = unwrap(
+    loadScenario(JSON.parse(JSON.stringify(toScenario(edited)))),
+    (e) => String(e),
+  );
+  assert.not.ok(
+    recheckSteps(new Verifier(fabricFromWorld(world)), roundTrip).incremental,
+    "new objects everywhere: a full re-check",
+  );
+  const r = recheckSteps(v, sharingUnchanged(world, roundTrip));
+  assert.equal(r.changed, ["node-3"]);
+  assert.ok(r.incremental);
+  assert.equal(v.summary(), new Verifier(fabricFromWorld(edited)).summary());
+  const copy = unwrap(loadScenario(JSON.parse(JSON.stringify(toScenario(edited)))), String);
+  const again = recheckSteps(v, sharingUnchanged(v.fabric.world!, copy));
+  assert.equal(again.changed, [], "nothing differs the second time");
 });
 
 test.run();

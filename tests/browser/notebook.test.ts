@@ -24,6 +24,8 @@ import {
 import type { BrowserHandle, PageHandle, StaticServer } from "./harness.ts";
 import * as kernel from "../../lessons/kernel/mod.js";
 import { encodeShare } from "../../lessons/kernel/notebook/share.js";
+import { fabricFromWorld, nodeCells, Verifier } from "../../lessons/kernel/verify/mod.js";
+import { CLUSTER } from "../../lessons/components/scale.ts";
 
 const skip = browserSkipReason();
 let server: StaticServer | undefined;
@@ -166,6 +168,63 @@ if (skip) {
       "delivered",
       "a new worker runs the next cell",
     );
+  });
+
+  test("notebook: the scale page's cell breaks the 100-node cluster in code and the heatmap follows", async () => {
+    await using p = await open("en/scale");
+    const base = kernel.unwrap(kernel.buildWorld(CLUSTER), (e) => e.message);
+    const expected = (world: kernel.World) => {
+      const c = nodeCells(new Verifier(fabricFromWorld(world)));
+      return Array.from(
+        c.failing,
+        (f, k) => `${Math.floor(k / c.nodes.length)}>${k % c.nodes.length}:${f}`,
+      )
+        .filter((x) => !x.endsWith(":0"));
+    };
+    const shown = async () =>
+      await p.page.locator('[data-testid="scale-code-grid"]').evaluate((svg) =>
+        [...svg.querySelectorAll("rect[data-from]")]
+          .map((r) =>
+            `${r.getAttribute("data-from")}>${r.getAttribute("data-to")}:${
+              r.getAttribute("data-failing")
+            }`
+          )
+          .filter((x) => !x.endsWith(":0"))
+      );
+    let w = kernel.unwrap(
+      kernel.deleteRoute(base, "node-7", "10.244.42.0/24"),
+      kernel.formatEditError,
+    );
+    w = kernel.unwrap(kernel.setIpForward(w, "node-60", false), kernel.formatEditError);
+    await p.page.waitForFunction(
+      () =>
+        document.querySelector('[data-testid="scale-code-recheck"]')?.textContent?.includes(
+          "incremental",
+        ),
+      null,
+      { timeout: 30_000 },
+    );
+    assert.equal((await shown()).sort(), expected(w).sort(), "the lesson's cell");
+    await setCode(
+      p.page,
+      "scale-code",
+      'return { world: kernel.unwrap(kernel.deleteRoute(world, "node-3", "10.244.9.0/24")) };',
+    );
+    await run(p.page, "scale-code");
+    const again = kernel.unwrap(
+      kernel.deleteRoute(base, "node-3", "10.244.9.0/24"),
+      kernel.formatEditError,
+    );
+    await p.page.waitForFunction(
+      () =>
+        document.querySelectorAll(
+          '[data-testid="scale-code-grid"] rect[data-from]:not([data-failing="0"])',
+        ).length === 1,
+      null,
+      { timeout: 30_000 },
+    );
+    assert.equal((await shown()).sort(), expected(again).sort(), "the reader's cell");
+    assert.equal(p.errors, []);
   });
 
   test("notebook: a syntax error shows its line and column in the status and in the editor", async () => {
