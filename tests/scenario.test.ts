@@ -14,6 +14,7 @@ import { buildScenario, buildWorld, MODES } from "../src/scenario/build.js";
 import { EXAMPLES } from "../src/scenario/examples.js";
 import { loadScenario, parseScenario } from "../src/scenario/load.js";
 import { parseNeighbour } from "../src/syntax/ipneigh.js";
+import { setMtu } from "../src/world/edit.js";
 import { formatLoadError, type LoadError } from "../src/scenario/reader.js";
 import { toScenario } from "../src/scenario/save.js";
 import { clusterSpecs } from "./support/clusters.ts";
@@ -208,6 +209,24 @@ test("scenario: the builders never throw: any pod CIDRs, overlapping or not, giv
     ),
     300,
   );
+});
+
+test("scenario: a VXLAN device's MTU is bounded by its underlay, as ip link enforces it", () => {
+  const doc = read("vxlan");
+  const flannel = doc.namespaces[0].devices.find((d: { name: string }) => d.name === "flannel.1");
+  flannel.mtu = 1451;
+  const r = loadScenario(doc);
+  assert.ok(
+    !r.ok &&
+      r.error.some((e) =>
+        /devices\/\d+\/mtu$/.test(e.path) && /device maximum \(1450/.test(e.message)
+      ),
+  );
+  const w = loadScenario(read("vxlan"));
+  if (!w.ok) throw new Error("example must load");
+  const up = setMtu(w.value, { namespace: "node-1", device: "flannel.1" }, 1451);
+  assert.ok(!up.ok && /device maximum \(1450/.test(up.error.message));
+  assert.ok(setMtu(w.value, { namespace: "node-1", device: "flannel.1" }, 1400).ok);
 });
 
 test("scenario: an unsupported version and a JSON syntax error are one problem each", () => {

@@ -257,6 +257,26 @@ test("tracer: containers of a pod reach each other on localhost; a closed port i
   assert.is(closed.senderSees.kind, "tcp-reset");
 });
 
+test("tracer: UDP or TCP to a node's own address: nothing listens there, so it is refused", () => {
+  const w = example("host-gw");
+  const udp = dropped(traced(w, { from: "a", to: "192.168.0.12", proto: "udp", port: 53 }));
+  assert.is(udp.namespace, "node-2");
+  assert.equal(udp.drop, { reason: "port-unreachable", proto: "udp", port: 53 });
+  assert.equal(udp.senderSees, {
+    kind: "icmp",
+    type: "destination-unreachable",
+    code: "port",
+    from: Addr.mustParse("192.168.0.12"),
+  });
+  const tcp = dropped(traced(w, { from: "a", to: "192.168.0.12", proto: "tcp", port: 22 }));
+  assert.is(tcp.senderSees.kind, "tcp-reset");
+  assert.is(
+    delivered(traced(w, { from: "a", to: "192.168.0.12" })).namespace,
+    "node-2",
+    "ping is answered",
+  );
+});
+
 test("tracer: MASQUERADE between pods (the flannel RETURN rule removed) rewrites the source", () => {
   let w = example("host-gw");
   w = must(

@@ -12,6 +12,7 @@ import { parseRoute } from "../syntax/iproute.js";
 import { parseIptables } from "../syntax/iptables.js";
 import { formatLineError, isInterfaceName, type LineError } from "../syntax/tokens.js";
 import { compareRoutes, connectedRoutes, resolveRoute } from "../world/routes.js";
+import { vxlanMaxMtu } from "../world/edit.js";
 import type {
   Container,
   ContainerPort,
@@ -371,6 +372,14 @@ function checkDevices(r: Reader, world: World, top: Obj) {
       }
       if (d.kind === "vxlan" && d.dev !== undefined && !ns.devices.some((x) => x.name === d.dev)) {
         r.fail(at(path, "dev"), d.dev, "No such device in this namespace");
+      }
+      const max = vxlanMaxMtu(ns, d);
+      if (max !== undefined && d.mtu > max) {
+        r.fail(
+          at(path, "mtu"),
+          d.mtu,
+          `MTU greater than device maximum (${max}: the underlay's MTU less 50)`,
+        );
       }
     }
   });

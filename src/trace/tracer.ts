@@ -667,8 +667,10 @@ class Run {
     const pod = podOfNamespace(this.world, ns.name);
     let container: string | undefined;
     // An answer is for the sender's own socket, not for a container's port.
-    if (ip.proto !== "icmp" && pod && !this.answer) {
-      container = pod.containers.find((c) =>
+    // Nodes and routers run no listeners the model knows of (their VXLAN
+    // sockets took their packets above): UDP and TCP to them are refused.
+    if (ip.proto !== "icmp" && !this.answer) {
+      container = pod?.containers.find((c) =>
         c.state === "running" && c.ports.some((x) => x.port === ip.dport && x.protocol === ip.proto)
       )?.name;
       if (container === undefined) {

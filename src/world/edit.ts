@@ -371,7 +371,30 @@ export function setMtu(world: World, ref: DeviceRef, mtu: number): Result<World,
     });
   }
   const [ns, dev] = found.value;
+  const max = vxlanMaxMtu(ns, dev);
+  if (max !== undefined && mtu > max) {
+    return err({
+      subject: `${ref.namespace}/${ref.device}`,
+      message:
+        `MTU greater than device maximum (${max}: the underlay's MTU less 50 bytes of VXLAN headers)`,
+    });
+  }
   return ok(withNamespace(world, withDevice(ns, { ...dev, mtu })));
+}
+
+/**
+ * The largest MTU a VXLAN device over an underlay device may have, as the
+ * kernel enforces it (`vxlan_change_mtu`): the underlay's MTU less the 50
+ * bytes of outer headers. Other devices have no such bound here.
+ *
+ * @param ns The device's namespace.
+ * @param dev The device.
+ * @returns The bound, or `undefined`.
+ */
+export function vxlanMaxMtu(ns: Namespace, dev: Device): number | undefined {
+  if (dev.kind !== "vxlan" || dev.dev === undefined) return undefined;
+  const lower = ns.devices.find((d) => d.name === dev.dev);
+  return lower === undefined ? undefined : lower.mtu - 50;
 }
 
 /**
