@@ -871,14 +871,7 @@ class Run {
   /** What the sender observes for a drop of this kind in `ns`. */
   sees(
     ns: Namespace,
-    what:
-      | "no-route"
-      | "blackhole"
-      | "unreachable"
-      | "prohibit"
-      | "ttl-exceeded"
-      | "mtu"
-      | "neighbour",
+    what: Refusal,
     mtu?: number,
   ): SenderSees {
     if (this.depth > 0) return { kind: "nothing" };
@@ -911,15 +904,18 @@ class Run {
   }
 }
 
+/** The drops whose sender may be told why: by an ICMP error, or a local error. */
+type Refusal =
+  | "no-route"
+  | "blackhole"
+  | "unreachable"
+  | "prohibit"
+  | "ttl-exceeded"
+  | "mtu"
+  | "neighbour";
+
 function localSees(
-  what:
-    | "no-route"
-    | "blackhole"
-    | "unreachable"
-    | "prohibit"
-    | "ttl-exceeded"
-    | "mtu"
-    | "neighbour",
+  what: Refusal,
   mtu: number | undefined,
   src: Addr,
 ): SenderSees {

@@ -60,6 +60,21 @@ function namespaceOr(world: World, name: string): Result<Namespace, EditError> {
 }
 
 /**
+ * Changes one namespace and puts it back into the world: the common shape
+ * of every edit that touches a single namespace.
+ */
+function changeNamespace(
+  world: World,
+  name: string,
+  change: (ns: Namespace) => Result<Namespace, EditError>,
+): Result<World, EditError> {
+  const found = namespaceOr(world, name);
+  if (!found.ok) return found;
+  const changed = change(found.value);
+  return changed.ok ? ok(withNamespace(world, changed.value)) : changed;
+}
+
+/**
  * Replaces a namespace's whole main table with lines in `ip route` syntax,
  * as a reader edits it. Lines with `proto kernel` keep a connected route
  * (it must come from an address); a connected route left out is deleted,
@@ -127,18 +142,13 @@ export function setRoutes(
  * @returns The new world or the error.
  */
 export function addRoute(world: World, namespace: string, line: string): Result<World, EditError> {
-  const found = namespaceOr(world, namespace);
-  if (!found.ok) return found;
-  const spec = parseRoute(line);
-  if (!spec.ok) return err(fromLineError(namespace, 0, spec.error));
-  const r = resolveRoute(found.value, spec.value, found.value.routes);
-  if (!r.ok) return err({ subject: namespace, message: r.error });
-  return ok(
-    withNamespace(world, {
-      ...found.value,
-      routes: [...found.value.routes, r.value].sort(compareRoutes),
-    }),
-  );
+  return changeNamespace(world, namespace, (ns) => {
+    const spec = parseRoute(line);
+    if (!spec.ok) return err(fromLineError(namespace, 0, spec.error));
+    const r = resolveRoute(ns, spec.value, ns.routes);
+    if (!r.ok) return err({ subject: namespace, message: r.error });
+    return ok({ ...ns, routes: [...ns.routes, r.value].sort(compareRoutes) });
+  });
 }
 
 /**
@@ -155,8 +165,6 @@ export function deleteRoute(
   namespace: string,
   line: string,
 ): Result<World, EditError> {
-  const found = namespaceOr(world, namespace);
-  if (!found.ok) return found;
   const words = line.trim().split(/\s+/);
   const spec = parseRoute(words.length === 1 ? `${line.trim()} dev lo` : line);
   if (!spec.ok) return err(fromLineError(namespace, 0, spec.error));
@@ -165,12 +173,13 @@ export function deleteRoute(
     r.dst === s.dst &&
     (words.length === 1 ||
       ((s.dev === undefined || r.dev === s.dev) && (s.via === undefined || r.via === s.via)));
-  const ns = found.value;
-  if (!ns.routes.some(hit)) {
-    return err({ subject: namespace, message: "No such process (no route matches)" });
-  }
-  const index = ns.routes.findIndex(hit);
-  return ok(withNamespace(world, { ...ns, routes: ns.routes.filter((_, i) => i !== index) }));
+  return changeNamespace(world, namespace, (ns) => {
+    const index = ns.routes.findIndex(hit);
+    if (index < 0) {
+      return err({ subject: namespace, message: "No such process (no route matches)" });
+    }
+    return ok({ ...ns, routes: ns.routes.filter((_, i) => i !== index) });
+  });
 }
 
 /**
@@ -186,10 +195,10 @@ export function setIpForward(
   namespace: string,
   on: boolean,
 ): Result<World, EditError> {
-  const found = namespaceOr(world, namespace);
-  if (!found.ok) return found;
-  return ok(
-    withNamespace(world, { ...found.value, sysctl: { ...found.value.sysctl, ipForward: on } }),
+  return changeNamespace(
+    world,
+    namespace,
+    (ns) => ok({ ...ns, sysctl: { ...ns.sysctl, ipForward: on } }),
   );
 }
 
@@ -206,23 +215,22 @@ export function addIptables(
   namespace: string,
   line: string,
 ): Result<World, EditError> {
-  const found = namespaceOr(world, namespace);
-  if (!found.ok) return found;
   const parsed = parseIptables(line);
-  if (!parsed.ok) return err(fromLineError(namespace, 0, parsed.error));
-  const ns = found.value;
-  const v = parsed.value;
-  const netfilter = v.kind === "policy" ? { ...ns.netfilter, forwardPolicy: v.policy } : {
-    ...ns.netfilter,
-    rules: [...ns.netfilter.rules, {
-      table: v.table,
-      chain: v.chain,
-      match: v.match,
-      target: v.target,
-      text: v.text,
-    }],
-  };
-  return ok(withNamespace(world, { ...ns, netfilter }));
+  return changeNamespace(world, namespace, (ns) => {
+    if (!parsed.ok) return err(fromLineError(namespace, 0, parsed.error));
+    const v = parsed.value;
+    const netfilter = v.kind === "policy" ? { ...ns.netfilter, forwardPolicy: v.policy } : {
+      ...ns.netfilter,
+      rules: [...ns.netfilter.rules, {
+        table: v.table,
+        chain: v.chain,
+        match: v.match,
+        target: v.target,
+        text: v.text,
+      }],
+    };
+    return ok({ ...ns, netfilter });
+  });
 }
 
 /**
@@ -304,14 +312,13 @@ export function deleteIptables(
   namespace: string,
   text: string,
 ): Result<World, EditError> {
-  const found = namespaceOr(world, namespace);
-  if (!found.ok) return found;
-  const ns = found.value;
-  const rules = ns.netfilter.rules.filter((r) => r.text !== text.trim());
-  if (rules.length === ns.netfilter.rules.length) {
-    return err({ subject: namespace, message: `No rule ${JSON.stringify(text)}` });
-  }
-  return ok(withNamespace(world, { ...ns, netfilter: { ...ns.netfilter, rules } }));
+  return changeNamespace(world, namespace, (ns) => {
+    const rules = ns.netfilter.rules.filter((r) => r.text !== text.trim());
+    if (rules.length === ns.netfilter.rules.length) {
+      return err({ subject: namespace, message: `No rule ${JSON.stringify(text)}` });
+    }
+    return ok({ ...ns, netfilter: { ...ns.netfilter, rules } });
+  });
 }
 
 function deviceOr(world: World, ref: DeviceRef): Result<[Namespace, Device], EditError> {
@@ -410,12 +417,11 @@ export function deleteNeighbour(
   namespace: string,
   addr: string,
 ): Result<World, EditError> {
-  const found = namespaceOr(world, namespace);
-  if (!found.ok) return found;
-  const ns = found.value;
-  const neighbours = ns.neighbours.filter((n) => n.addr.toString() !== addr.trim());
-  if (neighbours.length === ns.neighbours.length) {
-    return err({ subject: namespace, message: `No neighbour ${addr}` });
-  }
-  return ok(withNamespace(world, { ...ns, neighbours }));
+  return changeNamespace(world, namespace, (ns) => {
+    const neighbours = ns.neighbours.filter((n) => n.addr.toString() !== addr.trim());
+    if (neighbours.length === ns.neighbours.length) {
+      return err({ subject: namespace, message: `No neighbour ${addr}` });
+    }
+    return ok({ ...ns, neighbours });
+  });
 }

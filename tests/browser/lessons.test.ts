@@ -29,6 +29,7 @@ import {
   openPage,
   REPO_ROOT,
   serveDist,
+  settle,
 } from "./harness.ts";
 import type { BrowserHandle, PageHandle, StaticServer } from "./harness.ts";
 import * as kernel from "../../lessons/kernel/mod.js";
@@ -161,17 +162,6 @@ async function verdictOf(page: Page, id: string): Promise<VerdictAttrs> {
     src: e.getAttribute("data-src"),
     namespace: e.getAttribute("data-namespace"),
   }));
-}
-
-/** Waits until `read` returns something deeply equal to `want` (Framework re-renders asynchronously). */
-async function settle<T>(read: () => Promise<T>, want: T, what: string, ms = 8000): Promise<void> {
-  const until = performance.now() + ms;
-  let got: T = await read().catch(() => undefined as T);
-  while (JSON.stringify(got) !== JSON.stringify(want) && performance.now() < until) {
-    await new Promise((r) => setTimeout(r, 50));
-    got = await read().catch(() => undefined as T);
-  }
-  assert.equal(got, want, what);
 }
 
 async function verdictIs(page: Page, id: string, want: VerdictAttrs, what: string) {
