@@ -181,7 +181,11 @@ export function formatInvariants(results: readonly InvariantResult[], limit = 20
   for (const r of results) {
     lines.push(
       `${r.holds ? "holds " : "FAILS "} ${r.name} (${r.checked} checked${
-        r.holds ? "" : `, ${r.counterexamples.length} counterexamples`
+        r.holds
+          ? ""
+          : `, ${r.counterexamples.length} counterexample${
+            r.counterexamples.length === 1 ? "" : "s"
+          }`
       })`,
     );
     for (const c of r.counterexamples.slice(0, limit)) {
