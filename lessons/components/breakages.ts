@@ -124,8 +124,9 @@ export function setMtu(devices: readonly string[], mtu: number, label?: Phrase):
 
 /**
  * `ip link set ... mtu N` on every device a pod's packets cross inside its
- * node: the pod's eth0, its host-side veth, the node's bridge and the node's
- * VXLAN devices — what a CNI configured with the wrong MTU would set up.
+ * node up to the tunnel: the pod's eth0, its host-side veth and the node's
+ * bridge — what a CNI configured with the wrong MTU would set up. (The VXLAN
+ * device keeps its MTU: Linux refuses one above the underlay's less 50.)
  */
 export function podSideMtu(pod: string, mtu: number, label?: Phrase): Breakage {
   return {
@@ -143,7 +144,6 @@ export function podSideMtu(pod: string, mtu: number, label?: Phrase): Breakage {
         d.kind === "veth" ? [`${ns.name}/${d.name}`, `${d.peer.namespace}/${d.peer.device}`] : []
       );
       refs.push(`${nodeNs.name}/${node.bridge}`);
-      for (const d of nodeNs.devices) if (d.kind === "vxlan") refs.push(`${nodeNs.name}/${d.name}`);
       return setMtu(refs, mtu).apply(world);
     },
   };
