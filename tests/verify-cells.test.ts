@@ -13,6 +13,7 @@
 import { test } from "uvu";
 import * as assert from "uvu/assert";
 import fc from "fast-check";
+import { replayParameters } from "./support/property.ts";
 import {
   addIptables,
   addRoute,
@@ -43,9 +44,7 @@ import {
 } from "../src/verify/mod.js";
 import { answer } from "../src/verify/worker.js";
 
-const seed = Deno.env.get("FC_SEED");
-const path = Deno.env.get("FC_PATH");
-const replay = seed ? { seed: Number(seed), path } : {};
+const replay = replayParameters();
 
 const built = (mode: Mode, nodes: number, pods: number | number[]) =>
   unwrap(buildWorld({ mode, nodes, pods }), (e) => e.message);

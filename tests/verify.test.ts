@@ -15,6 +15,7 @@
 import { test } from "uvu";
 import * as assert from "uvu/assert";
 import fc from "fast-check";
+import { replayParameters } from "./support/property.ts";
 import {
   addIptables,
   Addr,
@@ -51,9 +52,7 @@ import {
   Verifier,
 } from "../src/verify/mod.js";
 
-const seed = Deno.env.get("FC_SEED");
-const path = Deno.env.get("FC_PATH");
-const replay = seed ? { seed: Number(seed), path } : {};
+const replay = replayParameters();
 
 // --- pairs as comparable maps -------------------------------------------------------------
 
