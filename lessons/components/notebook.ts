@@ -219,25 +219,30 @@ class CellWorker {
         this.stop();
         resolve({ timeout: true });
       }, timeoutMs);
-      const onMessage = (event: MessageEvent<RunResponse>) => {
-        if (event.data?.id !== id) return;
+      // Each run listens only until it is answered, so a long-lived worker
+      // does not collect one error listener per run.
+      const done = (answer: RunResponse) => {
         clearTimeout(timer);
         worker.removeEventListener("message", onMessage);
-        resolve(event.data);
+        worker.removeEventListener("error", onError);
+        resolve(answer);
       };
-      worker.addEventListener("message", onMessage);
-      worker.addEventListener("error", (event) => {
-        clearTimeout(timer);
+      const onMessage = (event: MessageEvent<RunResponse>) => {
+        if (event.data?.id === id) done(event.data);
+      };
+      const onError = (event: ErrorEvent) => {
         event.preventDefault();
         this.stop();
-        resolve({
+        done({
           type: "result",
           id,
           ok: false,
           error: { kind: "runtime", message: event.message || "The worker failed" },
           ms: 0,
         });
-      }, { once: true });
+      };
+      worker.addEventListener("message", onMessage);
+      worker.addEventListener("error", onError);
       worker.postMessage({ type: "run", id, ...request } satisfies RunRequest);
     });
   }
