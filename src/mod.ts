@@ -31,7 +31,7 @@
  * @module
  */
 export * from "./addr/mod.js";
-export { err, ok, type Result, unwrap } from "./result.js";
+export { describeError, err, ok, type Result, unwrap } from "./result.js";
 export * from "./syntax/mod.js";
 export type * from "./world/types.js";
 export * from "./world/query.js";
