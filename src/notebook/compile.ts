@@ -17,6 +17,7 @@ import type { Probe } from "../trace/probe.js";
 import { err, ok, type Result } from "../result.js";
 import type { World } from "../world/types.js";
 import type { CellError, CellValue } from "./protocol.js";
+import { dataProblem, worldTooBig } from "./limits.js";
 
 /** The name cells' code is compiled under, so stacks point into it. */
 export const CELL_SOURCE = "podnet-cell.js";
@@ -121,9 +122,12 @@ export function compileCell(code: string): Result<CellFunction, CellError> {
  * @returns The 1-based line and column, if the stack says.
  */
 export function errorLocation(error: unknown): { line: number; column: number } | undefined {
-  const stack = typeof error === "object" && error !== null
-    ? String((error as Error).stack ?? "")
-    : "";
+  let stack = "";
+  try {
+    stack = typeof error === "object" && error !== null ? String((error as Error).stack ?? "") : "";
+  } catch {
+    return undefined;
+  }
   const m = new RegExp(`${CELL_SOURCE.replace(".", "\\.")}(?:, <anonymous>)?:(\\d+):(\\d+)`).exec(
     stack,
   );
@@ -132,12 +136,22 @@ export function errorLocation(error: unknown): { line: number; column: number } 
   return line >= 1 ? { line, column: Number(m[2]) } : undefined;
 }
 
+/**
+ * What a cell threw, on one line: `TypeError: …` for an error, its message
+ * for an error whose message is an error value of the kernel's, the value
+ * as JSON otherwise. Never throws, whatever the cell threw (a getter that
+ * throws, a revoked proxy).
+ */
 function describeThrown(e: unknown): string {
-  if (e instanceof Error) return `${e.name}: ${e.message}`;
   try {
-    return `Uncaught ${JSON.stringify(e)}`;
+    if (e instanceof Error) return `${e.name}: ${e.message}`;
+    return `Uncaught ${JSON.stringify(e) ?? String(e)}`;
   } catch {
-    return `Uncaught ${String(e)}`;
+    try {
+      return `Uncaught ${String(e)}`;
+    } catch {
+      return "Uncaught value that cannot be shown";
+    }
   }
 }
 
@@ -182,6 +196,20 @@ export function cellValue(value: unknown): Result<CellValue, CellError> {
       message: "The result has no world: return { world, probe } with a world from the kernel",
     });
   }
+  const p = checkProbe(probe);
+  if (p && "kind" in p) return err(p);
+  // Checked before anything is copied: a 256 MB string is refused, not cloned.
+  const tooMuch = dataProblem(rest, "");
+  if (tooMuch) return err({ kind: "limit", message: `The result's field ${tooMuch}` });
+  let extra: Record<string, unknown>;
+  try {
+    extra = JSON.parse(JSON.stringify(rest)) ?? {};
+  } catch (e) {
+    return err({
+      kind: "result",
+      message: `Other fields of the result must be plain data: ${describeThrown(e)}`,
+    });
+  }
   let scenario: ScenarioDoc;
   try {
     scenario = toScenario(world);
@@ -191,16 +219,15 @@ export function cellValue(value: unknown): Result<CellValue, CellError> {
       message: `The world cannot be written out: ${describeThrown(e)}`,
     });
   }
-  const p = checkProbe(probe);
-  if (p && "kind" in p) return err(p);
-  let extra: Record<string, unknown>;
-  try {
-    extra = JSON.parse(JSON.stringify(rest)) ?? {};
-  } catch (e) {
-    return err({
-      kind: "result",
-      message: `Other fields of the result must be plain data: ${describeThrown(e)}`,
-    });
+  const tooBig = worldTooBig(scenario);
+  if (tooBig) return err({ kind: "limit", message: tooBig });
+  // Loaded here, in the worker, so that a world the page cannot load is
+  // refused with the loader's message before it ever reaches the page.
+  const loaded = loadScenario(scenario);
+  if (!loaded.ok) {
+    const first = loaded.error.slice(0, 5).map(formatLoadError).join("; ");
+    const more = loaded.error.length > 5 ? ` (and ${loaded.error.length - 5} more)` : "";
+    return err({ kind: "result", message: `The world does not load: ${first}${more}` });
   }
   return ok({ scenario, probe: p, extra });
 }
@@ -234,5 +261,10 @@ export async function runCellCode(
   } catch (e) {
     return err({ kind: "runtime", message: describeThrown(e), ...errorLocation(e) });
   }
-  return cellValue(value);
+  try {
+    return cellValue(value);
+  } catch (e) {
+    // a result whose getters or proxy traps throw
+    return err({ kind: "result", message: `Reading the result failed: ${describeThrown(e)}` });
+  }
 }
