@@ -37,7 +37,15 @@ const STEPS: readonly Step[] = [
   {
     key: "check",
     name: "type check",
-    args: ["check", "src/", "tests/", "bench/", "lessons/components/", "observablehq.config.ts"],
+    args: [
+      "check",
+      "src/",
+      "tests/",
+      "bench/",
+      "tools/",
+      "lessons/components/",
+      "observablehq.config.ts",
+    ],
   },
   { key: "doc", name: "JSDoc examples", args: ["check", "--doc-only", "src/"] },
   { key: "lint", name: "lint", args: ["lint"] },

@@ -1,12 +1,17 @@
 /**
  * Notebook cells: an experiment a reader edits and runs in the page. The
- * code (a function body with `kernel` and `world` in scope) is edited in
- * CodeMirror and runs in a Web Worker that holds the kernel — never in the
- * page. A run that takes too long is stopped by terminating the worker;
- * syntax and runtime errors are marked at their line and column. Edits are
- * kept per cell in localStorage, Reset brings back the lesson's code, and
- * Share puts the code in the URL fragment (a link shows the code and runs it
- * only in the worker).
+ * code (a function body with `kernel` and `world` in scope) runs in the cell
+ * sandbox (sandbox.ts) — a worker of its own per run, inside an opaque-origin
+ * iframe that may fetch nothing — never in the page. A run that takes too
+ * long is stopped; syntax and runtime errors are marked at their line and
+ * column. The code shows as highlighted text until the reader focuses the
+ * cell or runs it; then the editor (editor.ts, CodeMirror) loads.
+ *
+ * Edits are kept per cell in localStorage; Reset brings back the lesson's
+ * code. Share puts the code in the URL fragment. Code from a link is shown
+ * under a banner, scrolled to, and not run until the reader presses Run; it
+ * is saved only if the reader keeps it, and kept code stays marked as coming
+ * from a link (cellstore.ts).
  *
  * The element is a view: its `value` is the latest outcome (the same shape
  * `runCell` returns), and it fires `input` after every run, so exercises
@@ -14,23 +19,22 @@
  *
  * @module
  */
-import { basicSetup } from "codemirror";
-import { javascript } from "@codemirror/lang-javascript";
-import { HighlightStyle, syntaxHighlighting } from "@codemirror/language";
-import { tags } from "@lezer/highlight";
-import { type Diagnostic, setDiagnostics } from "@codemirror/lint";
-import { EditorState, Prec } from "@codemirror/state";
-import { EditorView, keymap } from "@codemirror/view";
 import { html } from "./dom.js";
 import * as kernel from "../kernel/mod.js";
 import type { World } from "../kernel/mod.js";
-import type { CellError, RunRequest, RunResponse } from "../kernel/notebook/protocol.js";
+import type { CellError } from "../kernel/notebook/protocol.js";
+import { boundMessage } from "../kernel/notebook/limits.js";
 import { decodeShare, encodeShare } from "../kernel/notebook/share.js";
 import { functionBody } from "../kernel/notebook/compile.js";
 import { cellError, type CellOutcome } from "./cell.js";
 import { traceOf } from "./explore.js";
 import { verdictBox } from "./trace.js";
 import { type Lang, type Phrase, say } from "./i18n.js";
+import { cellSandbox } from "./sandbox.js";
+import { codeView } from "./codeview.js";
+import type { CellEditor } from "./editor.js";
+import { type CellStore, cellStore } from "./cellstore.js";
+import { followLink } from "./linked.js";
 
 /** What a notebook cell needs. */
 export interface NotebookCellOptions {
@@ -51,13 +55,26 @@ const T = {
   run: { en: "Run", ko: "실행" },
   reset: { en: "Reset", ko: "되돌리기" },
   share: { en: "Share", ko: "공유" },
-  running: { en: "Running in the worker…", ko: "워커에서 실행 중…" },
+  running: { en: "Running in the sandbox…", ko: "샌드박스에서 실행 중…" },
   ran: { en: "Ran in", ko: "실행 시간" },
   edited: { en: "edited (kept in this browser)", ko: "수정됨 (이 브라우저에 저장됨)" },
   lesson: { en: "the lesson's code", ko: "강의의 코드" },
+  fromLink: { en: "from a shared link (not saved)", ko: "공유 링크의 코드 (저장 안 됨)" },
+  keptLink: {
+    en: "kept from a shared link (saved in this browser)",
+    ko: "공유 링크에서 가져와 보관한 코드 (이 브라우저에 저장됨)",
+  },
   shared: {
-    en: "This code came from a shared link. It runs only in an isolated worker, never in the page.",
-    ko: "이 코드는 공유 링크에서 왔습니다. 페이지가 아닌 격리된 워커에서만 실행됩니다.",
+    en:
+      "This code came from a shared link. It has not run: press Run to run it in the sandbox, which cannot reach the network, this page or its storage. It is not saved unless you keep it; your own code for this cell is still there.",
+    ko:
+      "이 코드는 공유 링크에서 왔습니다. 아직 실행하지 않았습니다. 실행을 누르면 네트워크, 이 페이지, 저장소에 접근할 수 없는 샌드박스에서 실행됩니다. 보관하지 않으면 저장되지 않으며, 이 셀에 대한 내 코드는 그대로 남아 있습니다.",
+  },
+  keep: { en: "Keep this code", ko: "이 코드 보관" },
+  discard: { en: "Back to my code", ko: "내 코드로 돌아가기" },
+  notRun: {
+    en: "The shared code has not run yet. Read it, then press Run.",
+    ko: "공유된 코드는 아직 실행하지 않았습니다. 읽어 본 뒤 실행을 누르세요.",
   },
   stopped: {
     en:
@@ -71,10 +88,13 @@ const T = {
   result: { en: "Unexpected result", ko: "예상과 다른 결과" },
   base: { en: "The lesson's world did not load", ko: "강의의 월드를 불러오지 못함" },
   timeout: { en: "Too slow", ko: "너무 오래 걸림" },
+  limit: { en: "Too big", ko: "너무 큼" },
+  sandbox: { en: "The sandbox failed", ko: "샌드박스 오류" },
   copied: { en: "Link copied; it is also here:", ko: "링크를 복사했습니다. 여기에도 있습니다:" },
   link: { en: "Link to this cell's code:", ko: "이 셀 코드의 링크:" },
   help: { en: "What can I call here?", ko: "여기서 무엇을 쓸 수 있나요?" },
   keys: { en: "Ctrl/⌘-Enter runs the cell.", ko: "Ctrl/⌘-Enter로 셀을 실행합니다." },
+  code: { en: "code of cell {id}", ko: "{id} 셀의 코드" },
   world: {
     en: "The cell returned a world with {n} nodes and {p} pods (no probe to trace).",
     ko: "셀이 노드 {n}개, 파드 {p}개인 월드를 돌려주었습니다 (추적할 프로브 없음).",
@@ -141,8 +161,8 @@ export const CELL_API: readonly { readonly call: string; readonly does: Phrase }
   {
     call: "kernel.unwrap(result)",
     does: {
-      en: "the value of a Result, or throw its error",
-      ko: "Result의 값, 아니면 오류를 던짐",
+      en: "the value of a Result, or throw its error (the cell shows the error's message)",
+      ko: "Result의 값, 아니면 오류를 던짐 (셀에 오류 메시지가 보임)",
     },
   },
   {
@@ -151,106 +171,9 @@ export const CELL_API: readonly { readonly call: string; readonly does: Phrase }
   },
 ];
 
-/**
- * Code colours from the page's theme (Framework's --syntax-* variables), so
- * the editor reads well in light and dark mode alike.
- */
-const themeHighlight = HighlightStyle.define([
-  {
-    tag: [tags.keyword, tags.controlKeyword, tags.operatorKeyword, tags.definitionKeyword],
-    color: "var(--syntax-keyword)",
-  },
-  { tag: [tags.string, tags.special(tags.string), tags.regexp], color: "var(--syntax-string)" },
-  { tag: [tags.number, tags.bool, tags.null, tags.atom], color: "var(--syntax-constant)" },
-  {
-    tag: [tags.comment, tags.lineComment, tags.blockComment],
-    color: "var(--syntax-comment)",
-    fontStyle: "italic",
-  },
-  {
-    tag: [tags.function(tags.variableName), tags.function(tags.propertyName)],
-    color: "var(--syntax-entity)",
-  },
-  { tag: [tags.definition(tags.variableName), tags.propertyName], color: "var(--syntax-variable)" },
-]);
-
-function storageKey(id: string): string {
-  return `podnet:cell:v1:${location.pathname}:${id}`;
-}
-
-function readStored(id: string): string | undefined {
-  try {
-    return localStorage.getItem(storageKey(id)) ?? undefined;
-  } catch {
-    return undefined;
-  }
-}
-
-function writeStored(id: string, code: string | undefined) {
-  try {
-    if (code === undefined) localStorage.removeItem(storageKey(id));
-    else localStorage.setItem(storageKey(id), code);
-  } catch {
-    // storage may be full or disabled; the cell still works
-  }
-}
-
 function lessonCode(code: NotebookCellOptions["code"]): string {
   if (typeof code === "string") return code;
   return functionBody(code.toString()) ?? code.toString();
-}
-
-/** A worker for one cell, created on demand and replaced after it is stopped. */
-class CellWorker {
-  #worker?: Worker;
-  #next = 1;
-
-  run(
-    request: Omit<RunRequest, "id" | "type">,
-    timeoutMs: number,
-  ): Promise<RunResponse | { timeout: true }> {
-    const worker = this.#worker ??= new Worker(
-      import.meta.resolve("../kernel/notebook/worker.js"),
-      { type: "module" },
-    );
-    const id = this.#next++;
-    return new Promise((resolve) => {
-      const timer = setTimeout(() => {
-        this.stop();
-        resolve({ timeout: true });
-      }, timeoutMs);
-      // Each run listens only until it is answered, so a long-lived worker
-      // does not collect one error listener per run.
-      const done = (answer: RunResponse) => {
-        clearTimeout(timer);
-        worker.removeEventListener("message", onMessage);
-        worker.removeEventListener("error", onError);
-        resolve(answer);
-      };
-      const onMessage = (event: MessageEvent<RunResponse>) => {
-        if (event.data?.id === id) done(event.data);
-      };
-      const onError = (event: ErrorEvent) => {
-        event.preventDefault();
-        this.stop();
-        done({
-          type: "result",
-          id,
-          ok: false,
-          error: { kind: "runtime", message: event.message || "The worker failed" },
-          ms: 0,
-        });
-      };
-      worker.addEventListener("message", onMessage);
-      worker.addEventListener("error", onError);
-      worker.postMessage({ type: "run", id, ...request } satisfies RunRequest);
-    });
-  }
-
-  stop() {
-    this.#worker?.terminate();
-    this.#worker = undefined;
-  }
 }
 
 function errorText(error: CellError, lang: Lang, timeoutMs: number): string {
@@ -258,20 +181,7 @@ function errorText(error: CellError, lang: Lang, timeoutMs: number): string {
   const where = error.line
     ? `${fill(say(lang, T.at), { l: error.line, c: error.column ?? 1 })}: `
     : "";
-  return `${say(lang, T[error.kind])} — ${where}${error.message}`;
-}
-
-function diagnosticFor(view: EditorView, error: CellError): Diagnostic[] {
-  if (!error.line) return [];
-  const doc = view.state.doc;
-  const line = doc.line(Math.min(Math.max(error.line, 1), doc.lines));
-  const from = Math.min(line.from + Math.max((error.column ?? 1) - 1, 0), line.to);
-  return [{
-    from,
-    to: Math.min(Math.max(from + 1, line.to), doc.length),
-    severity: "error",
-    message: error.message,
-  }];
+  return `${say(lang, T[error.kind])} — ${where}${boundMessage(error.message)}`;
 }
 
 /**
@@ -299,6 +209,9 @@ export function cellSummary(
   return verdictBox(t.trace, { lang, id });
 }
 
+/** Where the cell's code came from, as the origin label says. */
+type Origin = "lesson" | "edited" | "link" | "kept";
+
 /**
  * An editable, runnable experiment cell.
  *
@@ -306,14 +219,25 @@ export function cellSummary(
  * @returns An element whose `value` is the latest outcome.
  */
 export function notebookCell(options: NotebookCellOptions): HTMLElement & { value: CellOutcome } {
-  const { id, lang, base } = options;
+  const { id, lang } = options;
   const timeoutMs = options.timeoutMs ?? 2000;
   const original = lessonCode(options.code);
-  const shared = decodeShare(location.hash);
-  const fromLink = shared?.id === id ? shared.code : undefined;
-  const initial = fromLink ?? readStored(id) ?? original;
-  const worker = new CellWorker();
-  const baseDoc = kernel.toScenario(base);
+  const store: CellStore = cellStore(id);
+  const sandbox = cellSandbox();
+  let baseText: string | undefined;
+  const label = fill(say(lang, T.code), { id });
+
+  const own = () => store.read() ?? { code: original, fromLink: false };
+  const linkCode = () => {
+    const shared = decodeShare(location.hash);
+    return shared?.id === id ? shared.code : undefined;
+  };
+  /** Code from a link, shown and not yet kept; `undefined` when the cell shows the reader's own. */
+  let pending = linkCode();
+  let code = pending ?? own().code;
+  let editor: CellEditor | undefined;
+  let loadingEditor: Promise<CellEditor | undefined> | undefined;
+  let lastError: CellError | undefined;
 
   const status =
     html`<span class="pn-cell-status" role="status" data-testid=${`cell-${id}-status`}></span>` as HTMLElement;
@@ -322,44 +246,86 @@ export function notebookCell(options: NotebookCellOptions): HTMLElement & { valu
   const origin =
     html`<span class="pn-cell-origin" data-testid=${`cell-${id}-origin`}></span>` as HTMLElement;
   const shareBox = html`<div class="pn-cell-share" hidden></div>` as HTMLElement;
-  const banner = html`<p class="pn-cell-banner" data-testid=${`cell-${id}-banner`} hidden=${
-    fromLink === undefined
-  }>${say(lang, T.shared)}</p>` as HTMLElement;
+  const banner = html`
+    <div class="pn-cell-banner" role="note" tabindex="-1" data-testid=${`cell-${id}-banner`}>
+      <p>${say(lang, T.shared)}</p>
+      <button type="button" data-testid=${`cell-${id}-keep`} onclick=${keep}>${say(
+        lang,
+        T.keep,
+      )}</button>
+      <button type="button" data-testid=${`cell-${id}-discard`} onclick=${discard}>${say(
+        lang,
+        T.discard,
+      )}</button>
+    </div>
+  ` as HTMLElement;
+  const view = codeView(code, { label, testid: `cell-${id}-code` });
   const editorHost =
-    html`<div class="pn-cell-editor" data-testid=${`cell-${id}-editor`}></div>` as HTMLElement;
+    html`<div class="pn-cell-editor" data-testid=${`cell-${id}-editor`}>${view}</div>` as HTMLElement;
 
-  let running = false;
-  const view = new EditorView({
-    parent: editorHost,
-    state: EditorState.create({
-      doc: initial,
-      extensions: [
-        basicSetup,
-        javascript(),
-        syntaxHighlighting(themeHighlight),
-        Prec.highest(keymap.of([{ key: "Mod-Enter", run: () => (void run(), true) }])),
-        EditorView.updateListener.of((u) => {
-          if (!u.docChanged) return;
-          const code = u.state.doc.toString();
-          writeStored(id, code === original ? undefined : code);
-          showOrigin(code);
-        }),
-        EditorView.contentAttributes.of({
-          "aria-label": `${id} code`,
-          "data-testid": `cell-${id}-code`,
-        }),
-      ],
-    }),
-  });
-
-  function showOrigin(code: string) {
-    origin.textContent = code === original ? say(lang, T.lesson) : say(lang, T.edited);
+  function originOf(): Origin {
+    if (pending !== undefined) return "link";
+    const stored = store.read();
+    if (stored?.fromLink) return "kept";
+    return code === original ? "lesson" : "edited";
   }
+
+  function showOrigin() {
+    const o = originOf();
+    element.dataset.origin = o;
+    origin.textContent = say(
+      lang,
+      { lesson: T.lesson, edited: T.edited, link: T.fromLink, kept: T.keptLink }[o],
+    );
+    banner.hidden = pending === undefined;
+  }
+
+  function changed(text: string) {
+    code = text;
+    // A link's code is the reader's only once they keep it.
+    if (pending !== undefined) pending = text;
+    else if (text === original && !store.read()?.fromLink) store.write(undefined);
+    else store.write(text);
+    showOrigin();
+  }
+
+  function setCode(text: string) {
+    code = text;
+    if (editor) editor.setCode(text);
+    else view.show(text);
+  }
+
+  /** Loads CodeMirror and puts the editor where the code view was. */
+  function openEditor(focus: boolean): Promise<CellEditor | undefined> {
+    loadingEditor ??= import("./editor.js").then(
+      ({ createEditor }) => {
+        editor = createEditor(editorHost, {
+          code,
+          id,
+          label,
+          onChange: changed,
+          onRun: () => void run(),
+        });
+        editor.showError(lastError);
+        return editor;
+      },
+      () => undefined, // the code view stays; runs still work
+    );
+    if (focus) void loadingEditor.then((e) => e?.focus());
+    return loadingEditor;
+  }
+  view.addEventListener("focus", () => void openEditor(true));
+  view.addEventListener("keydown", (e) => {
+    if (e.key === "Enter" && (e.ctrlKey || e.metaKey)) {
+      e.preventDefault();
+      void run();
+    }
+  });
 
   const element = html`<div class="pn-cell" data-testid=${`cell-${id}`}>
     ${banner}
     <div class="pn-cell-bar">
-      <button type="button" data-testid=${`cell-${id}-run`} onclick=${() => run()}>▶ ${
+      <button type="button" data-testid=${`cell-${id}-run`} onclick=${() => run(true)}>▶ ${
     say(lang, T.run)
   }</button>
       <button type="button" data-testid=${`cell-${id}-reset`} onclick=${reset}>${
@@ -388,58 +354,87 @@ export function notebookCell(options: NotebookCellOptions): HTMLElement & { valu
   </div>` as HTMLElement & { value: CellOutcome };
 
   let runs = 0;
+  let running = false;
+
   function settle(outcome: CellOutcome, error?: CellError) {
     element.dataset.runs = String(++runs);
-    // The editor was built before the page attached it: measure its lines again now.
-    view.requestMeasure();
-    view.dispatch(setDiagnostics(view.state, error ? diagnosticFor(view, error) : []));
+    lastError = error;
+    editor?.showError(error);
     output.replaceChildren(options.render(outcome));
     element.value = outcome;
     element.dispatchEvent(new Event("input", { bubbles: true }));
   }
 
-  async function run() {
+  function fail(error: CellError) {
+    status.textContent = errorText(error, lang, timeoutMs);
+    element.dataset.state = "error";
+    settle({ name: id, ok: false, error: status.textContent }, error);
+  }
+
+  /** Runs the code shown; `byReader` when the reader asked (then the editor loads too). */
+  async function run(byReader = false) {
     if (running) return;
     running = true;
+    if (byReader) void openEditor(false);
     status.textContent = say(lang, T.running);
     element.dataset.state = "running";
-    const code = view.state.doc.toString();
-    const answer = await worker.run({ code, base: baseDoc }, timeoutMs);
+    baseText ??= JSON.stringify(kernel.toScenario(options.base));
+    const outcome = await sandbox.run({ code, base: baseText }, timeoutMs);
     running = false;
-    if ("timeout" in answer) {
-      const error: CellError = { kind: "timeout", message: "timeout" };
-      status.textContent = errorText(error, lang, timeoutMs);
-      element.dataset.state = "error";
-      return settle({ name: id, ok: false, error: status.textContent }, error);
+    if (outcome.kind === "timeout") return fail({ kind: "timeout", message: "timeout" });
+    const answer = outcome.answer;
+    if (!answer.ok) return fail(answer.error);
+    let world: ReturnType<typeof kernel.loadScenario>;
+    try {
+      world = kernel.loadScenario(answer.value.scenario);
+    } catch (e) {
+      return fail({ kind: "result", message: `The world does not load: ${(e as Error).message}` });
     }
-    if (!answer.ok) {
-      status.textContent = errorText(answer.error, lang, timeoutMs);
-      element.dataset.state = "error";
-      return settle({ name: id, ok: false, error: status.textContent }, answer.error);
-    }
-    const world = kernel.loadScenario(answer.value.scenario);
     if (!world.ok) {
-      status.textContent = world.error.map(kernel.formatLoadError).join("; ");
-      element.dataset.state = "error";
-      return settle({ name: id, ok: false, error: status.textContent });
+      return fail({
+        kind: "result",
+        message: `The world does not load: ${world.error.map(kernel.formatLoadError).join("; ")}`,
+      });
     }
     status.textContent = `${say(lang, T.ran)} ${answer.ms.toFixed(1)} ms`;
     element.dataset.state = "ok";
-    const value = { ...answer.value.extra, world: world.value, probe: answer.value.probe };
-    settle({ name: id, ok: true, world: world.value, probe: answer.value.probe, value });
+    const { probe } = answer.value;
+    const value = { ...answer.value.extra, world: world.value, probe };
+    settle({ name: id, ok: true, world: world.value, probe, value });
   }
 
-  function reset() {
-    view.dispatch({ changes: { from: 0, to: view.state.doc.length, insert: original } });
-    writeStored(id, undefined);
-    banner.hidden = true;
+  function forgetLink() {
+    pending = undefined;
+    element.classList.remove("pn-cell-linked");
+    if (linkCode() !== undefined) {
+      history.replaceState(history.state, "", `${location.pathname}${location.search}`);
+    }
+  }
+
+  function keep() {
+    if (pending === undefined) return;
+    store.write(pending, { fromLink: true });
+    forgetLink();
+    showOrigin();
+  }
+
+  function discard() {
+    forgetLink();
+    setCode(own().code);
+    showOrigin();
     void run();
   }
 
+  function reset() {
+    forgetLink();
+    store.write(undefined);
+    setCode(original);
+    showOrigin();
+    void run(true);
+  }
+
   async function share() {
-    const url = `${location.origin}${location.pathname}#${
-      encodeShare(id, view.state.doc.toString())
-    }`;
+    const url = `${location.origin}${location.pathname}#${encodeShare(id, code)}`;
     let copied = false;
     try {
       await navigator.clipboard.writeText(url);
@@ -454,8 +449,32 @@ export function notebookCell(options: NotebookCellOptions): HTMLElement & { valu
     ) => (e.target as HTMLInputElement).select()}></label>`);
   }
 
-  showOrigin(initial);
-  element.value = { name: id, ok: false, error: say(lang, T.running) };
-  void run();
+  /** A link opened on this page: show its code under the banner, run nothing. */
+  function showLink(text: string) {
+    pending = text;
+    setCode(text);
+    showOrigin();
+    status.textContent = "";
+    element.dataset.state = "idle";
+    output.replaceChildren(
+      html`<p class="pn-cell-idle" data-testid=${`cell-${id}-idle`}>${say(lang, T.notRun)}</p>`,
+    );
+    element.value = { name: id, ok: false, error: say(lang, T.notRun) };
+    followLink(element, banner);
+  }
+
+  addEventListener("hashchange", () => {
+    const text = linkCode();
+    if (text !== undefined && text !== pending) showLink(text);
+  });
+
+  element.dataset.runs = "0";
+  showOrigin();
+  if (pending !== undefined) showLink(pending);
+  else {
+    element.value = { name: id, ok: false, error: say(lang, T.running) };
+    void run();
+  }
+  sandbox.warm();
   return element;
 }

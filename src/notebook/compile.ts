@@ -239,6 +239,8 @@ export function cellValue(value: unknown): Result<CellValue, CellError> {
  *
  * @param code The function body.
  * @param base The lesson's base world as a scenario document.
+ * @param options `loaded` is called once the base world is loaded, just
+ *   before the cell's code is compiled: what follows is the cell's time.
  * @returns The cell's value or what went wrong, with a position when known.
  * @example
  * ```ts
@@ -250,9 +252,11 @@ export function cellValue(value: unknown): Result<CellValue, CellError> {
 export async function runCellCode(
   code: string,
   base: ScenarioDoc,
+  options: { loaded?: () => void } = {},
 ): Promise<Result<CellValue, CellError>> {
   const world = loadScenario(base);
   if (!world.ok) return err({ kind: "base", message: world.error.map(formatLoadError).join("; ") });
+  options.loaded?.();
   const fn = compileCell(code);
   if (!fn.ok) return fn;
   let value: unknown;

@@ -25,9 +25,13 @@ export interface RunRequest {
   readonly base: string;
 }
 
-/** What the worker sends on its port: that it is ready, then its one answer. */
+/**
+ * What the worker sends on its port: that it is ready; that it has loaded
+ * the base world (the cell's time limit starts now); then its one answer.
+ */
 export type WorkerMessage =
   | { readonly type: "ready" }
+  | { readonly type: "loaded" }
   | {
     readonly type: "answer";
     /** A {@linkcode CellAnswer} as JSON text, at most `CELL_LIMITS.answerChars` long. */

@@ -6,7 +6,9 @@
  * request the cell could make — `fetch`, `import()`, WebSockets, fonts,
  * storage and whatever a future browser adds — not a list of deleted names.
  *
- * One worker runs one cell. The page sends the run request on a
+ * One worker runs one cell, and tells the page when it has loaded the
+ * lesson's base world: the cell's time limit starts then. The page sends
+ * the run request on a
  * `MessagePort` that arrives before any cell code runs; the answer goes back
  * on that port through a `postMessage` bound at start, so a cell that
  * replaces `postMessage`, `onmessage` or `JSON.stringify` cannot forge the
@@ -48,8 +50,8 @@ const REFUSED = JSON.stringify(
 scope.addEventListener("error", (event) => event.preventDefault());
 scope.addEventListener("unhandledrejection", (event) => event.preventDefault());
 
-async function answer(request: RunRequest): Promise<string> {
-  const started = now();
+async function answer(request: RunRequest, loaded: () => void): Promise<string> {
+  let started = now();
   let base: ScenarioDoc;
   try {
     base = JSON.parse(String(request.base));
@@ -59,7 +61,12 @@ async function answer(request: RunRequest): Promise<string> {
       error: { kind: "base", message: "The base world is not JSON" },
     }, 0);
   }
-  const result = await runCellCode(String(request.code), base);
+  const result = await runCellCode(String(request.code), base, {
+    loaded() {
+      started = now();
+      loaded();
+    },
+  });
   return writeAnswer(result, now() - started);
 }
 
@@ -74,7 +81,7 @@ scope.onmessage = (event) => {
     ran = true;
     let text: unknown;
     try {
-      text = await answer(e.data);
+      text = await answer(e.data, () => send({ type: "loaded" }));
     } catch {
       text = REFUSED;
     }

@@ -1,92 +1,30 @@
 /**
- * Browser tests of the notebook cells (issue: readers edit live cells in
- * the page): a reader's edit runs in the worker and flips the verdict the
- * way the kernel, run here, predicts; the exercise reads the world the cell
- * produced; an endless loop is stopped within 3 s while the page keeps
- * answering; syntax and runtime errors show their line and column; Reset
- * and reloads behave; a share link reproduces an edited cell in a fresh
- * browser context; and a link carrying script, `javascript:` or HTML runs
+ * Browser tests of the notebook cells: a reader's edit runs in the sandbox
+ * and flips the verdict the way the kernel, run here, predicts; the
+ * exercise reads the world the cell produced; an endless loop is stopped
+ * within 3 s while the page keeps answering; syntax and runtime errors show
+ * their line and column (`return {` typed by hand too, and a kernel error a
+ * cell unwraps reads as its message); Reset and reloads behave; a share link
+ * reproduces an edited cell in a fresh browser context once the reader
+ * presses Run; and a link carrying script, `javascript:` or HTML runs
  * nothing in the page and shows the text as code.
  *
  * @module
  */
 import { test } from "uvu";
 import * as assert from "uvu/assert";
-import type { Page } from "playwright-core";
-import {
-  browserSkipReason,
-  buildSite,
-  launchBrowser,
-  openPage,
-  REPO_ROOT,
-  serveDist,
-} from "./harness.ts";
-import type { BrowserHandle, PageHandle, StaticServer } from "./harness.ts";
+import { browserSkipReason, launchBrowser, openPage, REPO_ROOT } from "./harness.ts";
+import { cell, codeOf, ranAfter, run, runsOf, setCode, Site, status, valueOf } from "./cells.ts";
 import * as kernel from "../../lessons/kernel/mod.js";
 import { encodeShare } from "../../lessons/kernel/notebook/share.js";
 import { fabricFromWorld, nodeCells, Verifier } from "../../lessons/kernel/verify/mod.js";
 import { CLUSTER } from "../../lessons/components/scale.ts";
 
 const skip = browserSkipReason();
-let server: StaticServer | undefined;
-let chrome: BrowserHandle | undefined;
+const site = new Site();
+const open = (path: string) => site.open(path);
 
-async function open(path: string, options: { browser?: BrowserHandle } = {}): Promise<PageHandle> {
-  const dist = await buildSite();
-  server ??= serveDist(dist);
-  chrome ??= await launchBrowser();
-  const handle = await openPage(options.browser ?? chrome, new URL(path, server.url).href, {
-    timeout: 30_000,
-  });
-  await handle.page.waitForFunction(
-    () =>
-      [...document.querySelectorAll<HTMLElement>(".pn-cell")].every((c) =>
-        Number(c.dataset.runs ?? 0) >= 1
-      ),
-    null,
-    {
-      timeout: 30_000,
-    },
-  );
-  return handle;
-}
-
-test.after(async () => {
-  await server?.close();
-  await chrome?.close();
-});
-
-const cell = (id: string) => `[data-testid="cell-${id}"]`;
-
-async function setCode(page: Page, id: string, code: string) {
-  await page.locator(`${cell(id)} .cm-content`).click();
-  await page.keyboard.press("Control+a");
-  await page.keyboard.press("Delete");
-  await page.keyboard.insertText(code);
-}
-
-/** Clicks Run (or presses Ctrl-Enter) and waits for the run to finish; returns how long it took. */
-async function run(page: Page, id: string, how: "button" | "keys" = "button"): Promise<number> {
-  const before = Number(await page.locator(cell(id)).getAttribute("data-runs"));
-  const started = Date.now();
-  if (how === "button") await page.click(`[data-testid="cell-${id}-run"]`);
-  else {
-    await page.locator(`${cell(id)} .cm-content`).click();
-    await page.keyboard.press("Control+Enter");
-  }
-  await page.waitForFunction(
-    ([sel, n]) =>
-      Number(document.querySelector<HTMLElement>(sel as string)?.dataset.runs) > (n as number),
-    [cell(id), before],
-    { timeout: 10_000 },
-  );
-  return Date.now() - started;
-}
-
-const status = (page: Page, id: string) =>
-  page.locator(`[data-testid="cell-${id}-status"]`).textContent();
-const codeOf = async (page: Page, id: string) =>
-  (await page.locator(`${cell(id)} .cm-line`).allTextContents()).join("\n");
+test.after(() => site.close());
 
 function gateway() {
   const doc = JSON.parse(Deno.readTextFileSync(`${REPO_ROOT}/lessons/scenarios/gateway.json`));
@@ -136,7 +74,7 @@ if (skip) {
   test("notebook: while (true) {} is stopped within 3 s and the page keeps answering", async () => {
     await using p = await open("en/hosts");
     await setCode(p.page, "lost-route", "while (true) {}");
-    const before = Number(await p.page.locator(cell("lost-route")).getAttribute("data-runs"));
+    const before = await runsOf(p.page, "lost-route");
     const started = Date.now();
     await p.page.click('[data-testid="cell-lost-route-run"]');
     await p.page.waitForSelector(`${cell("lost-route")}[data-state="running"]`);
@@ -151,15 +89,10 @@ if (skip) {
       { timeout: 2_000 },
     );
     assert.ok(Date.now() - started < 2_000, "the page answered input while the cell was looping");
-    await p.page.waitForFunction(
-      ([sel, n]) =>
-        Number(document.querySelector<HTMLElement>(sel as string)?.dataset.runs) > (n as number),
-      [cell("lost-route"), before],
-      { timeout: 3_500 },
-    );
+    await ranAfter(p.page, "lost-route", before, 3_500);
     const took = Date.now() - started;
     assert.ok(took < 3_000, `stopped after ${took} ms`);
-    assert.match(await status(p.page, "lost-route") ?? "", /Stopped after 2 s/);
+    assert.match(await status(p.page, "lost-route"), /Stopped after 2 s/);
     assert.is(await p.page.locator(cell("lost-route")).getAttribute("data-state"), "error");
     await setCode(p.page, "lost-route", 'return { world, probe: { from: "a", to: "b" } };');
     await run(p.page, "lost-route");
@@ -232,7 +165,7 @@ if (skip) {
     await setCode(p.page, "lost-route", "const a = 1;\nconst b = ;\nreturn { world };");
     await run(p.page, "lost-route");
     assert.match(
-      await status(p.page, "lost-route") ?? "",
+      await status(p.page, "lost-route"),
       /Syntax error — Line 2, column 11: Unexpected token/,
     );
     assert.ok(
@@ -242,7 +175,7 @@ if (skip) {
     await setCode(p.page, "lost-route", "const w = world;\n\nw.nothing.here;\nreturn { world };");
     await run(p.page, "lost-route");
     assert.match(
-      await status(p.page, "lost-route") ?? "",
+      await status(p.page, "lost-route"),
       /Error while running — Line 3, column \d+: TypeError/,
     );
   });
@@ -252,7 +185,7 @@ if (skip) {
     const original = await codeOf(p.page, "lost-route");
     await setCode(p.page, "lost-route", 'return { world, probe: { from: "a", to: "b" } };');
     await p.page.reload();
-    await p.page.waitForSelector(`${cell("lost-route")}[data-runs="1"]`);
+    await p.page.waitForSelector(`${cell("lost-route")}[data-runs="1"]`, { timeout: 30_000 });
     assert.is(
       await codeOf(p.page, "lost-route"),
       'return { world, probe: { from: "a", to: "b" } };',
@@ -262,18 +195,18 @@ if (skip) {
       /edited/,
     );
     await p.page.click('[data-testid="cell-lost-route-reset"]');
-    await p.page.waitForSelector(`${cell("lost-route")}[data-runs="2"]`);
+    await p.page.waitForSelector(`${cell("lost-route")}[data-runs="2"]`, { timeout: 30_000 });
     assert.is(await codeOf(p.page, "lost-route"), original);
     assert.is(
       await p.page.locator('[data-testid="lost-route-cell-verdict"]').getAttribute("data-reason"),
       "no-route",
     );
     await p.page.reload();
-    await p.page.waitForSelector(`${cell("lost-route")}[data-runs="1"]`);
+    await p.page.waitForSelector(`${cell("lost-route")}[data-runs="1"]`, { timeout: 30_000 });
     assert.is(await codeOf(p.page, "lost-route"), original, "Reset also forgets the saved edit");
   });
 
-  test("notebook: a share link reproduces an edited cell in a fresh browser context", async () => {
+  test("notebook: a share link reproduces an edited cell in a fresh browser context once Run is pressed", async () => {
     await using p = await open("ko/hosts");
     const edited =
       'const r = kernel.setIpForward(world, "gateway", false);\nreturn { world: kernel.unwrap(r), probe: { from: "a", to: "c" } };';
@@ -285,9 +218,11 @@ if (skip) {
     await using fresh = await launchBrowser();
     const q = await openPage(fresh, link, { timeout: 30_000 });
     try {
-      await q.page.waitForSelector(`${cell("lost-route")}[data-runs="1"]`, { timeout: 30_000 });
+      await q.page.waitForSelector(`${cell("lost-route")}[data-state="idle"]`, { timeout: 30_000 });
       assert.is(await codeOf(q.page, "lost-route"), edited);
       assert.ok(await q.page.locator('[data-testid="cell-lost-route-banner"]').isVisible());
+      assert.is(await runsOf(q.page, "lost-route"), 0, "the link's code waits for Run");
+      await run(q.page, "lost-route");
       const v = q.page.locator('[data-testid="lost-route-cell-verdict"]');
       assert.is(await v.getAttribute("data-reason"), "ip-forward-off");
       assert.equal(q.errors, []);
@@ -302,17 +237,16 @@ if (skip) {
       '<img src=x onerror="window.__pwned = 2"><b id="pwned">bold</b>',
       "javascript:window.__pwned = 3",
       'document.body.innerHTML = "<h1 id=pwned>owned</h1>"; window.__pwned = 4; return { world };',
-      "self.postMessage = 1; return { world, f: typeof fetch, x: typeof XMLHttpRequest, s: typeof WebSocket, i: typeof importScripts, d: typeof indexedDB };",
+      "self.postMessage = 1; return { world, origin: self.origin, document: typeof document, parent: typeof parent, storage: typeof localStorage };",
     ];
     for (const code of payloads) {
-      const dist = await buildSite();
-      server ??= serveDist(dist);
-      chrome ??= await launchBrowser();
-      const url = `${new URL("en/hosts", server.url).href}#${encodeShare("lost-route", code)}`;
-      const q = await openPage(chrome, url, { timeout: 30_000 });
+      const q = await site.open(`en/hosts#${encodeShare("lost-route", code)}`, { settled: false });
       try {
-        await q.page.waitForSelector(`${cell("lost-route")}[data-runs="1"]`, { timeout: 30_000 });
+        await q.page.waitForSelector(`${cell("lost-route")}[data-state="idle"]`, {
+          timeout: 30_000,
+        });
         assert.is(await codeOf(q.page, "lost-route"), code, "the code is shown as text");
+        await run(q.page, "lost-route");
         const page = await q.page.evaluate(() => ({
           pwned: (window as unknown as { __pwned?: number }).__pwned,
           injected: document.querySelectorAll('#pwned, img[src="x"]').length,
@@ -321,25 +255,13 @@ if (skip) {
         assert.is(page.pwned, undefined, code);
         assert.is(page.injected, 0, code);
         assert.is(page.title, "Pods on different hosts");
-        const value = await q.page.evaluate(
-          (sel) =>
-            (document.querySelector(sel) as HTMLElement & {
-              value: { ok: boolean; value?: Record<string, unknown> };
-            }).value,
-          cell("lost-route"),
-        );
+        const value = await valueOf(q.page, "lost-route");
         if (code.startsWith("self.postMessage")) {
-          assert.ok(value.ok);
+          assert.ok(value.ok, value.error);
           assert.equal(
-            {
-              f: value.value?.f,
-              x: value.value?.x,
-              s: value.value?.s,
-              i: value.value?.i,
-              d: value.value?.d,
-            },
-            { f: "undefined", x: "undefined", s: "undefined", i: "undefined", d: "undefined" },
-            "the worker has no network or storage",
+            value.value,
+            { origin: "null", document: "undefined", parent: "undefined", storage: "undefined" },
+            "the cell runs in a worker of an opaque origin, away from the page and its storage",
           );
         } else {
           assert.not.ok(value.ok, code);
@@ -349,12 +271,8 @@ if (skip) {
         await q.close();
       }
     }
-    const q = await openPage(
-      chrome!,
-      `${new URL("en/hosts", server!.url).href}#cell=<script>alert(1)</script>&code=YQ`,
-    );
+    const q = await site.open("en/hosts#cell=<script>alert(1)</script>&code=YQ");
     try {
-      await q.page.waitForSelector(`${cell("lost-route")}[data-runs="1"]`, { timeout: 30_000 });
       assert.not.ok(
         await q.page.locator('[data-testid="cell-lost-route-banner"]').isVisible(),
         "a malformed link is ignored",
@@ -363,6 +281,34 @@ if (skip) {
     } finally {
       await q.close();
     }
+  });
+
+  test("notebook: `return {` typed by hand is a syntax error, and an unwrapped kernel error shows its message", async () => {
+    await using p = await open("en/hosts");
+    await setCode(p.page, "lost-route", "return {", "type");
+    assert.is(
+      await codeOf(p.page, "lost-route"),
+      "return {",
+      "no bracket is closed for the reader",
+    );
+    await run(p.page, "lost-route");
+    assert.match(await status(p.page, "lost-route"), /^Syntax error — Line 1, column 9: /);
+    await setCode(
+      p.page,
+      "lost-route",
+      'return { world: kernel.unwrap(kernel.deleteRoute(world, "gateway", "10.9.9.0/24")) };',
+    );
+    await run(p.page, "lost-route");
+    const text = await status(p.page, "lost-route");
+    const expected = kernel.deleteRoute(gateway(), "gateway", "10.9.9.0/24");
+    assert.ok(!expected.ok);
+    if (!expected.ok) {
+      assert.ok(
+        text.endsWith(`Error: gateway: ${expected.error.message}`),
+        `the kernel's message, not [object Object]: ${text}`,
+      );
+    }
+    assert.not.match(text, /object Object/);
   });
 }
 
