@@ -121,9 +121,10 @@ test("answer: the worker refuses a huge answer where it is made, in a short mess
     ['return { world, big: "x".repeat(20 * 1024 * 1024) };', /\/big is a string of 20971520/],
     [
       'return { world, many: Array.from({ length: 40000 }, (_, i) => "y".repeat(256) + i) };',
-      /answer is \d+ MB of JSON; a cell may return at most 8\.0 MB/,
+      /(answer is|other fields are) \d+ MB of JSON; a cell may return at most 8\.0 MB/,
     ],
-    ['throw new Error("z".repeat(5_000_000));', /^Error: z+…$/],
+    ['throw new Error("z".repeat(500_000));', /^Error: z+…$/],
+    ['throw new Error("z".repeat(5_000_000));', /^Error: \(a message of 5000000 characters\)$/],
     ["return { world, f: () => 1, d: new Date(0) };", /^$/],
   ];
   for (const [code, message] of cases) {

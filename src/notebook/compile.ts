@@ -17,10 +17,13 @@ import type { Probe } from "../trace/probe.js";
 import { err, ok, type Result } from "../result.js";
 import type { World } from "../world/types.js";
 import type { CellError, CellValue } from "./protocol.js";
-import { dataProblem, worldTooBig } from "./limits.js";
+import { CELL_LIMITS, dataProblem, formatSize, worldTooBig } from "./limits.js";
 
 /** The name cells' code is compiled under, so stacks point into it. */
 export const CELL_SOURCE = "podnet-cell.js";
+
+/** Messages longer than this are described by their length, not shown. */
+const UNREAD_MESSAGE = 1_000_000;
 
 /** Lines the function constructor puts before the body (`async function anonymous(kernel,world\n) {\n`). */
 const HEADER_LINES = 2;
@@ -114,6 +117,35 @@ export function compileCell(code: string): Result<CellFunction, CellError> {
   }
 }
 
+/** A V8 call site, as `Error.prepareStackTrace` receives it. */
+interface CallSite {
+  getScriptNameOrSourceURL?(): string | null;
+  getLineNumber(): number | null;
+  getColumnNumber(): number | null;
+}
+
+/**
+ * The stack as call sites, where the engine offers them (V8) and the stack
+ * has not been written out yet. Reading them does not format the error's
+ * message, which for a cell's 64 MB message takes seconds.
+ */
+function callSites(error: object): { file: string; line: number; column: number }[] | undefined {
+  const E = Error as unknown as { prepareStackTrace?: unknown };
+  const previous = E.prepareStackTrace;
+  try {
+    E.prepareStackTrace = (_: unknown, sites: CallSite[]) =>
+      sites.map((s) => ({
+        file: String(s.getScriptNameOrSourceURL?.() ?? ""),
+        line: s.getLineNumber() ?? 0,
+        column: s.getColumnNumber() ?? 0,
+      }));
+    const stack = (error as { stack?: unknown }).stack;
+    return Array.isArray(stack) ? stack : undefined;
+  } finally {
+    E.prepareStackTrace = previous;
+  }
+}
+
 /**
  * Where in the cell's code a runtime error was thrown, from its stack
  * (V8 and Deno name the cell's frames after {@linkcode CELL_SOURCE}).
@@ -122,18 +154,24 @@ export function compileCell(code: string): Result<CellFunction, CellError> {
  * @returns The 1-based line and column, if the stack says.
  */
 export function errorLocation(error: unknown): { line: number; column: number } | undefined {
-  let stack = "";
+  if (typeof error !== "object" || error === null) return undefined;
+  let found: { line: number; column: number } | undefined;
   try {
-    stack = typeof error === "object" && error !== null ? String((error as Error).stack ?? "") : "";
+    const sites = callSites(error);
+    if (sites) found = sites.find((s) => s.file === CELL_SOURCE);
+    else {
+      // Already written out: the frames are at the end, after the message.
+      const stack = String((error as Error).stack ?? "").slice(-16_384);
+      const m = new RegExp(`${CELL_SOURCE.replace(".", "\\.")}(?:, <anonymous>)?:(\\d+):(\\d+)`)
+        .exec(stack);
+      if (m) found = { line: Number(m[1]), column: Number(m[2]) };
+    }
   } catch {
     return undefined;
   }
-  const m = new RegExp(`${CELL_SOURCE.replace(".", "\\.")}(?:, <anonymous>)?:(\\d+):(\\d+)`).exec(
-    stack,
-  );
-  if (m === null) return undefined;
-  const line = Number(m[1]) - HEADER_LINES;
-  return line >= 1 ? { line, column: Number(m[2]) } : undefined;
+  if (found === undefined) return undefined;
+  const line = found.line - HEADER_LINES;
+  return line >= 1 ? { line, column: found.column } : undefined;
 }
 
 /**
@@ -143,8 +181,12 @@ export function errorLocation(error: unknown): { line: number; column: number } 
  * throws, a revoked proxy).
  */
 function describeThrown(e: unknown): string {
+  // A message too long to show is not read at all: reading a 64 MB string
+  // a cell built piece by piece copies all of it.
+  const shown = (text: string) =>
+    text.length > UNREAD_MESSAGE ? `(a message of ${text.length} characters)` : text;
   try {
-    if (e instanceof Error) return `${e.name}: ${e.message}`;
+    if (e instanceof Error) return `${shown(String(e.name))}: ${shown(String(e.message))}`;
     return `Uncaught ${JSON.stringify(e) ?? String(e)}`;
   } catch {
     try {
@@ -203,13 +245,26 @@ export function cellValue(value: unknown): Result<CellValue, CellError> {
   if (tooMuch) return err({ kind: "limit", message: `The result's field ${tooMuch}` });
   let extra: Record<string, unknown>;
   try {
-    extra = JSON.parse(JSON.stringify(rest)) ?? {};
+    const text = JSON.stringify(rest) ?? "{}";
+    if (text.length > CELL_LIMITS.answerChars) {
+      return err({
+        kind: "limit",
+        message: `The result's other fields are ${
+          formatSize(text.length)
+        } of JSON; a cell may return at most ${formatSize(CELL_LIMITS.answerChars)}`,
+      });
+    }
+    extra = JSON.parse(text);
   } catch (e) {
     return err({
       kind: "result",
       message: `Other fields of the result must be plain data: ${describeThrown(e)}`,
     });
   }
+  // A first count on the world itself, so that writing out a huge world
+  // does not eat the cell's time; the document is counted exactly below.
+  const huge = worldTooBig(world);
+  if (huge) return err({ kind: "limit", message: huge });
   let scenario: ScenarioDoc;
   try {
     scenario = toScenario(world);

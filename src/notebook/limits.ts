@@ -67,8 +67,11 @@ const count = (x: unknown): number => (Array.isArray(x) ? x.length : 0);
  * Checks the size of a world, as a scenario document, against
  * {@linkcode CELL_LIMITS}. Reads only array lengths, so it is cheap even on
  * a document that is not a valid scenario (the loader checks the rest).
+ * On a `World` it counts namespaces, devices, routes, neighbours and pods,
+ * the fields it shares with the document (a first, cheap check before
+ * the world is written out).
  *
- * @param doc A scenario document (or anything claiming to be one).
+ * @param doc A scenario document or a world (or anything claiming to be one).
  * @returns What is too big, or `undefined`.
  * @example
  * ```ts
@@ -123,23 +126,50 @@ export function worldTooBig(doc: unknown): string | undefined {
  * ```
  */
 export function dataProblem(value: unknown, where: string): string | undefined {
-  const stack: [unknown, string, number][] = [[value, where, 0]];
+  // Each entry: the value, its depth, and how to name it (its parent entry
+  // and key), so that no path is built unless there is something to report.
+  type Entry = [value: unknown, depth: number, parent: Entry | undefined, key: string];
+  const pathOf = (e: Entry | undefined): string =>
+    e === undefined || e[2] === undefined && e[3] === "" ? where : `${pathOf(e[2])}/${e[3]}`;
+  const stack: Entry[] = [[value, 0, undefined, ""]];
+  const visit = (child: unknown, parent: Entry, key: string): string | undefined => {
+    if (typeof child === "string") {
+      if (child.length <= CELL_LIMITS.stringChars) return undefined;
+      return `${
+        pathOf(parent)
+      }/${key} is a string of ${child.length} characters; at most ${CELL_LIMITS.stringChars}`;
+    }
+    if (typeof child === "object" && child !== null) {
+      stack.push([child, parent[1] + 1, parent, key]);
+    }
+    return undefined;
+  };
   while (stack.length > 0) {
-    const [v, path, depth] = stack.pop()!;
-    if (typeof v === "string") {
-      if (v.length > CELL_LIMITS.stringChars) {
-        return `${path} is a string of ${v.length} characters; at most ${CELL_LIMITS.stringChars}`;
+    const entry = stack.pop()!;
+    const v = entry[0];
+    if (typeof v === "string" && v.length > CELL_LIMITS.stringChars) {
+      // only the value itself: strings inside it are checked by visit
+      return `${where} is a string of ${v.length} characters; at most ${CELL_LIMITS.stringChars}`;
+    }
+    if (typeof v !== "object" || v === null) continue;
+    if (entry[1] >= CELL_LIMITS.depth) {
+      return `${pathOf(entry)} nests deeper than ${CELL_LIMITS.depth} levels`;
+    }
+    if (Array.isArray(v)) {
+      for (let i = 0; i < v.length; i++) {
+        const problem = visit(v[i], entry, String(i));
+        if (problem) return problem;
       }
-    } else if (typeof v === "object" && v !== null) {
-      if (depth >= CELL_LIMITS.depth) {
-        return `${path} nests deeper than ${CELL_LIMITS.depth} levels`;
+      continue;
+    }
+    for (const k of Object.keys(v)) {
+      if (k.length > CELL_LIMITS.stringChars) {
+        return `${
+          pathOf(entry)
+        } has a key of ${k.length} characters; at most ${CELL_LIMITS.stringChars}`;
       }
-      for (const [k, child] of Object.entries(v)) {
-        if (k.length > CELL_LIMITS.stringChars) {
-          return `${path} has a key of ${k.length} characters; at most ${CELL_LIMITS.stringChars}`;
-        }
-        stack.push([child, `${path}/${boundMessage(k, 60)}`, depth + 1]);
-      }
+      const problem = visit((v as Record<string, unknown>)[k], entry, boundMessage(k, 60));
+      if (problem) return problem;
     }
   }
   return undefined;
