@@ -7,7 +7,9 @@
  * @module
  */
 import type { Page } from "playwright-core";
-import { buildSite, launchBrowser, openPage, serveDist } from "./harness.ts";
+import * as assert from "uvu/assert";
+import { buildSite, launchBrowser, openPage, REPO_ROOT, serveDist } from "./harness.ts";
+import * as kernel from "../../lessons/kernel/mod.js";
 import type { BrowserHandle, PageHandle, StaticServer } from "./harness.ts";
 
 /** The selector of cell `id`. */
@@ -106,6 +108,37 @@ export async function run(page: Page, id: string, how: "button" | "keys" = "butt
     await page.keyboard.press("Control+Enter");
   }
   await ranAfter(page, id, before);
+}
+
+/** Replaces a cell's code and runs it. */
+export async function runCode(page: Page, id: string, code: string): Promise<void> {
+  await setCode(page, id, code);
+  await run(page, id);
+}
+
+/** One of the lessons' example worlds (`lessons/scenarios/<name>.json`), loaded here. */
+export function exampleWorld(name: string): kernel.World {
+  const doc = JSON.parse(Deno.readTextFileSync(`${REPO_ROOT}/lessons/scenarios/${name}.json`));
+  return kernel.unwrap(kernel.loadScenario(doc), (e) => e.map(kernel.formatLoadError).join("; "));
+}
+
+/**
+ * Asserts that the verdict box `<testid>-verdict` shows the drop the
+ * kernel, run here, predicts: the verdict, its reason and where.
+ */
+export async function assertDropped(page: Page, testid: string, expected: kernel.Verdict) {
+  const box = page.locator(`[data-testid="${testid}-verdict"]`);
+  assert.is(expected.kind, "dropped", "the kernel predicts a drop");
+  const shown = {
+    verdict: await box.getAttribute("data-verdict"),
+    reason: await box.getAttribute("data-reason"),
+    namespace: await box.getAttribute("data-namespace"),
+  };
+  assert.equal(shown, {
+    verdict: "dropped",
+    reason: expected.kind === "dropped" ? expected.drop.reason : "",
+    namespace: expected.namespace,
+  });
 }
 
 /** The cell's status line. */

@@ -13,8 +13,21 @@
  */
 import { test } from "uvu";
 import * as assert from "uvu/assert";
-import { browserSkipReason, launchBrowser, openPage, REPO_ROOT } from "./harness.ts";
-import { cell, codeOf, ranAfter, run, runsOf, setCode, Site, status, valueOf } from "./cells.ts";
+import { browserSkipReason, launchBrowser, openPage } from "./harness.ts";
+import {
+  assertDropped,
+  cell,
+  codeOf,
+  exampleWorld,
+  ranAfter,
+  run,
+  runCode,
+  runsOf,
+  setCode,
+  Site,
+  status,
+  valueOf,
+} from "./cells.ts";
 import * as kernel from "../../lessons/kernel/mod.js";
 import { encodeShare } from "../../lessons/kernel/notebook/share.js";
 import { fabricFromWorld, nodeCells, Verifier } from "../../lessons/kernel/verify/mod.js";
@@ -26,10 +39,7 @@ const open = (path: string) => site.open(path);
 
 test.after(() => site.close());
 
-function gateway() {
-  const doc = JSON.parse(Deno.readTextFileSync(`${REPO_ROOT}/lessons/scenarios/gateway.json`));
-  return kernel.unwrap(kernel.loadScenario(doc), (e) => e.map(kernel.formatLoadError).join("; "));
-}
+const gateway = () => exampleWorld("gateway");
 
 if (skip) {
   test(`notebook: skipped — ${skip}`, () => {});
@@ -44,19 +54,12 @@ if (skip) {
     const expected =
       kernel.unwrap(kernel.trace(broken, { from: "c", to: "a" }), kernel.formatProbeError).verdict;
     assert.is(expected.kind, "dropped");
-    await setCode(
+    await runCode(
       p.page,
       "lost-route",
       'const r = kernel.deleteRoute(world, "gateway", "10.244.1.0/24");\nreturn { world: kernel.unwrap(r), probe: { from: "c", to: "a" } };',
     );
-    await run(p.page, "lost-route");
-    const verdict = p.page.locator('[data-testid="lost-route-cell-verdict"]');
-    assert.is(await verdict.getAttribute("data-verdict"), "dropped");
-    assert.is(
-      await verdict.getAttribute("data-reason"),
-      expected.kind === "dropped" ? expected.drop.reason : "",
-    );
-    assert.is(await verdict.getAttribute("data-namespace"), expected.namespace);
+    await assertDropped(p.page, "lost-route-cell", expected);
     assert.is(
       await p.page.locator('[data-testid="hosts-fix-exercise"]').getAttribute("data-status"),
       "open",
@@ -64,7 +67,10 @@ if (skip) {
 
     await setCode(p.page, "lost-route", 'return { world, probe: { from: "a", to: "c" } };');
     await run(p.page, "lost-route", "keys");
-    assert.is(await verdict.getAttribute("data-verdict"), "delivered");
+    assert.is(
+      await p.page.locator('[data-testid="lost-route-cell-verdict"]').getAttribute("data-verdict"),
+      "delivered",
+    );
     await p.page.waitForSelector('[data-testid="hosts-fix-exercise"][data-status="solved"]', {
       timeout: 10_000,
     });
@@ -94,8 +100,7 @@ if (skip) {
     assert.ok(took < 3_000, `stopped after ${took} ms`);
     assert.match(await status(p.page, "lost-route"), /Stopped after 2 s/);
     assert.is(await p.page.locator(cell("lost-route")).getAttribute("data-state"), "error");
-    await setCode(p.page, "lost-route", 'return { world, probe: { from: "a", to: "b" } };');
-    await run(p.page, "lost-route");
+    await runCode(p.page, "lost-route", 'return { world, probe: { from: "a", to: "b" } };');
     assert.is(
       await p.page.locator('[data-testid="lost-route-cell-verdict"]').getAttribute("data-verdict"),
       "delivered",
@@ -162,8 +167,7 @@ if (skip) {
 
   test("notebook: a syntax error shows its line and column in the status and in the editor", async () => {
     await using p = await open("en/hosts");
-    await setCode(p.page, "lost-route", "const a = 1;\nconst b = ;\nreturn { world };");
-    await run(p.page, "lost-route");
+    await runCode(p.page, "lost-route", "const a = 1;\nconst b = ;\nreturn { world };");
     assert.match(
       await status(p.page, "lost-route"),
       /Syntax error — Line 2, column 11: Unexpected token/,
@@ -172,8 +176,7 @@ if (skip) {
       await p.page.locator(`${cell("lost-route")} .cm-lintRange-error`).count() >= 1,
       "the editor marks the error",
     );
-    await setCode(p.page, "lost-route", "const w = world;\n\nw.nothing.here;\nreturn { world };");
-    await run(p.page, "lost-route");
+    await runCode(p.page, "lost-route", "const w = world;\n\nw.nothing.here;\nreturn { world };");
     assert.match(
       await status(p.page, "lost-route"),
       /Error while running — Line 3, column \d+: TypeError/,
@@ -210,8 +213,7 @@ if (skip) {
     await using p = await open("ko/hosts");
     const edited =
       'const r = kernel.setIpForward(world, "gateway", false);\nreturn { world: kernel.unwrap(r), probe: { from: "a", to: "c" } };';
-    await setCode(p.page, "lost-route", edited);
-    await run(p.page, "lost-route");
+    await runCode(p.page, "lost-route", edited);
     await p.page.click('[data-testid="cell-lost-route-share"]');
     const link = await p.page.locator('[data-testid="cell-lost-route-link"]').inputValue();
     assert.match(link, /\/ko\/hosts#cell=lost-route&code=/);
@@ -293,12 +295,11 @@ if (skip) {
     );
     await run(p.page, "lost-route");
     assert.match(await status(p.page, "lost-route"), /^Syntax error — Line 1, column 9: /);
-    await setCode(
+    await runCode(
       p.page,
       "lost-route",
       'return { world: kernel.unwrap(kernel.deleteRoute(world, "gateway", "10.9.9.0/24")) };',
     );
-    await run(p.page, "lost-route");
     const text = await status(p.page, "lost-route");
     const expected = kernel.deleteRoute(gateway(), "gateway", "10.9.9.0/24");
     assert.ok(!expected.ok);

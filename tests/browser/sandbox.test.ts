@@ -19,9 +19,19 @@
 import { test } from "uvu";
 import * as assert from "uvu/assert";
 import type { Page } from "playwright-core";
-import { browserSkipReason, REPO_ROOT } from "./harness.ts";
+import { browserSkipReason } from "./harness.ts";
 import type { PageHandle } from "./harness.ts";
-import { cell, run, setCode, Site, status, valueOf } from "./cells.ts";
+import {
+  assertDropped,
+  cell,
+  exampleWorld,
+  run,
+  runCode,
+  setCode,
+  Site,
+  status,
+  valueOf,
+} from "./cells.ts";
 import { LeakListener } from "./listener.ts";
 import * as kernel from "../../lessons/kernel/mod.js";
 
@@ -146,10 +156,7 @@ async function liveWorkers(p: PageHandle): Promise<number> {
   }
 }
 
-function gateway(): kernel.World {
-  const doc = JSON.parse(Deno.readTextFileSync(`${REPO_ROOT}/lessons/scenarios/gateway.json`));
-  return kernel.unwrap(kernel.loadScenario(doc), (e) => e.map(kernel.formatLoadError).join("; "));
-}
+const gateway = () => exampleWorld("gateway");
 
 if (skip) {
   test(`sandbox: skipped — ${skip}`, () => {});
@@ -186,7 +193,7 @@ if (skip) {
 
   test("sandbox: a timer a cell leaves behind dies with its worker, and the 2 s limit ends the rest", async () => {
     await using p = await open();
-    await setCode(
+    await runCode(
       p.page,
       "lost-route",
       [
@@ -197,16 +204,14 @@ if (skip) {
         "return { world };",
       ].join("\n"),
     );
-    await run(p.page, "lost-route");
     assert.is(await p.page.locator(cell("lost-route")).getAttribute("data-state"), "ok");
     await new Promise((r) => setTimeout(r, 1_000));
     assert.ok(await liveWorkers(p) <= 1, "only the worker started for the next run is alive");
-    await setCode(
+    await runCode(
       p.page,
       "lost-route",
       'setInterval(() => fetch("' + leaks.http + '/spin"), 5);\nawait new Promise(() => {});',
     );
-    await run(p.page, "lost-route");
     assert.match(await status(p.page, "lost-route"), /Stopped after 2 s/);
     await new Promise((r) => setTimeout(r, 500));
     assert.ok(await liveWorkers(p) <= 1, "the stopped worker is gone");
@@ -237,28 +242,19 @@ if (skip) {
       "setInterval(() => self.onmessage?.({ data: { type: 'run', code: lie } }), 5);",
       "return { world, probe: { from: 'a', to: 'c' } };",
     ].join("\n");
-    await setCode(p.page, "lost-route", hijack);
-    await run(p.page, "lost-route");
-    await setCode(
+    await runCode(p.page, "lost-route", hijack);
+    await runCode(
       p.page,
       "lost-route",
       'return { world, probe: { from: "a", to: "c" }, seen: [typeof self.__left, ({}).__tampered === undefined, typeof kernel.trace(world, { from: "a", to: "c" }).ok, JSON.parse("[1]").length] };',
     );
-    await run(p.page, "lost-route");
     const next = await valueOf(p.page, "lost-route");
     assert.ok(next.ok, next.error);
     assert.equal(next.value?.seen, ["undefined", true, "boolean", 1], "the next run starts clean");
-    await setCode(p.page, "lost-route", hijack);
-    await run(p.page, "lost-route");
+    await runCode(p.page, "lost-route", hijack);
     await p.page.click('[data-testid="cell-lost-route-reset"]');
     await p.page.waitForSelector(`${cell("lost-route")}[data-state="ok"]`, { timeout: 30_000 });
-    const verdict = p.page.locator('[data-testid="lost-route-cell-verdict"]');
-    assert.is(await verdict.getAttribute("data-verdict"), "dropped");
-    assert.is(
-      await verdict.getAttribute("data-reason"),
-      expected.kind === "dropped" ? expected.drop.reason : "",
-    );
-    assert.is(await verdict.getAttribute("data-namespace"), expected.namespace);
+    await assertDropped(p.page, "lost-route-cell", expected);
     await new Promise((r) => setTimeout(r, 300));
     assert.ok(await liveWorkers(p) <= 1, "no hijacked worker is left running");
   });
