@@ -463,10 +463,12 @@ export function notebookCell(options: NotebookCellOptions): HTMLElement & { valu
     followLink(element, banner);
   }
 
-  addEventListener("hashchange", () => {
+  const onHash = () => {
+    if (!element.isConnected && runs > 0) return removeEventListener("hashchange", onHash);
     const text = linkCode();
     if (text !== undefined && text !== pending) showLink(text);
-  });
+  };
+  addEventListener("hashchange", onHash);
 
   element.dataset.runs = "0";
   showOrigin();

@@ -29,6 +29,12 @@ const WORKER_BUNDLE = import.meta.resolve("../sandbox/cell-worker.js");
 /** How long the sandbox or a worker may take to start before the run is given up. */
 const STARTUP_MS = 20_000;
 
+/** How long a sandbox that is alive takes, at most, to answer a ping. */
+const PING_MS = 1_000;
+
+const SANDBOX_LOST =
+  "The sandbox stopped answering (the cell may have used up its memory); a new one is ready: run the cell again";
+
 /**
  * The sandbox document's policy. `script-src` names the bootstrap's nonce
  * and `'unsafe-eval'` (a cell is compiled with the `Function` constructor);
@@ -83,7 +89,7 @@ function bootstrap() {
       } else if (data.type === "kill") {
         workers.get(id)?.terminate();
         workers.delete(id);
-      }
+      } else if (data.type === "ping") control.postMessage({ type: "pong", id });
     };
     control.postMessage({ type: "started" });
   });
@@ -129,8 +135,8 @@ function within<T>(promise: Promise<T>, ms: number, message: string): Promise<T>
 interface Frame {
   readonly iframe: HTMLIFrameElement;
   readonly control: MessagePort;
-  /** Called when the bootstrap reports that a worker failed to start. */
-  readonly failures: Map<number, (message: string) => void>;
+  /** Who waits for the bootstrap's word on an id: why a worker did not start, or a ping's pong. */
+  readonly waiting: Map<number, (message: string) => void>;
 }
 
 async function openFrame(): Promise<Frame> {
@@ -148,19 +154,21 @@ async function openFrame(): Promise<Frame> {
   document.body.append(iframe);
   const [bundle] = await Promise.all([workerBundle(), loaded]);
   const channel = new MessageChannel();
-  const failures = new Map<number, (message: string) => void>();
+  const waiting = new Map<number, (message: string) => void>();
   const started = new Promise<void>((resolve) => {
     channel.port1.onmessage = ({ data }) => {
       if (data?.type === "started") resolve();
       else if (data?.type === "failed" && typeof data.id === "number") {
-        failures.get(data.id)?.(String(data.message).slice(0, 500));
+        waiting.get(data.id)?.(String(data.message).slice(0, 500));
+      } else if (data?.type === "pong" && typeof data.id === "number") {
+        waiting.get(data.id)?.("pong");
       }
     };
   });
   // An opaque origin has no name to target: "*" is the only way to reach it.
   iframe.contentWindow!.postMessage({ bundle }, "*", [channel.port2]);
   await within(started, STARTUP_MS, "The cell sandbox did not start");
-  return { iframe, control: channel.port1, failures };
+  return { iframe, control: channel.port1, waiting };
 }
 
 /** A worker of the sandbox, started and waiting for its one run. */
@@ -208,7 +216,7 @@ export class CellSandbox {
       channel.port1.onmessage = ({ data }) => {
         if (data?.type === "ready") resolve(true);
       };
-      frame.failures.set(id, resolve);
+      frame.waiting.set(id, resolve);
     });
     frame.control.postMessage({ type: "spawn", id }, [channel.port2]);
     return { id, port: channel.port1, ready, frame };
@@ -216,9 +224,37 @@ export class CellSandbox {
 
   #kill(runner: Runner) {
     runner.frame.control.postMessage({ type: "kill", id: runner.id });
-    runner.frame.failures.delete(runner.id);
+    runner.frame.waiting.delete(runner.id);
     runner.port.onmessage = null;
     runner.port.close();
+  }
+
+  /**
+   * Throws away a sandbox that is broken (a worker did not start, or it no
+   * longer answers): removing the iframe ends all its workers; the next run
+   * opens a new one.
+   */
+  async #discard(frame: Frame) {
+    const current = await this.#frame?.catch(() => undefined);
+    if (current === frame) {
+      this.#frame = undefined;
+      this.#spare = undefined;
+    }
+    frame.control.close();
+    frame.iframe.remove();
+  }
+
+  /** Whether the sandbox's iframe still answers (a worker that loops does not stop it). */
+  async #alive(frame: Frame): Promise<boolean> {
+    const id = this.#next++;
+    const answered = new Promise<boolean>((resolve) => {
+      frame.waiting.set(id, () => resolve(true));
+      setTimeout(() => resolve(false), PING_MS);
+    });
+    frame.control.postMessage({ type: "ping", id });
+    const alive = await answered;
+    frame.waiting.delete(id);
+    return alive;
   }
 
   /** Starts a worker now, so the next run does not wait for one. */
@@ -254,26 +290,48 @@ export class CellSandbox {
     }
     if (ready !== true) {
       this.#kill(runner);
+      await this.#discard(runner.frame);
       return failure("sandbox", ready);
     }
     return await new Promise<SandboxOutcome>((resolve) => {
+      let finished = false;
       const done = (outcome: SandboxOutcome) => {
+        if (finished) return;
+        finished = true;
         clearTimeout(timer);
+        clearInterval(watchdog);
         this.#kill(runner);
         resolve(outcome);
+      };
+      // A cell that used up its memory can take the iframe's process down
+      // with it: then say so at once, and start a new sandbox for the next run.
+      const lost = async () => {
+        await this.#discard(runner.frame);
+        done(failure("sandbox", SANDBOX_LOST));
+      };
+      const watchdog = setInterval(async () => {
+        if (!finished && !(await this.#alive(runner.frame))) await lost();
+      }, PING_MS);
+      // Out of time: whatever arrives later is ignored.
+      let expired = false;
+      const expire = async (outcome: SandboxOutcome) => {
+        expired = true;
+        if (await this.#alive(runner.frame)) done(outcome);
+        else await lost();
       };
       // Loading the lesson's world is not the cell's time (it is bounded
       // apart); the cell's limit starts when the worker says it is loaded.
       let loaded = false;
       let timer = setTimeout(
-        () => done(failure("sandbox", "The cell's worker did not load the lesson's world")),
+        () => expire(failure("sandbox", "The cell's worker did not load the lesson's world")),
         STARTUP_MS,
       );
       runner.port.onmessage = ({ data }) => {
+        if (expired) return;
         if (data?.type === "loaded" && !loaded) {
           loaded = true;
           clearTimeout(timer);
-          timer = setTimeout(() => done({ kind: "timeout" }), timeoutMs);
+          timer = setTimeout(() => expire({ kind: "timeout" }), timeoutMs);
         } else if (data?.type === "answer") {
           const answer = readAnswer(data.text);
           done({

@@ -25,6 +25,7 @@ import {
   assertDropped,
   cell,
   exampleWorld,
+  ranAfter,
   run,
   runCode,
   setCode,
@@ -259,6 +260,27 @@ if (skip) {
     assert.ok(await liveWorkers(p) <= 1, "no hijacked worker is left running");
   });
 
+  test("sandbox: a sandbox that dies during a run is replaced, and the next run works", async () => {
+    await using p = await open();
+    await setCode(p.page, "lost-route", "while (true) {}");
+    const before = Number(await p.page.locator(cell("lost-route")).getAttribute("data-runs"));
+    await p.page.click('[data-testid="cell-lost-route-run"]');
+    await p.page.waitForSelector(`${cell("lost-route")}[data-state="running"]`);
+    // As if the cell had taken the iframe's process down with it.
+    await p.page.evaluate(() => document.querySelector('[data-testid="cell-sandbox"]')?.remove());
+    await ranAfter(p.page, "lost-route", before, 10_000);
+    assert.match(
+      await status(p.page, "lost-route"),
+      /^The sandbox failed — The sandbox stopped answering/,
+    );
+    await runCode(p.page, "lost-route", 'return { world, probe: { from: "a", to: "c" } };');
+    assert.is(
+      await p.page.locator('[data-testid="lost-route-cell-verdict"]').getAttribute("data-verdict"),
+      "delivered",
+    );
+    assert.is(await p.page.locator('[data-testid="cell-sandbox"]').count(), 1, "one new sandbox");
+  });
+
   test("sandbox: a 256 MB answer, a 64 MB error and a 50,000-namespace world are refused while the page answers input within 200 ms", async () => {
     await using p = await open();
     await p.page.evaluate(() => {
@@ -284,9 +306,10 @@ if (skip) {
       ],
       [
         // Past the answer's channel, straight at the iframe that started the worker:
-        // nobody there reads it (copying 256 MB may take the cell past its limit).
+        // nobody there reads it (copying 256 MB may take the cell past its limit,
+        // or keep the iframe from answering a ping, and then it is replaced).
         'postMessage("p".repeat(256 * 1024 * 1024));\nreturn { world };',
-        /^(Ran in [\d.]+ ms|Stopped after 2 s: .*)$/,
+        /^(Ran in [\d.]+ ms|Stopped after 2 s: .*|The sandbox failed — The sandbox stopped answering.*)$/,
       ],
       [
         "return { world: { ...world, namespaces: Array(50000).fill(world.namespaces[0]) } };",
