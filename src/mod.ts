@@ -75,6 +75,7 @@ export * from "./render/text.js";
 export * from "./render/layout.js";
 export { packetBytes } from "./render/frames.js";
 export { describePodEvent } from "./render/events.js";
+export { type Ending, ending, josa, ko, type Particle } from "./render/josa.js";
 export {
   ETHERNET_HEADER_LEN,
   hexdump,

@@ -7,7 +7,7 @@
  * @module
  */
 import * as kernel from "../kernel/mod.js";
-import type { Result, World } from "../kernel/mod.js";
+import { ko, type Result, type World } from "../kernel/mod.js";
 import type { Phrase } from "./i18n.js";
 
 /** A way to break a world. */
@@ -108,7 +108,7 @@ export function setMtu(devices: readonly string[], mtu: number, label?: Phrase):
   return {
     id: `mtu:${devices.join(",")}:${mtu}`,
     label: label ??
-      { en: `MTU ${mtu} on ${devices.join(", ")}`, ko: `${devices.join(", ")}의 MTU를 ${mtu}로` },
+      { en: `MTU ${mtu} on ${devices.join(", ")}`, ko: ko`${devices.join(", ")}의 MTU를 ${mtu}로` },
     apply: (world) => {
       let w = world;
       for (const ref of devices) {
@@ -131,7 +131,8 @@ export function setMtu(devices: readonly string[], mtu: number, label?: Phrase):
 export function podSideMtu(pod: string, mtu: number, label?: Phrase): Breakage {
   return {
     id: `pod-mtu:${pod}:${mtu}`,
-    label: label ?? { en: `MTU ${mtu} on pod ${pod}'s side`, ko: `파드 ${pod} 쪽 MTU를 ${mtu}로` },
+    label: label ??
+      { en: `MTU ${mtu} on pod ${pod}'s side`, ko: ko`파드 ${pod} 쪽 MTU를 ${mtu}로` },
     apply: (world) => {
       const p = kernel.podNamed(world, pod);
       const ns = p?.namespace ? kernel.namespaceNamed(world, p.namespace) : undefined;

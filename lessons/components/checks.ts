@@ -6,7 +6,7 @@
  * @module
  */
 import * as kernel from "../kernel/mod.js";
-import type { InvariantName, Probe, World } from "../kernel/mod.js";
+import { type InvariantName, ko, type Probe, type World } from "../kernel/mod.js";
 import { type Lang, type Phrase, say, UI } from "./i18n.js";
 
 /** A check's answer: solved or not, and what the kernel found, in words. */
@@ -77,10 +77,10 @@ export function podIpIs(pod: string, ip: string): Check {
       ok: now === ip,
       details: [
         now === ip
-          ? en ? `pod ${pod} still has ${ip}` : `파드 ${pod}는 여전히 ${ip}`
+          ? en ? `pod ${pod} still has ${ip}` : ko`파드 ${pod}는 여전히 ${ip}`
           : en
           ? `pod ${pod} has ${now ?? "no IP"}, not ${ip}`
-          : `파드 ${pod}의 IP가 ${ip}가 아니라 ${now ?? "없음"}`,
+          : ko`파드 ${pod}의 IP가 ${ip}가 아니라 ${now ?? "없음"}`,
       ],
     };
   };

@@ -7,6 +7,7 @@
  * @module
  */
 import * as kernel from "../kernel/mod.js";
+import { ko } from "../kernel/mod.js";
 import * as b from "./breakages.js";
 import { allOf, delivers, type Exercise, invariantsHold, podIpIs } from "./checks.js";
 
@@ -212,7 +213,7 @@ export function playgroundBreakages(world: kernel.World): b.Breakage[] {
     if (first && first.podMtu < mtu) {
       out.push(b.podSideMtu(podA.name, mtu, {
         en: `MTU ${mtu} on pod ${podA.name}'s side (forget the tunnel's overhead)`,
-        ko: `파드 ${podA.name} 쪽 MTU를 ${mtu}로 (터널 오버헤드 잊기)`,
+        ko: ko`파드 ${podA.name} 쪽 MTU를 ${mtu}로 (터널 오버헤드 잊기)`,
       }));
     } else {
       out.push(b.podSideMtu(podA.name, 9000));

@@ -7,6 +7,7 @@
  * @module
  */
 import { match } from "ts-pattern";
+import { ko } from "./josa.js";
 import type { Drop, IpHeader, Packet, SenderSees, Step, Verdict } from "../trace/types.js";
 import type { DeviceRef } from "../world/types.js";
 
@@ -67,7 +68,7 @@ export function describeStep(step: Step, lang: Lang): string {
         t(
           lang,
           `${s.container ? `Container ${s.container} sends` : "Sends"} ${formatHeader(s.ip)}`,
-          `${s.container ? `컨테이너 ${s.container}가` : ""} ${formatHeader(s.ip)} 전송`.trim(),
+          `${s.container ? ko`컨테이너 ${s.container}가` : ""} ${formatHeader(s.ip)} 전송`.trim(),
         ),
     )
     .with({ kind: "route" }, (s) => describeRoute(s, lang))
@@ -150,7 +151,7 @@ export function describeStep(step: Step, lang: Lang): string {
             `ARP who-has ${s.addr} on ${s.dev}: ${ref(o.answeredBy)} answers ${o.mac}${
               o.others.length ? ` (also: ${o.others.map(ref).join(", ")})` : ""
             }`,
-            `ARP ${s.addr} 질의 (${s.dev}): ${ref(o.answeredBy)}가 ${o.mac}로 응답${
+            ko`ARP ${s.addr} 질의 (${s.dev}): ${ref(o.answeredBy)}가 ${o.mac}로 응답${
               o.others.length ? ` (그 외: ${o.others.map(ref).join(", ")})` : ""
             }`,
           ))
@@ -158,7 +159,7 @@ export function describeStep(step: Step, lang: Lang): string {
           t(
             lang,
             `ARP who-has ${s.addr} on ${s.dev}: no answer`,
-            `ARP ${s.addr} 질의 (${s.dev}): 응답 없음`,
+            ko`ARP ${s.addr} 질의 (${s.dev}): 응답 없음`,
           ))
         .exhaustive())
     .with(
@@ -167,7 +168,7 @@ export function describeStep(step: Step, lang: Lang): string {
         t(
           lang,
           `Out of ${s.dev}: ${s.eth.src} → ${s.eth.dst}`,
-          `${s.dev}로 송신: ${s.eth.src} → ${s.eth.dst}`,
+          ko`${s.dev}로 송신: ${s.eth.src} → ${s.eth.dst}`,
         ),
     )
     .with(
@@ -181,7 +182,7 @@ export function describeStep(step: Step, lang: Lang): string {
           t(
             lang,
             `Bridge ${s.bridge}: ${s.dstMac} is the bridge's own, up to the host stack`,
-            `브리지 ${s.bridge}: ${s.dstMac}는 브리지 자신의 주소 → 호스트 스택으로`,
+            ko`브리지 ${s.bridge}: ${s.dstMac}는 브리지 자신의 주소 → 호스트 스택으로`,
           ))
         .with({ kind: "fdb" }, (d) =>
           t(
@@ -195,7 +196,7 @@ export function describeStep(step: Step, lang: Lang): string {
             `Bridge ${s.bridge}: ${s.dstMac} unknown, flooded to ${
               d.ports.join(", ")
             }; the copy on ${d.followed} reaches it`,
-            `브리지 ${s.bridge}: ${s.dstMac} 모름 → ${
+            ko`브리지 ${s.bridge}: ${s.dstMac} 모름 → ${
               d.ports.join(", ")
             }로 플러딩; ${d.followed}의 사본이 도달`,
           ))
@@ -205,7 +206,7 @@ export function describeStep(step: Step, lang: Lang): string {
             `Bridge ${s.bridge}: ${s.dstMac} unknown, flooded to ${
               d.ports.join(", ") || "no port"
             }; nobody has it`,
-            `브리지 ${s.bridge}: ${s.dstMac} 모름 → ${
+            ko`브리지 ${s.bridge}: ${s.dstMac} 모름 → ${
               d.ports.join(", ") || "포트 없음"
             }로 플러딩; 받는 곳 없음`,
           ))
@@ -227,7 +228,7 @@ export function describeStep(step: Step, lang: Lang): string {
           `VXLAN ${s.dev} (VNI ${s.vni}) encapsulates for ${s.remote}${
             s.viaDefaultEntry ? " (default FDB entry)" : ""
           }: outer ${formatHeader(s.outer)}, +50 bytes`,
-          `VXLAN ${s.dev} (VNI ${s.vni})가 ${s.remote}로 캡슐화${
+          ko`VXLAN ${s.dev} (VNI ${s.vni})가 ${s.remote}로 캡슐화${
             s.viaDefaultEntry ? " (기본 FDB 항목)" : ""
           }: 외부 ${formatHeader(s.outer)}, +50바이트`,
         ),
@@ -257,7 +258,7 @@ export function describeStep(step: Step, lang: Lang): string {
           ? t(
             lang,
             `Delivered to container ${s.container} on port ${s.port}`,
-            `컨테이너 ${s.container}의 포트 ${s.port}로 전달`,
+            ko`컨테이너 ${s.container}의 포트 ${s.port}로 전달`,
           )
           : t(lang, "Delivered to this namespace's IP stack", "이 네임스페이스의 IP 스택으로 전달"),
     )
@@ -323,7 +324,7 @@ export function describeDrop(d: Drop, lang: Lang): string {
   return match(d)
     .with(
       { reason: "no-route" },
-      (x) => t(lang, `no route to ${x.dst}`, `${x.dst}로 가는 경로 없음`),
+      (x) => t(lang, `no route to ${x.dst}`, ko`${x.dst}로 가는 경로 없음`),
     )
     .with(
       { reason: "route-rejects" },
@@ -331,7 +332,7 @@ export function describeDrop(d: Drop, lang: Lang): string {
         t(
           lang,
           `the route to ${x.dst} is of type ${x.type}`,
-          `${x.dst}로 가는 경로의 타입이 ${x.type}`,
+          ko`${x.dst}로 가는 경로의 타입이 ${x.type}`,
         ),
     )
     .with(
@@ -360,7 +361,7 @@ export function describeDrop(d: Drop, lang: Lang): string {
         t(
           lang,
           `${x.size} bytes do not fit MTU ${x.mtu} of ${x.dev} and DF forbids fragmenting`,
-          `${x.size}바이트가 ${x.dev}의 MTU ${x.mtu}를 넘고 DF 때문에 단편화 불가`,
+          ko`${x.size}바이트가 ${x.dev}의 MTU ${x.mtu}를 넘고 DF 때문에 단편화 불가`,
         ),
     )
     .with(
@@ -383,7 +384,7 @@ export function describeDrop(d: Drop, lang: Lang): string {
     )
     .with(
       { reason: "device-down" },
-      (x) => t(lang, `device ${ref(x.dev)} is down`, `장치 ${ref(x.dev)}가 down 상태`),
+      (x) => t(lang, `device ${ref(x.dev)} is down`, ko`장치 ${ref(x.dev)}가 down 상태`),
     )
     .with(
       { reason: "unknown-mac" },
@@ -400,7 +401,7 @@ export function describeDrop(d: Drop, lang: Lang): string {
         t(
           lang,
           `${x.dev} ignores a frame for ${x.mac} (not its MAC)`,
-          `${x.dev}는 ${x.mac}행 프레임을 무시 (자기 MAC 아님)`,
+          ko`${x.dev}는 ${x.mac}행 프레임을 무시 (자기 MAC 아님)`,
         ),
     )
     .with(
@@ -453,7 +454,7 @@ export function describeDrop(d: Drop, lang: Lang): string {
         t(
           lang,
           `delivered to pod ${x.receiver} instead of ${x.intended} (address conflict)`,
-          `${x.intended} 대신 파드 ${x.receiver}로 전달됨 (주소 충돌)`,
+          ko`${x.intended} 대신 파드 ${x.receiver}로 전달됨 (주소 충돌)`,
         ),
     )
     .with(

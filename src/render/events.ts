@@ -6,6 +6,7 @@
  * @module
  */
 import { match } from "ts-pattern";
+import { ko } from "./josa.js";
 import type { PodEvent } from "../pods/lifecycle.js";
 import type { Lang } from "./describe.js";
 
@@ -56,7 +57,7 @@ export function describePodEvent(e: PodEvent, lang: Lang): string {
     )
     .with(
       { kind: "veth-deleted" },
-      (x) => en ? `veth ${x.host} deleted with its pair` : `veth ${x.host}가 짝과 함께 삭제`,
+      (x) => en ? `veth ${x.host} deleted with its pair` : ko`veth ${x.host}가 짝과 함께 삭제`,
     )
     .with(
       { kind: "container-started" },

@@ -7,6 +7,7 @@
 import { match } from "ts-pattern";
 import type { Counterexample, InvariantResult } from "../invariants/invariants.js";
 import type { Trace } from "../trace/types.js";
+import { ko } from "./josa.js";
 import {
   describeDrop,
   describeSenderSees,
@@ -122,7 +123,7 @@ export function describeCounterexample(c: Counterexample, lang: Lang = "en"): st
           (p) =>
             en
               ? `the receiver sees source ${p.seen}, not ${p.expected}`
-              : `받는 쪽이 ${p.expected}가 아닌 ${p.seen}를 출발지로 봄`,
+              : ko`받는 쪽이 ${p.expected}가 아닌 ${p.seen}를 출발지로 봄`,
         )
         .with(
           { kind: "nat-applied" },
@@ -143,7 +144,7 @@ export function describeCounterexample(c: Counterexample, lang: Lang = "en"): st
       (x) =>
         en
           ? `${x.ip} is used by pods ${x.pods.join(", ")}`
-          : `${x.ip}를 파드 ${x.pods.join(", ")}가 함께 씀`,
+          : ko`${x.ip}를 파드 ${x.pods.join(", ")}가 함께 씀`,
     )
     .with(
       { invariant: "disjoint-node-cidrs" },
