@@ -2,14 +2,17 @@
  * podnet's simulation kernel: a typed model of Kubernetes pod networking
  * and a hop-by-hop packet tracer that behaves like Linux.
  *
- * The layers, bottom up (each folder has a `mod.ts` or a main file):
+ * The layers, bottom up; each imports only the ones before it
+ * (docs/architecture.md has the table, tests/layers.test.ts enforces it):
  *
+ * - `result.ts` — `Result`: the error channel for user input.
  * - `addr/` — IPv4 addresses, prefixes and MACs as immutable, interned values.
  * - `wire/` — byte-exact packet formats (Ethernet, IPv4, UDP, TCP, ICMP, VXLAN).
+ * - `model/` — the world's types and the header-level packet, as read-only data.
  * - `syntax/` — the text a learner reads and writes: `ip route`, `ip neigh`,
  *   `bridge fdb`, iptables arguments.
- * - `world/` — namespaces, devices, routing tables, neighbours, netfilter,
- *   nodes and pods as read-only data; queries and edits that return new worlds.
+ * - `world/` — queries on namespaces, devices, routing tables, neighbours,
+ *   netfilter, nodes and pods; edits that return new worlds; naming rules.
  * - `forward/` — layer 2 (veth, bridges, segments) and netfilter decisions.
  * - `tunnel/` — VXLAN encapsulation at the header level.
  * - `trace/` — the tracer: a world and a probe in, a trace (hops, steps,
@@ -17,8 +20,14 @@
  * - `pods/` — pod lifecycle: create, restart, kill pause, delete.
  * - `scenario/` — the JSON scenario format, its loader and the builders.
  * - `invariants/` — the network model's rules, as counterexample finders.
+ * - `verify/` — the scale verifier (its own entry, `verify/mod.ts`).
+ * - `fuzz/` — broken worlds on purpose, for the lab and the tests.
  * - `render/` — words for traces in English and Korean, text and JSON forms,
  *   and the geometry of topology diagrams.
+ * - this file — everything above but `verify/` and `fuzz/`.
+ * - `lab/` — the real-Linux lab: export, build in namespaces, probe, compare.
+ * - `notebook/` — running a reader's cell in the sandbox's worker.
+ * - `cli/` — the command lines.
  *
  * @example
  * ```ts
@@ -33,7 +42,7 @@
 export * from "./addr/mod.js";
 export { describeError, err, ok, type Result, unwrap } from "./result.js";
 export * from "./syntax/mod.js";
-export type * from "./world/types.js";
+export type * from "./model/world.js";
 export * from "./world/query.js";
 export {
   compareRoutes,

@@ -22,7 +22,7 @@ import type { ClusterSpec } from "../src/scenario/build.js";
 import { traceResolved } from "../src/trace/tracer.js";
 import { addIptables, deleteRoute, setIpForward, setLinkUp, setMtu } from "../src/world/edit.js";
 import { namespaceNamed, nodeNamed, podIp, podsWithIp } from "../src/world/query.js";
-import type { World } from "../src/world/types.js";
+import type { World } from "../src/model/world.js";
 import { clusterSpecs, worldOf } from "./support/clusters.ts";
 import { holds } from "./support/property.ts";
 import { must } from "./support/world.ts";

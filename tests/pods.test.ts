@@ -19,7 +19,7 @@ import {
   stopContainer,
 } from "../src/pods/lifecycle.js";
 import { namespaceNamed, nodeNamed, podIp, podNamed } from "../src/world/query.js";
-import type { World } from "../src/world/types.js";
+import type { World } from "../src/model/world.js";
 import { holds } from "./support/property.ts";
 import { example, must, traced } from "./support/world.ts";
 

@@ -7,7 +7,7 @@
 import { parseArgs, type ParseArgsConfig } from "node:util";
 import { parseScenario } from "../scenario/load.js";
 import { formatLoadError } from "../scenario/reader.js";
-import type { World } from "../world/types.js";
+import type { World } from "../model/world.js";
 
 /** Bad arguments or a bad scenario file: the message, then exit 2. */
 export class UsageError extends Error {}

@@ -8,7 +8,7 @@
 import { formatTrace, traceToJson } from "../render/text.js";
 import { formatProbeError } from "../trace/probe.js";
 import { trace } from "../trace/tracer.js";
-import type { Protocol } from "../world/types.js";
+import type { Protocol } from "../model/world.js";
 import { readArgs, readWorld, run, UsageError } from "./common.js";
 
 const USAGE =

@@ -8,7 +8,7 @@
  */
 import type { Mac } from "../addr/mod.js";
 import { bridgePorts, deviceAt, masterOf, segmentMembers } from "../world/query.js";
-import type { Bridge, Device, Vxlan, World } from "../world/types.js";
+import type { Bridge, Device, Vxlan, World } from "../model/world.js";
 
 /** The remote VXLAN devices a tunnel device reaches for a destination MAC. */
 export type TunnelReach = (dev: Vxlan, dst: Mac | "broadcast") => readonly Device[];

@@ -7,10 +7,10 @@
  * @module
  */
 import type { Addr } from "../addr/mod.js";
-import type { IpHeader } from "../trace/types.js";
-import type { Namespace, Rule, RuleMatch } from "../world/types.js";
+import type { IpHeader } from "../model/packet.js";
+import type { Namespace, Rule, RuleMatch } from "../model/world.js";
 import { selectSource } from "../world/routes.js";
-import type { Route } from "../world/types.js";
+import type { Route } from "../model/world.js";
 
 /** Interfaces a rule can match on. */
 export interface Interfaces {

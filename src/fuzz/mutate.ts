@@ -21,7 +21,7 @@ import { loadScenario } from "../scenario/load.js";
 import type { DeviceDoc, NamespaceDoc, ScenarioDoc } from "../scenario/schema.js";
 import { formatRoute } from "../syntax/iproute.js";
 import { connectedRoutes } from "../world/routes.js";
-import type { World } from "../world/types.js";
+import type { World } from "../model/world.js";
 
 /** Sysctls a mutation flips. */
 export type SysctlKey = "net.ipv4.ip_forward" | "net.ipv4.ip_default_ttl";

@@ -10,7 +10,7 @@ import { restartContainer } from "../pods/lifecycle.js";
 import { traceResolved } from "../trace/tracer.js";
 import type { Drop, Trace } from "../trace/types.js";
 import { podIp, podNamed, podsWithIp } from "../world/query.js";
-import type { Pod, Protocol, World } from "../world/types.js";
+import type { Pod, Protocol, World } from "../model/world.js";
 
 /** The invariants podnet checks. */
 export const INVARIANTS = [
@@ -102,7 +102,7 @@ function livePods(world: World): { pod: Pod; ip: Addr; namespace: string }[] {
  * @example
  * ```ts
  * import { natFreeReachability } from "./invariants.js";
- * declare const world: import("../world/types.js").World;
+ * declare const world: import("../model/world.js").World;
  * natFreeReachability(world).counterexamples.map((c) => c.invariant);
  * ```
  */
@@ -290,7 +290,7 @@ export function stableIpAcrossRestarts(world: World): InvariantResult {
  * @example
  * ```ts
  * import { checkInvariants } from "./invariants.js";
- * declare const world: import("../world/types.js").World;
+ * declare const world: import("../model/world.js").World;
  * checkInvariants(world).every((r) => r.holds);
  * ```
  */

@@ -25,11 +25,11 @@
  */
 import { type Mac, Prefix } from "../addr/mod.js";
 import { err, ok, type Result } from "../result.js";
-import { defaultMac } from "../scenario/names.js";
+import { defaultMac } from "../world/names.js";
 import { formatRoute } from "../syntax/iproute.js";
 import { segmentMembers } from "../world/query.js";
 import { connectedRoutes } from "../world/routes.js";
-import type { Device, Namespace, Nic, Route, World } from "../world/types.js";
+import type { Device, Namespace, Nic, Route, World } from "../model/world.js";
 
 /** The prefix namespace names get when none is given. */
 export const DEFAULT_PREFIX = "podnet-";

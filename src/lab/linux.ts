@@ -11,7 +11,7 @@
  *
  * @module
  */
-import type { World } from "../world/types.js";
+import type { World } from "../model/world.js";
 import { AGENT_PY } from "./agent.js";
 import { exportLab, type LabPlan, scriptOf } from "./export.js";
 import { type AgentReport, parseAgentLine } from "./observe.js";

@@ -11,7 +11,7 @@ import { Addr } from "../addr/mod.js";
 import type { Probe } from "../trace/probe.js";
 import { trace } from "../trace/tracer.js";
 import { podIp } from "../world/query.js";
-import type { Pod, World } from "../world/types.js";
+import type { Pod, World } from "../model/world.js";
 
 /** One probe of the lab: the kernel's probe and the key that finds it on Linux. */
 export interface LabProbe {

@@ -9,7 +9,7 @@
 import { trace } from "../trace/tracer.js";
 import { resolveProbe } from "../trace/probe.js";
 import type { Trace } from "../trace/types.js";
-import type { World } from "../world/types.js";
+import type { World } from "../model/world.js";
 import { unwrap } from "../result.js";
 import { AGENT_PY } from "./agent.js";
 import { Lab, type LabOptions, type LabTimings, sleep } from "./linux.js";

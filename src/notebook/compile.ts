@@ -15,7 +15,7 @@ import { toScenario } from "../scenario/save.js";
 import type { ScenarioDoc } from "../scenario/schema.js";
 import type { Probe } from "../trace/probe.js";
 import { err, ok, type Result } from "../result.js";
-import type { World } from "../world/types.js";
+import type { World } from "../model/world.js";
 import type { CellError, CellValue } from "./protocol.js";
 import { CELL_LIMITS, dataProblem, formatSize, worldTooBig } from "./limits.js";
 

@@ -12,7 +12,7 @@
  */
 import { type Addr, Mac, Prefix } from "../addr/mod.js";
 import { err, ok, type Result } from "../result.js";
-import { defaultMac, hostVethName } from "../scenario/names.js";
+import { defaultMac, hostVethName } from "../world/names.js";
 import { namespaceNamed, nodeNamed, podIp, podNamed } from "../world/query.js";
 import { compareRoutes, connectedRoutes, DEFAULT_ROUTE } from "../world/routes.js";
 import type {
@@ -23,7 +23,7 @@ import type {
   Node,
   Pod,
   World,
-} from "../world/types.js";
+} from "../model/world.js";
 
 /** Something that happened to a pod, in order. */
 export type PodEvent =
@@ -86,7 +86,7 @@ const fail = (subject: string, message: string) => err<PodError>({ subject, mess
  * @example
  * ```ts
  * import { createPod } from "./lifecycle.js";
- * declare const world: import("../world/types.js").World;
+ * declare const world: import("../model/world.js").World;
  * const r = createPod(world, { name: "web", node: "node-1" });
  * if (r.ok) console.log(r.value.events);
  * ```
@@ -353,7 +353,7 @@ function withContainer(world: World, pod: Pod, c: Container): World {
  * @example
  * ```ts
  * import { restartContainer } from "./lifecycle.js";
- * declare const world: import("../world/types.js").World;
+ * declare const world: import("../model/world.js").World;
  * restartContainer(world, "a/app"); // same namespace, same IP
  * ```
  */

@@ -9,7 +9,7 @@
 import { match } from "ts-pattern";
 import { ko } from "./josa.js";
 import type { Drop, IpHeader, Packet, SenderSees, Step, Verdict } from "../trace/types.js";
-import type { DeviceRef } from "../world/types.js";
+import type { DeviceRef } from "../model/world.js";
 
 /** The languages podnet speaks. */
 export type Lang = "en" | "ko";

@@ -17,7 +17,7 @@
 import type { Lang } from "./describe.js";
 import type { Trace } from "../trace/types.js";
 import { podIp } from "../world/query.js";
-import type { Device, DeviceKind, DeviceRef, Namespace, Pod, World } from "../world/types.js";
+import type { Device, DeviceKind, DeviceRef, Namespace, Pod, World } from "../model/world.js";
 
 /** A point in diagram units (about one CSS pixel at width 1:1). */
 export interface Point {

@@ -11,10 +11,10 @@ import { Addr, formatParseError, maskOf, Prefix } from "../addr/mod.js";
 import { createPod } from "../pods/lifecycle.js";
 import { err, ok, type Result } from "../result.js";
 import { podIp } from "../world/query.js";
-import type { World } from "../world/types.js";
+import type { World } from "../model/world.js";
 import { loadScenario } from "./load.js";
 import { formatLoadError } from "./reader.js";
-import { defaultMac } from "./names.js";
+import { defaultMac } from "../world/names.js";
 import { toScenario } from "./save.js";
 import type { DeviceDoc, NamespaceDoc, ScenarioDoc } from "./schema.js";
 

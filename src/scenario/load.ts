@@ -26,8 +26,8 @@ import type {
   Segment,
   Sysctls,
   World,
-} from "../world/types.js";
-import { defaultMac } from "./names.js";
+} from "../model/world.js";
+import { defaultMac } from "../world/names.js";
 import { at, type LoadError, Reader } from "./reader.js";
 import { SCENARIO_VERSION } from "./schema.js";
 

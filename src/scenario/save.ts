@@ -8,8 +8,8 @@ import { formatFdb } from "../syntax/bridgefdb.js";
 import { formatNeighbour } from "../syntax/ipneigh.js";
 import { formatRoute } from "../syntax/iproute.js";
 import { connectedRoutes } from "../world/routes.js";
-import type { Container, Device, Namespace, World } from "../world/types.js";
-import { defaultMac } from "./names.js";
+import type { Container, Device, Namespace, World } from "../model/world.js";
+import { defaultMac } from "../world/names.js";
 import type { ContainerDoc, DeviceDoc, NamespaceDoc, ScenarioDoc } from "./schema.js";
 
 /**
@@ -20,7 +20,7 @@ import type { ContainerDoc, DeviceDoc, NamespaceDoc, ScenarioDoc } from "./schem
  * @example
  * ```ts
  * import { toScenario } from "./save.js";
- * declare const world: import("../world/types.js").World;
+ * declare const world: import("../model/world.js").World;
  * JSON.stringify(toScenario(world), null, 2);
  * ```
  */

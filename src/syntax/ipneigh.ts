@@ -1,6 +1,6 @@
 import { Addr, Mac } from "../addr/mod.js";
 import { err, ok, type Result } from "../result.js";
-import type { Neighbour } from "../world/types.js";
+import type { Neighbour } from "../model/world.js";
 import { cursorFor, isInterfaceName, isLineError, type LineError } from "./tokens.js";
 
 const SYNTAX = "ip neigh";

@@ -1,5 +1,5 @@
 import { Addr, Prefix } from "../addr/mod.js";
-import type { RouteType } from "../world/types.js";
+import type { Route, RouteType } from "../model/world.js";
 import {
   type Cursor,
   cursorFor,
@@ -11,16 +11,9 @@ import {
 import { err, ok, type Result } from "../result.js";
 
 /** A route as written on an `ip route` line, before it meets a namespace. */
-export interface RouteSpec {
-  readonly type: RouteType;
-  readonly dst: Prefix;
-  readonly via?: Addr;
-  readonly dev?: string;
-  readonly onlink: boolean;
-  readonly src?: Addr;
-  readonly metric: number;
-  readonly proto: "kernel" | "static";
-  readonly scope?: "link" | "global";
+export interface RouteSpec extends Omit<Route, "scope"> {
+  /** Unset when the line names none; resolving the route in a namespace decides it. */
+  readonly scope?: Route["scope"];
 }
 
 const ROUTE_TYPES: readonly RouteType[] = ["unicast", "blackhole", "unreachable", "prohibit"];

@@ -1,6 +1,6 @@
 import { Addr, Prefix } from "../addr/mod.js";
 import { err, ok, type Result } from "../result.js";
-import type { Chain, Protocol, Rule, RuleMatch, RuleTarget } from "../world/types.js";
+import type { Chain, Protocol, Rule, RuleMatch, RuleTarget } from "../model/world.js";
 import {
   type Cursor,
   cursorFor,

@@ -7,7 +7,7 @@
 import { Addr, formatParseError } from "../addr/mod.js";
 import { err, ok, type Result } from "../result.js";
 import { namespaceNamed, podIp, podNamed, podOfNamespace, podsWithIp } from "../world/query.js";
-import type { Pod, Protocol, World } from "../world/types.js";
+import type { Pod, Protocol, World } from "../model/world.js";
 
 /** What a user asks to trace. */
 export interface Probe {
@@ -76,7 +76,7 @@ const fail = (field: keyof Probe, value: unknown, message: string) =>
  * @example
  * ```ts
  * import { resolveProbe } from "./probe.js";
- * declare const world: import("../world/types.js").World;
+ * declare const world: import("../model/world.js").World;
  * resolveProbe(world, { from: "a/web", to: "10.244.2.2", proto: "tcp", port: 80 });
  * ```
  */

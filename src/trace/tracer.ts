@@ -32,7 +32,7 @@ import {
   segmentMembers,
 } from "../world/query.js";
 import { isLocal, localDevice, lookupRoute, selectSource } from "../world/routes.js";
-import type { Bridge, Device, Namespace, Route, Vxlan, World } from "../world/types.js";
+import type { Bridge, Device, Namespace, Route, Vxlan, World } from "../model/world.js";
 import { type Probe, type ProbeError, type ResolvedProbe, resolveProbe } from "./probe.js";
 import type {
   Drop,
@@ -61,7 +61,7 @@ const MAX_TUNNEL_DEPTH = 3;
  * @example
  * ```ts
  * import { trace } from "./tracer.js";
- * declare const world: import("../world/types.js").World;
+ * declare const world: import("../model/world.js").World;
  * const t = trace(world, { from: "a", to: "c" });
  * if (t.ok) console.log(t.value.verdict.kind, t.value.hops.length);
  * ```

@@ -6,36 +6,10 @@
  * @module
  */
 import type { Addr, Mac } from "../addr/mod.js";
-import type { DeviceRef, NamespaceRole, Protocol, Route } from "../world/types.js";
+import type { DeviceRef, NamespaceRole, Protocol, Route } from "../model/world.js";
+import type { EthHeader, IpHeader, Packet } from "../model/packet.js";
 
-/** The IPv4 header fields a trace follows. */
-export interface IpHeader {
-  readonly src: Addr;
-  readonly dst: Addr;
-  readonly ttl: number;
-  readonly proto: Protocol;
-  readonly sport?: number;
-  readonly dport?: number;
-  /** Total length of the datagram in bytes. */
-  readonly length: number;
-  /** Don't Fragment. */
-  readonly df: boolean;
-  /** Largest fragment on the wire, once the datagram was fragmented. */
-  readonly fragment?: number;
-}
-
-/** An Ethernet header. */
-export interface EthHeader {
-  readonly src: Mac;
-  readonly dst: Mac;
-}
-
-/** A packet at one point of its path; `vxlan` marks an outer packet carrying `inner`. */
-export interface Packet {
-  readonly ip: IpHeader;
-  readonly eth?: EthHeader;
-  readonly vxlan?: { readonly vni: number; readonly inner: Packet };
-}
+export type { EthHeader, IpHeader, Packet } from "../model/packet.js";
 
 /** How a route lookup ended. */
 export type RouteResult =

@@ -6,7 +6,7 @@
  * @module
  */
 import type { Addr } from "../addr/mod.js";
-import type { IpHeader, Packet } from "../trace/types.js";
+import type { IpHeader, Packet } from "../model/packet.js";
 
 /** Outer IPv4 (20) + UDP (8) + VXLAN (8) + inner Ethernet (14) bytes. */
 export const VXLAN_OVERHEAD = 50;

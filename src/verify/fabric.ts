@@ -22,7 +22,7 @@
  * @module
  */
 import { Addr, maskOf, Prefix } from "../addr/mod.js";
-import { defaultMac } from "../scenario/names.js";
+import { defaultMac } from "../world/names.js";
 import { deviceAt, namespaceNamed, nodeNamed, podIp, podNamed } from "../world/query.js";
 import type {
   Device,
@@ -32,7 +32,7 @@ import type {
   Rule,
   RuleTarget,
   World,
-} from "../world/types.js";
+} from "../model/world.js";
 
 /** `-1` stands for "none" in the numeric address fields below. */
 export const NONE = -1;
@@ -221,7 +221,7 @@ export interface Fabric {
  * @example
  * ```ts
  * import { compactRoute } from "./fabric.js";
- * declare const ns: import("../world/types.js").Namespace;
+ * declare const ns: import("../model/world.js").Namespace;
  * ns.routes.map((r) => compactRoute(r, ns));
  * ```
  */
@@ -575,7 +575,7 @@ function compactNeighbour(n: Neighbour): FNeighbour {
  * @example
  * ```ts
  * import { compactDevice } from "./fabric.js";
- * declare const ns: import("../world/types.js").Namespace;
+ * declare const ns: import("../model/world.js").Namespace;
  * ns.devices.filter((d) => d.kind !== "veth").map((d) => compactDevice(d, undefined));
  * ```
  */

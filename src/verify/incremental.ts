@@ -14,7 +14,7 @@ import { err, ok, type Result } from "../result.js";
 import { formatRoute, parseRoute, type RouteSpec } from "../syntax/iproute.js";
 import { parseIptables } from "../syntax/iptables.js";
 import { formatLineError } from "../syntax/tokens.js";
-import type { Namespace, World } from "../world/types.js";
+import type { Namespace, World } from "../model/world.js";
 import {
   compactDevice,
   compactRoute,

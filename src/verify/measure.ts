@@ -9,7 +9,7 @@
 import { addrText, generateFabric, type GenerateSpec } from "./fabric.js";
 import { checkPair } from "../invariants/invariants.js";
 import { podIp } from "../world/query.js";
-import type { World } from "../world/types.js";
+import type { World } from "../model/world.js";
 import { recheckEdit } from "./incremental.js";
 import { type Classes, Verifier } from "./verifier.js";
 

@@ -7,7 +7,7 @@
  *
  * @module
  */
-import type { Namespace, World } from "../world/types.js";
+import type { Namespace, World } from "../model/world.js";
 import type { Summary } from "./verifier.js";
 import { type Recheck, recheckWorld } from "./incremental.js";
 import type { Verifier } from "./verifier.js";

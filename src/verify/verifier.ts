@@ -20,7 +20,7 @@ import type { Trace } from "../trace/types.js";
 import type { DropReason } from "../trace/types.js";
 import { traceResolved } from "../trace/tracer.js";
 import { podIp, podNamed, podsWithIp } from "../world/query.js";
-import type { World } from "../world/types.js";
+import type { World } from "../model/world.js";
 import { Atoms } from "./atoms.js";
 import { Evaluator, type Outcome, type Pkt, PROBE_SIZE, ReadKind, type Reads } from "./evaluate.js";
 import { type Fabric, type FHost, NONE } from "./fabric.js";

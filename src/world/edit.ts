@@ -11,7 +11,7 @@ import { parseIptables } from "../syntax/iptables.js";
 import { formatLineError, type LineError } from "../syntax/tokens.js";
 import { namespaceNamed } from "./query.js";
 import { compareRoutes, connectedRoutes, resolveRoute } from "./routes.js";
-import type { Device, DeviceRef, Namespace, Route, Rule, World } from "./types.js";
+import type { Device, DeviceRef, Namespace, Route, Rule, World } from "../model/world.js";
 
 /** Why an edit was refused. */
 export interface EditError {
@@ -87,7 +87,7 @@ function changeNamespace(
  * @example
  * ```ts
  * import { setRoutes } from "./edit.js";
- * declare const world: import("./types.js").World;
+ * declare const world: import("../model/world.js").World;
  * setRoutes(world, "node-1", [
  *   "10.244.1.0/24 dev cbr0 proto kernel scope link src 10.244.1.1",
  *   "10.244.2.0/24 via 192.168.0.12 dev eth0",
@@ -243,7 +243,7 @@ export function addIptables(
  * @example
  * ```ts
  * import { iptablesLines } from "./edit.js";
- * declare const ns: import("./types.js").Namespace;
+ * declare const ns: import("../model/world.js").Namespace;
  * iptablesLines(ns); // ["-P FORWARD DROP", "-A FORWARD -i docker0 -j ACCEPT", "-t nat -A ..."]
  * ```
  */
@@ -268,7 +268,7 @@ export function iptablesLines(ns: Namespace): string[] {
  * @example
  * ```ts
  * import { setIptables } from "./edit.js";
- * declare const world: import("./types.js").World;
+ * declare const world: import("../model/world.js").World;
  * setIptables(world, "node-1", [
  *   "-t nat -A POSTROUTING -s 10.244.0.0/16 -d 10.244.0.0/16 -j RETURN",
  *   "-t nat -A POSTROUTING -s 10.244.0.0/16 -j MASQUERADE",

@@ -5,7 +5,16 @@
  * @module
  */
 import type { Addr, Mac } from "../addr/mod.js";
-import type { Bridge, Device, DeviceRef, Namespace, Nic, Node, Pod, World } from "./types.js";
+import type {
+  Bridge,
+  Device,
+  DeviceRef,
+  Namespace,
+  Nic,
+  Node,
+  Pod,
+  World,
+} from "../model/world.js";
 
 interface Index {
   readonly namespaces: ReadonlyMap<string, Namespace>;

@@ -8,7 +8,7 @@
 import { type Addr, Prefix } from "../addr/mod.js";
 import { err, ok, type Result } from "../result.js";
 import type { RouteSpec } from "../syntax/iproute.js";
-import type { Device, Namespace, Route } from "./types.js";
+import type { Device, Namespace, Route } from "../model/world.js";
 
 /**
  * The connected route an address on an up device adds to the main table,
@@ -78,7 +78,7 @@ export function compareRoutes(a: Route, b: Route): number {
  * ```ts
  * import { parseRoute } from "../syntax/iproute.js";
  * import { resolveRoute } from "./routes.js";
- * declare const ns: import("./types.js").Namespace;
+ * declare const ns: import("../model/world.js").Namespace;
  * const spec = parseRoute("10.244.2.0/24 via 192.168.0.12");
  * if (spec.ok) resolveRoute(ns, spec.value, ns.routes);
  * ```
@@ -193,7 +193,7 @@ export function isLocal(ns: Namespace, addr: Addr): boolean {
  * ```ts
  * import { Addr } from "../addr/mod.js";
  * import { lookupRoute } from "./routes.js";
- * declare const ns: import("./types.js").Namespace;
+ * declare const ns: import("../model/world.js").Namespace;
  * lookupRoute(ns, Addr.mustParse("10.244.2.7"));
  * ```
  */

@@ -8,7 +8,7 @@
  *
  * @module
  */
-import type { Namespace, World } from "./types.js";
+import type { Namespace, World } from "../model/world.js";
 
 /** JSON with object keys in order, so equal values built in different ways compare equal. */
 function canonical(value: unknown): string {

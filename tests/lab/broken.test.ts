@@ -10,7 +10,7 @@ import { test } from "uvu";
 import * as assert from "uvu/assert";
 import { buildWorld } from "../../src/scenario/build.js";
 import { addIptables, deleteRoute, setIpForward, setMtu } from "../../src/world/edit.js";
-import type { World } from "../../src/world/types.js";
+import type { World } from "../../src/model/world.js";
 import { gatewayOneWay, hostGwNoWayBack, vxlanThinUnderlay } from "../support/linux-worlds.ts";
 import { example, must } from "../support/world.ts";
 import { assertAllAgree, skipReason } from "./support.ts";

@@ -10,7 +10,7 @@ import * as assert from "uvu/assert";
 import { exportScript } from "../../src/lab/export.js";
 import { run } from "../../src/lab/linux.js";
 import { parseScenario } from "../../src/scenario/load.js";
-import type { World } from "../../src/world/types.js";
+import type { World } from "../../src/model/world.js";
 import { assertAllAgree, labNamespaces, rootState, skipReason } from "./support.ts";
 
 const dir = new URL("../../lessons/scenarios/", import.meta.url);

@@ -12,7 +12,7 @@ import fc from "fast-check";
 import { Prefix } from "../../src/addr/mod.js";
 import { buildWorld, type ClusterSpec, MODES } from "../../src/scenario/build.js";
 import { addIptables, deleteRoute, setIpForward, setMtu } from "../../src/world/edit.js";
-import type { World } from "../../src/world/types.js";
+import type { World } from "../../src/model/world.js";
 import { disjointCidrs } from "../support/clusters.ts";
 import { must } from "../support/world.ts";
 import { assertAllAgree, skipReason } from "./support.ts";

@@ -9,7 +9,7 @@
 import * as assert from "uvu/assert";
 import { labUnavailable, namespacesWithPrefix, run } from "../../src/lab/linux.js";
 import { formatReport, type LabReport, runLab } from "../../src/lab/runner.js";
-import type { World } from "../../src/world/types.js";
+import type { World } from "../../src/model/world.js";
 
 let checked: Promise<string | undefined> | undefined;
 

@@ -7,7 +7,7 @@
 import type fc from "fast-check";
 import { clusterSpecs as fuzzSpecs } from "../../src/fuzz/mutate.js";
 import { buildWorld, type ClusterSpec, type Mode } from "../../src/scenario/build.js";
-import type { World } from "../../src/world/types.js";
+import type { World } from "../../src/model/world.js";
 
 /** Modes in which the network model's rules should all hold. */
 export const SOUND_MODES: readonly Mode[] = ["single-host", "gateway", "host-gw", "vxlan"];

@@ -6,7 +6,7 @@
  * @module
  */
 import { addIptables, deleteRoute, setMtu } from "../../src/world/edit.js";
-import type { World } from "../../src/world/types.js";
+import type { World } from "../../src/model/world.js";
 import { example, must } from "./world.ts";
 
 /** host-gw, but node-2 has lost its route to node-1's pods: answers from node-2's side cannot return. */

@@ -10,7 +10,7 @@ import { trace } from "../../src/trace/tracer.js";
 import type { Probe } from "../../src/trace/probe.js";
 import type { Trace } from "../../src/trace/types.js";
 import { namespaceNamed, podNamed } from "../../src/world/query.js";
-import type { DeviceRef, World } from "../../src/world/types.js";
+import type { DeviceRef, World } from "../../src/model/world.js";
 
 /** Loads lessons/scenarios/<name>.json. */
 export function example(name: string): World {

@@ -4,7 +4,7 @@
  * `bridge fdb`, `sysctl` and `iptables -t nat -S` would show.
  *
  * Every type here is read-only data. Edits return a new world
- * (see `edit.ts`); nothing in the kernel mutates a world.
+ * (see `world/edit.ts`); nothing in the kernel mutates a world.
  *
  * @module
  */
