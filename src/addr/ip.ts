@@ -1,7 +1,8 @@
 import { err, ok, type Result, unwrap } from "../result.js";
 import { formatParseError, type ParseError, parseError } from "./parse-error.js";
+import { internTable } from "./intern.js";
 
-const interned = new Map<number, Addr>();
+const interned = internTable<Addr>("addr");
 
 /**
  * An IPv4 address as an immutable value. Two `Addr`s for the same address

@@ -1,7 +1,8 @@
 import { err, ok, type Result, unwrap } from "../result.js";
 import { formatParseError, type ParseError, parseError } from "./parse-error.js";
+import { internTable } from "./intern.js";
 
-const interned = new Map<number, Mac>();
+const interned = internTable<Mac>("mac");
 const HEX = /^[0-9a-fA-F]{2}$/;
 
 /**

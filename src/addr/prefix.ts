@@ -1,8 +1,9 @@
 import { err, ok, type Result, unwrap } from "../result.js";
 import { Addr } from "./ip.js";
 import { formatParseError, type ParseError, parseError } from "./parse-error.js";
+import { internTable } from "./intern.js";
 
-const interned = new Map<number, Prefix>();
+const interned = internTable<Prefix>("prefix");
 
 /** The netmask of a prefix length as a 32-bit unsigned integer. */
 export function maskOf(bits: number): number {

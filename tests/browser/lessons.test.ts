@@ -8,10 +8,8 @@
  * already checks that every built page loads offline, fits a phone and
  * follows dark mode; this file checks what the lessons do.
  *
- * The kernel is imported through `lessons/kernel` (the symlink the pages
- * use), not `src/`, so that worlds built here and breakages from
- * `lessons/components/lessons.ts` share one copy of the interned address
- * classes.
+ * The kernel is imported through `lessons/kernel`, the symlink the pages
+ * use (addresses are one object through either path: identity.test.ts).
  *
  * Screenshots go to artifacts/screenshots/lessons-*.png. Run alone with
  * `deno run -A tests/browser/lessons.test.ts`, or inside the project's

@@ -8,9 +8,8 @@
  * the typo is fixed; the verification at Kubernetes' limits runs in a Web
  * Worker. Expectations are computed with the kernel, never written down.
  *
- * The kernel is imported through `lessons/kernel` (the symlink the pages
- * use), as in lessons.test.ts, so worlds built here and the breakages from
- * `lessons/components/scale.ts` share one copy of the interned addresses.
+ * The kernel is imported through `lessons/kernel`, the symlink the pages
+ * use, as in lessons.test.ts.
  *
  * The measured times (page load, full verification, re-checks) are printed
  * at the end. Screenshots go to artifacts/screenshots/scale-*.png.
