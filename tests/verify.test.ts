@@ -29,6 +29,7 @@ import {
   loadScenario,
   type Mode,
   natFreeReachability,
+  podIp,
   Prefix,
   setIpForward,
   setLinkUp,
@@ -51,6 +52,7 @@ import {
   routeLines,
   Verifier,
 } from "../src/verify/mod.js";
+import { brokenWorlds, describeMutation } from "../src/fuzz/mutate.ts";
 
 const replay = replayParameters();
 
@@ -236,7 +238,8 @@ const cidrOf = (w: World, i: number) => w.nodes[i % w.nodes.length].podCidr.toSt
 const nodeIp = (w: World, i: number) =>
   w.namespaces.find((n) => n.name === nodeNs(w, i))!.devices.find((d) => d.name === "eth0")!
     .addresses[0].addr.toString();
-const livePods = (w: World) => w.pods.filter((p) => p.namespace);
+/** Pods with a sandbox and an address: the pods the reachability invariant is about. */
+const livePods = (w: World) => w.pods.filter((p) => p.namespace && podIp(w, p));
 const podAddr = (w: World, i: number) => {
   const pods = livePods(w);
   const pod = pods[i % pods.length];
@@ -472,6 +475,21 @@ test("...and of broken clusters: deleted and wrong routes, loops, ip_forward, FO
 test("...and of medium clusters (up to 8 nodes and 12 pods per node), broken or not", () => {
   fc.assert(fc.property(worldArb(8, 12, 2), agrees((f) => new Verifier(f))), {
     numRuns: 6,
+    ...replay,
+  });
+});
+
+test("...and of the broken worlds fuzz/ generates: links, MTUs, addresses, sysctls, routes, neighbours, FDB, iptables", () => {
+  const broken = brokenWorlds({ maxNodes: 4, maxPods: 3, maxMutations: 4 }).map((b) => {
+    // Counterexamples print as the spec and the Linux commands that broke it.
+    Object.defineProperty(b, fc.toStringMethod, {
+      value: () => JSON.stringify({ spec: b.spec, applied: b.applied.map(describeMutation) }),
+    });
+    return b;
+  });
+  fc.assert(fc.property(broken, agrees((f) => new Verifier(f))), {
+    numRuns: 150,
+    includeErrorInReport: true,
     ...replay,
   });
 });
