@@ -159,6 +159,15 @@ export function exportLab(world: World, options: ExportOptions = {}): Result<Lab
       } must be 1-32 letters, digits, ".", "_" or "-", starting with a letter or digit`,
     });
   }
+  const unknown = world.namespaces.find((ns) => ns.unmodelled?.length);
+  if (unknown) {
+    return err({
+      subject: `namespace ${unknown.name}`,
+      message: `It holds ${unknown.unmodelled!.length} thing(s) podnet does not model (first: ${
+        unknown.unmodelled![0].what
+      }); the lab builds only what the model knows`,
+    });
+  }
   const namespaces: Record<string, string> = {};
   for (const ns of world.namespaces) namespaces[ns.name] = prefix + ns.name;
   const segments: LabSegment[] = world.segments.map((s) => ({

@@ -177,7 +177,45 @@ export interface Namespace {
   readonly neighbours: readonly Neighbour[];
   readonly sysctl: Sysctls;
   readonly netfilter: Netfilter;
+  /**
+   * State a real node has that the model does not (an imported cluster's
+   * `tunl0`, policy rules, kube-proxy's chains ...): kept so that a trace
+   * that meets it stops and names it instead of guessing. Absent: none.
+   */
+  readonly unmodelled?: readonly Unmodelled[];
 }
+
+/** The netfilter hooks a packet passes (`NF_INET_*`). */
+export type NetfilterHook = "PREROUTING" | "INPUT" | "FORWARD" | "OUTPUT" | "POSTROUTING";
+
+/**
+ * Something in a namespace the model does not model, and where a packet
+ * meets it. `what` names it for a verdict ("tunl0 (ipip)"); `text` is what
+ * Linux showed (a route, a rule, an iptables line).
+ */
+export type Unmodelled =
+  /** A main-table route the model cannot express (through an unmodelled device, `throw`, multipath): a lookup whose destination it covers at least as specifically as the modelled choice meets it. */
+  | { readonly kind: "route"; readonly what: string; readonly text: string; readonly dst: Prefix }
+  /** A local address on an unmodelled device: packets to it meet it. */
+  | { readonly kind: "address"; readonly what: string; readonly text: string; readonly addr: Addr }
+  /** Policy routing rules: every route lookup in the namespace meets them. */
+  | { readonly kind: "rules"; readonly what: string; readonly text: string }
+  /** Netfilter rules or policies the model does not evaluate, at the hook a packet passes. */
+  | {
+    readonly kind: "netfilter";
+    readonly what: string;
+    readonly text: string;
+    readonly hook: NetfilterHook;
+  }
+  /** A setting of a device that changes what it does with what it receives (`rp_filter=1`, `proxy_arp=1`): frames arriving on it, or ARP requests reaching it, meet it. */
+  | {
+    readonly kind: "device";
+    readonly what: string;
+    readonly text: string;
+    readonly device: string;
+  }
+  /** Kept and listed; no IPv4 packet path meets it (IPv6 state, routes in unused tables). */
+  | { readonly kind: "listed"; readonly what: string; readonly text: string };
 
 /** A shared layer-2 underlay segment (a switch joining node NICs). */
 export interface Segment {

@@ -466,6 +466,15 @@ export function describeDrop(d: Drop, lang: Lang): string {
           `${x.steps}단계 후 중단: TTL이 줄지 않는 포워딩 루프`,
         ),
     )
+    .with(
+      { reason: "unmodelled" },
+      (x) =>
+        t(
+          lang,
+          `reaches ${x.what}, which podnet does not model (${x.text})`,
+          `podnet이 모델링하지 않는 ${x.what}에 닿음 (${x.text})`,
+        ),
+    )
     .exhaustive();
 }
 
@@ -514,6 +523,15 @@ export function describeSenderSees(s: SenderSees, lang: Lang): string {
           lang,
           `a reply from ${x.from} — but from the wrong pod`,
           `${x.from}의 응답 — 하지만 다른 파드가 보낸 것`,
+        ),
+    )
+    .with(
+      { kind: "unknown" },
+      () =>
+        t(
+          lang,
+          "unknown: the packet reaches something podnet does not model",
+          "알 수 없음: 패킷이 podnet이 모델링하지 않는 것에 닿음",
         ),
     )
     .exhaustive();

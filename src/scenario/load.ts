@@ -30,6 +30,7 @@ import type {
 import { defaultMac } from "../world/names.js";
 import { at, type LoadError, Reader } from "./reader.js";
 import { SCENARIO_VERSION } from "./schema.js";
+import { readUnmodelled } from "./unmodelled.js";
 
 type Obj = Readonly<Record<string, unknown>>;
 
@@ -163,6 +164,7 @@ function readNamespace(r: Reader, v: unknown, path: string): Namespace | undefin
     "neighbours",
     "fdb",
     "iptables",
+    "unmodelled",
   ]);
   if (o === undefined) return undefined;
   const name = r.string(o, "name", path, { pattern: NAME, what: "namespace name" });
@@ -421,7 +423,15 @@ function readTables(r: Reader, ns: Namespace, top: Obj, nsIndex: number): Namesp
   const neighbours = readNeighbours(r, withRoutes, raw, path);
   const devices = readFdb(r, withRoutes, raw, path);
   const netfilter = readNetfilter(r, raw, path);
-  return { ...withRoutes, neighbours, devices, netfilter };
+  const names = ns.devices.map((d) => d.name);
+  const unmodelled = readUnmodelled(r, raw, path, names);
+  return {
+    ...withRoutes,
+    neighbours,
+    devices,
+    netfilter,
+    ...(unmodelled.length > 0 ? { unmodelled } : {}),
+  };
 }
 
 function lines(r: Reader, raw: Obj, key: string, path: string): [string, string][] {

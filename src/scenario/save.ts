@@ -8,6 +8,7 @@ import { formatFdb } from "../syntax/bridgefdb.js";
 import { formatNeighbour } from "../syntax/ipneigh.js";
 import { formatRoute } from "../syntax/iproute.js";
 import { connectedRoutes } from "../world/routes.js";
+import { unmodelledDocs } from "./unmodelled.js";
 import type { Container, Device, Namespace, World } from "../model/world.js";
 import { defaultMac } from "../world/names.js";
 import type { ContainerDoc, DeviceDoc, NamespaceDoc, ScenarioDoc } from "./schema.js";
@@ -77,6 +78,7 @@ function namespaceDoc(ns: Namespace): NamespaceDoc {
   }
   if (fdb.length) doc.fdb = fdb;
   if (iptables.length) doc.iptables = iptables;
+  if (ns.unmodelled?.length) doc.unmodelled = unmodelledDocs(ns.unmodelled);
   return doc as unknown as NamespaceDoc;
 }
 

@@ -55,6 +55,26 @@ export interface NamespaceDoc {
   readonly fdb?: readonly string[];
   /** Arguments of `iptables` commands, in order. */
   readonly iptables?: readonly string[];
+  /** What the node has that the model does not; a trace that meets one stops and names it. */
+  readonly unmodelled?: readonly UnmodelledDoc[];
+}
+
+/**
+ * Something the model does not model (written by `deno task import`):
+ * `kind` says where a packet meets it — `route` (`dst`), `address`
+ * (`addr`), `rules` (every route lookup), `netfilter` (`hook`), `device`
+ * (`device`: frames or ARP requests arriving on it) or `listed` (nowhere).
+ */
+export interface UnmodelledDoc {
+  readonly kind: "route" | "address" | "rules" | "netfilter" | "device" | "listed";
+  /** Its name in a verdict, e.g. `tunl0 (ipip)`. */
+  readonly what: string;
+  /** What Linux showed. */
+  readonly text: string;
+  readonly dst?: string;
+  readonly addr?: string;
+  readonly hook?: "PREROUTING" | "INPUT" | "FORWARD" | "OUTPUT" | "POSTROUTING";
+  readonly device?: string;
 }
 
 /** A device; which fields apply depends on `kind`. */

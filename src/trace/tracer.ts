@@ -32,6 +32,7 @@ import {
   segmentMembers,
 } from "../world/query.js";
 import { isLocal, localDevice, lookupRoute, selectSource } from "../world/routes.js";
+import { type Meeting, unmodelledMet } from "../world/unmodelled.js";
 import type { Bridge, Device, Namespace, Route, Vxlan, World } from "../model/world.js";
 import { type Probe, type ProbeError, type ResolvedProbe, resolveProbe } from "./probe.js";
 import type {
@@ -190,6 +191,13 @@ class Run {
     return { kind: "dropped", namespace: typeof ns === "string" ? ns : ns.name, drop, senderSees };
   }
 
+  /** Stops the trace when a decision in `ns` meets what the model does not model. */
+  unmodelled(ns: Namespace, m: Meeting): Verdict | undefined {
+    const u = unmodelledMet(ns, m);
+    if (u === undefined) return undefined;
+    return this.drop(ns, { reason: "unmodelled", what: u.what, text: u.text }, { kind: "unknown" });
+  }
+
   /** True while the packet has not left the sender's namespace. */
   get atSource(): boolean {
     return this.hops.length === 1 && this.depth === 0;
@@ -215,12 +223,16 @@ class Run {
     const dst = this.probe.dst;
     const placeholder: Packet = { ip: this.initialHeader(ns, dst) };
     this.enter({ kind: "namespace", name: ns.name, role: ns.role }, placeholder);
+    const unknown = this.unmodelled(ns, { kind: "local", dst });
+    if (unknown) return unknown;
     const local = dst.isLoopback() || isLocal(ns, dst) ? localDevice(ns, dst) : undefined;
     if (local) {
       const packet: Packet = { ip: this.initialHeader(ns, dst) };
       this.hops[0].before = packet;
       this.step({ kind: "route", dst, result: { kind: "local", dev: local.name } });
       this.step({ kind: "send", container: this.probe.container, ip: packet.ip }, packet);
+      const output = this.unmodelled(ns, { kind: "hook", hook: "OUTPUT" });
+      if (output) return output;
       this.step({ kind: "loopback", dev: "lo" });
       return this.deliver(ns, packet);
     }
@@ -237,11 +249,14 @@ class Run {
     const packet: Packet = { ip: this.initialHeader(ns, src) };
     this.hops[0].before = packet;
     this.step({ kind: "send", container: this.probe.container, ip: packet.ip }, packet);
-    return this.localOutput(ns, route!, packet);
+    return this.unmodelled(ns, { kind: "hook", hook: "OUTPUT" }) ??
+      this.localOutput(ns, route!, packet);
   }
 
   /** Records a route lookup; returns a verdict when there is no usable route. */
   routeStep(ns: Namespace, dst: Addr, route: Route | undefined, oif?: string): Verdict | undefined {
+    const unknown = this.unmodelled(ns, { kind: "lookup", dst, route });
+    if (unknown) return unknown;
     if (route === undefined) {
       this.step({ kind: "route", dst, result: { kind: "none" }, oif });
       return this.drop(ns, { reason: "no-route", dst }, this.sees(ns, "no-route"));
@@ -278,6 +293,9 @@ class Run {
       const martian = this.martian(ns, ip);
       if (martian) return this.drop(ns, martian);
     }
+    const unknown = this.unmodelled(ns, { kind: "device", device: dev.name }) ??
+      this.unmodelled(ns, { kind: "hook", hook: "PREROUTING" });
+    if (unknown) return unknown;
     let p = packet;
     const dnat = this.answer ? this.unNat(ns, "POSTROUTING", p) : natPrerouting(ns, ip, dev.name);
     if (dnat.kind === "rewrite") {
@@ -306,6 +324,8 @@ class Run {
         verdict: "ACCEPT",
       });
     }
+    const toUnknown = this.unmodelled(ns, { kind: "local", dst: p.ip.dst });
+    if (toUnknown) return toUnknown;
     const local = localDevice(ns, p.ip.dst);
     if (local) {
       this.step({ kind: "route", dst: p.ip.dst, result: { kind: "local", dev: local.name } });
@@ -343,6 +363,8 @@ class Run {
     let p = sized as Packet;
     p = { ...p, ip: { ...p.ip, ttl: ip.ttl - 1 } };
     this.step({ kind: "ttl", before: ip.ttl, after: ip.ttl - 1 }, p);
+    const unknown = this.unmodelled(ns, { kind: "hook", hook: "FORWARD" });
+    if (unknown) return unknown;
     const filter = filterForward(ns, p.ip, { in: inDev.name, out: out.name });
     this.step({
       kind: "netfilter",
@@ -386,6 +408,8 @@ class Run {
 
   /** nat POSTROUTING, neighbour resolution, and out of the device. */
   output(ns: Namespace, route: Route, packet: Packet): Next {
+    const unknown = this.unmodelled(ns, { kind: "hook", hook: "POSTROUTING" });
+    if (unknown) return unknown;
     let p = packet;
     const snat = this.answer ? this.unNat(ns, "PREROUTING", p) : natPostrouting(ns, p.ip, route);
     if (snat.kind === "rewrite") {
@@ -423,6 +447,18 @@ class Run {
     const outcome = this.resolveNeighbour(ns, dev, nextHop, p.ip.src);
     this.step({ kind: "neighbour", addr: nextHop, dev: dev.name, outcome });
     if (outcome.kind === "failed") {
+      // An ARP request that reaches a device answering by rules the model
+      // lacks (proxy_arp), or a namespace owning the address on a device the
+      // model lacks, may have been answered.
+      for (const e of reach(this.world, dev, "broadcast", this.tunnelReach)) {
+        const far = namespaceNamed(this.world, e.dev.namespace)!;
+        const u = unmodelledMet(far, { kind: "device", device: e.dev.name }) ??
+          unmodelledMet(far, { kind: "local", dst: nextHop });
+        if (u) {
+          const drop = { reason: "unmodelled", what: u.what, text: u.text } as const;
+          return this.drop(ns, drop, { kind: "unknown" });
+        }
+      }
       return this.drop(
         ns,
         { reason: "neighbour-unreachable", addr: nextHop, dev: dev.name },
@@ -662,6 +698,8 @@ class Run {
   }
 
   deliver(ns: Namespace, packet: Packet): Next {
+    const unknown = this.unmodelled(ns, { kind: "hook", hook: "INPUT" });
+    if (unknown) return unknown;
     if (packet.vxlan) return this.vxlanReceive(ns, packet);
     const ip = packet.ip;
     const pod = podOfNamespace(this.world, ns.name);

@@ -147,7 +147,9 @@ export type SenderSees =
     readonly mtu?: number;
   }
   | { readonly kind: "tcp-reset"; readonly from: Addr }
-  | { readonly kind: "reply"; readonly from: Addr };
+  | { readonly kind: "reply"; readonly from: Addr }
+  /** The packet met something the model does not model: what the sender sees is not known. */
+  | { readonly kind: "unknown" };
 
 /** Why a packet was dropped: a closed set, each with its facts. */
 export type Drop =
@@ -183,7 +185,13 @@ export type Drop =
   | { readonly reason: "no-source-address" }
   | { readonly reason: "port-unreachable"; readonly proto: Protocol; readonly port: number }
   | { readonly reason: "wrong-pod"; readonly receiver: string; readonly intended: string }
-  | { readonly reason: "loop"; readonly steps: number };
+  | { readonly reason: "loop"; readonly steps: number }
+  /**
+   * The packet met state the model does not model (an imported node's
+   * `tunl0`, a policy rule, a kube-proxy chain): the trace stops here
+   * rather than guess. `what` names it, `text` is what Linux showed.
+   */
+  | { readonly reason: "unmodelled"; readonly what: string; readonly text: string };
 
 /** The reasons a packet can be dropped for. */
 export type DropReason = Drop["reason"];

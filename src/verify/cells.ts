@@ -38,6 +38,7 @@ const DROP_CAUSE: Record<DropReason, Cause> = {
   "martian-destination": "other",
   "no-source-address": "other",
   "port-unreachable": "other",
+  "unmodelled": "other",
 };
 
 /**

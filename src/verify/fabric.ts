@@ -482,6 +482,8 @@ export function fabricFromWorld(world: World): Fabric {
   // that host opaque (above); one that is not plugged in reaches nobody.
   for (const ns of world.namespaces) {
     for (const d of ns.devices) seeMac(d.mac.value, `${ns.name}/${d.name}`);
+    // Only the tracer stops where a packet meets what the model does not model.
+    if (ns.unmodelled?.length) problems.push(`${ns.name} has state podnet does not model`);
   }
 
   const hosts: FHost[] = hostNs.map((ns, h) => {
