@@ -227,10 +227,10 @@ export function describeStep(step: Step, lang: Lang): string {
           lang,
           `VXLAN ${s.dev} (VNI ${s.vni}) encapsulates for ${s.remote}${
             s.viaDefaultEntry ? " (default FDB entry)" : ""
-          }: outer ${formatHeader(s.outer)}, +50 bytes`,
+          }: outer ${formatHeader(s.outer)}, +${s.outer.length - s.inner.ip.length} bytes`,
           ko`VXLAN ${s.dev} (VNI ${s.vni})가 ${s.remote}로 캡슐화${
             s.viaDefaultEntry ? " (기본 FDB 항목)" : ""
-          }: 외부 ${formatHeader(s.outer)}, +50바이트`,
+          }: 외부 ${formatHeader(s.outer)}, +${s.outer.length - s.inner.ip.length}바이트`,
         ),
     )
     .with(

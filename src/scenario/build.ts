@@ -10,6 +10,7 @@
 import { Addr, formatParseError, maskOf, Prefix } from "../addr/mod.js";
 import { createPod } from "../pods/lifecycle.js";
 import { err, ok, type Result } from "../result.js";
+import { VXLAN_OVERHEAD } from "../wire/vxlan.js";
 import { podIp } from "../world/query.js";
 import type { World } from "../model/world.js";
 import { loadScenario } from "./load.js";
@@ -204,7 +205,7 @@ function plan(spec: ClusterSpec): Result<Layout, BuildError> {
     underlay: underlay.value.masked(),
     mtu,
     bridge: spec.mode === "nat" ? "docker0" : "cbr0",
-    podMtu: spec.mode === "vxlan" ? mtu - 50 : mtu,
+    podMtu: spec.mode === "vxlan" ? mtu - VXLAN_OVERHEAD : mtu,
   });
 }
 

@@ -27,6 +27,7 @@ import type {
   Sysctls,
   World,
 } from "../model/world.js";
+import { VXLAN_OVERHEAD } from "../wire/vxlan.js";
 import { defaultMac } from "../world/names.js";
 import { at, type LoadError, Reader } from "./reader.js";
 import { SCENARIO_VERSION } from "./schema.js";
@@ -380,7 +381,7 @@ function checkDevices(r: Reader, world: World, top: Obj) {
         r.fail(
           at(path, "mtu"),
           d.mtu,
-          `MTU greater than device maximum (${max}: the underlay's MTU less 50)`,
+          `MTU greater than device maximum (${max}: the underlay's MTU less ${VXLAN_OVERHEAD})`,
         );
       }
     }

@@ -7,9 +7,9 @@
  */
 import type { Addr } from "../addr/mod.js";
 import type { IpHeader, Packet } from "../model/packet.js";
+import { VXLAN_OVERHEAD } from "../wire/vxlan.js";
 
-/** Outer IPv4 (20) + UDP (8) + VXLAN (8) + inner Ethernet (14) bytes. */
-export const VXLAN_OVERHEAD = 50;
+export { VXLAN_OVERHEAD };
 
 /** Linux's default ephemeral port range, which VXLAN source ports come from. */
 export const EPHEMERAL_PORTS = { min: 32768, max: 60999 } as const;

@@ -24,6 +24,7 @@
  */
 import type { DropReason } from "../trace/types.js";
 import { maskOf } from "../addr/mod.js";
+import { VXLAN_OVERHEAD } from "../wire/vxlan.js";
 import type { Atoms } from "./atoms.js";
 import {
   type Fabric,
@@ -127,7 +128,6 @@ export interface Pkt {
 
 /** The probe `natFreeReachability` sends: ICMP echo, 84 bytes, DF. */
 export const PROBE_SIZE = 84;
-const VXLAN_OVERHEAD = 50;
 
 interface Frame {
   readonly host: number;

@@ -22,8 +22,14 @@ import { UDP_HEADER_LEN, type UdpHeader } from "./udp.js";
 /** Length of a VXLAN header in bytes. */
 export const VXLAN_HEADER_LEN = 8;
 
-/** Bytes VXLAN adds in front of the inner IPv4 packet: 14 + 20 + 8 + 8. */
-export const VXLAN_OVERHEAD = 50;
+/**
+ * Bytes VXLAN adds in front of the inner IPv4 packet: the inner Ethernet
+ * header, then the outer IPv4, UDP and VXLAN headers (14 + 20 + 8 + 8 = 50).
+ * The one definition every layer uses: the tunnel, MTU limits, builders,
+ * the verifier.
+ */
+export const VXLAN_OVERHEAD = ETHERNET_HEADER_LEN + IPV4_HEADER_LEN + UDP_HEADER_LEN +
+  VXLAN_HEADER_LEN;
 
 /** The IANA VXLAN port (RFC 7348). */
 export const VXLAN_PORT_IANA = 4789;

@@ -9,6 +9,7 @@ import { err, ok, type Result } from "../result.js";
 import { parseRoute } from "../syntax/iproute.js";
 import { parseIptables } from "../syntax/iptables.js";
 import { formatLineError, type LineError } from "../syntax/tokens.js";
+import { VXLAN_OVERHEAD } from "../wire/vxlan.js";
 import { namespaceNamed } from "./query.js";
 import { compareRoutes, connectedRoutes, resolveRoute } from "./routes.js";
 import type { Device, DeviceRef, Namespace, Route, Rule, World } from "../model/world.js";
@@ -383,7 +384,7 @@ export function setMtu(world: World, ref: DeviceRef, mtu: number): Result<World,
     return err({
       subject: `${ref.namespace}/${ref.device}`,
       message:
-        `MTU greater than device maximum (${max}: the underlay's MTU less 50 bytes of VXLAN headers)`,
+        `MTU greater than device maximum (${max}: the underlay's MTU less ${VXLAN_OVERHEAD} bytes of VXLAN headers)`,
     });
   }
   return ok(withNamespace(world, withDevice(ns, { ...dev, mtu })));
@@ -401,7 +402,7 @@ export function setMtu(world: World, ref: DeviceRef, mtu: number): Result<World,
 export function vxlanMaxMtu(ns: Namespace, dev: Device): number | undefined {
   if (dev.kind !== "vxlan" || dev.dev === undefined) return undefined;
   const lower = ns.devices.find((d) => d.name === dev.dev);
-  return lower === undefined ? undefined : lower.mtu - 50;
+  return lower === undefined ? undefined : lower.mtu - VXLAN_OVERHEAD;
 }
 
 /**
