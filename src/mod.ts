@@ -49,10 +49,10 @@ export {
   connectedRoutes,
   isLocal,
   localDevice,
-  lookupRoute,
   resolveRoute,
-  selectSource,
 } from "./world/routes.js";
+export { lookupRoute, selectSource } from "./forward/fib.js";
+export * from "./forward/rules.js";
 export * from "./world/edit.js";
 export { sameData, sharingUnchanged } from "./world/share.js";
 export type * from "./trace/types.js";

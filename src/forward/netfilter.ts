@@ -9,25 +9,14 @@
 import type { Addr } from "../addr/mod.js";
 import type { IpHeader } from "../model/packet.js";
 import type { Namespace, Rule, RuleMatch } from "../model/world.js";
-import { selectSource } from "../world/routes.js";
+import { selectSource } from "./fib.js";
+import { chainVerdict, ifaceMatches } from "./rules.js";
 import type { Route } from "../model/world.js";
 
 /** Interfaces a rule can match on. */
 export interface Interfaces {
   readonly in?: string;
   readonly out?: string;
-}
-
-function ifaceMatches(
-  pattern: { name: string; negate: boolean } | undefined,
-  actual: string | undefined,
-) {
-  if (pattern === undefined) return true;
-  const hit = actual !== undefined &&
-    (pattern.name.endsWith("+")
-      ? actual.startsWith(pattern.name.slice(0, -1))
-      : actual === pattern.name);
-  return hit !== pattern.negate;
 }
 
 function addrMatches(pattern: RuleMatch["src"], actual: Addr) {
@@ -125,8 +114,6 @@ export interface ForwardOutcome {
  */
 export function filterForward(ns: Namespace, ip: IpHeader, ifaces: Interfaces): ForwardOutcome {
   const rule = firstMatch(ns, "filter", "FORWARD", ip, ifaces);
-  if (rule && (rule.target.kind === "ACCEPT" || rule.target.kind === "DROP")) {
-    return { verdict: rule.target.kind, rule };
-  }
-  return { verdict: ns.netfilter.forwardPolicy };
+  const verdict = chainVerdict(rule?.target.kind, ns.netfilter.forwardPolicy);
+  return rule !== undefined && verdict === rule.target.kind ? { verdict, rule } : { verdict };
 }

@@ -31,7 +31,9 @@ import {
   podOfNamespace,
   segmentMembers,
 } from "../world/query.js";
-import { isLocal, localDevice, lookupRoute, selectSource } from "../world/routes.js";
+import { isLocal, localDevice } from "../world/routes.js";
+import { lookupRoute, selectSource } from "../forward/fib.js";
+import { fragmentSize, frameFits, martianDestination, martianSource } from "../forward/rules.js";
 import { type Meeting, unmodelledMet } from "../world/unmodelled.js";
 import type { Bridge, Device, Namespace, Route, Vxlan, World } from "../model/world.js";
 import { type Probe, type ProbeError, type ResolvedProbe, resolveProbe } from "./probe.js";
@@ -340,13 +342,10 @@ class Run {
   }
 
   martian(ns: Namespace, ip: IpHeader): Drop | undefined {
-    if (
-      ip.src.isLoopback() || ip.src.isUnspecified() || ip.src.isMulticastOrBroadcast() ||
-      isLocal(ns, ip.src)
-    ) {
+    if (martianSource(ip.src.value) || isLocal(ns, ip.src)) {
       return { reason: "martian-source", addr: ip.src };
     }
-    if (ip.dst.isLoopback() || ip.dst.isUnspecified()) {
+    if (martianDestination(ip.dst.value)) {
       return { reason: "martian-destination", addr: ip.dst };
     }
     return undefined;
@@ -397,7 +396,7 @@ class Run {
     }
     const fragmented = {
       ...packet,
-      ip: { ...ip, fragment: 20 + Math.floor((dev.mtu - 20) / 8) * 8 },
+      ip: { ...ip, fragment: fragmentSize(dev.mtu) },
     };
     this.step(
       { kind: "mtu", dev: dev.name, mtu: dev.mtu, size, df: false, outcome: "fragments" },
@@ -498,7 +497,7 @@ class Run {
     const target = segmentMembers(this.world, segment.name).find((n) => n !== dev && n.mac === dst);
     this.enter({ kind: "segment", name: segment.name }, packet);
     const size = packet.ip.fragment ?? packet.ip.length;
-    if (size > segment.mtu + 4) {
+    if (!frameFits(size, segment.mtu)) {
       return this.drop(segment.name, {
         reason: "frame-too-big",
         dev: segment.name,
@@ -528,7 +527,7 @@ class Run {
   /** `is_skb_forwardable`: a frame may exceed the MTU by a VLAN tag (4 bytes), no more. */
   frameTooBig(ns: Namespace, dev: Device, packet: Packet): Verdict | undefined {
     const size = packet.ip.fragment ?? packet.ip.length;
-    if (size <= dev.mtu + 4) return undefined;
+    if (frameFits(size, dev.mtu)) return undefined;
     return this.drop(ns, { reason: "frame-too-big", dev: dev.name, mtu: dev.mtu, size });
   }
 

@@ -25,6 +25,18 @@
 import type { DropReason } from "../trace/types.js";
 import { maskOf } from "../addr/mod.js";
 import { VXLAN_OVERHEAD } from "../wire/vxlan.js";
+import {
+  type AddressView,
+  chainVerdict,
+  fragmentSize,
+  frameFits,
+  ifaceMatches,
+  inPrefix,
+  martianDestination,
+  martianSource,
+  pickSource,
+  preferRoute,
+} from "../forward/rules.js";
 import type { Atoms } from "./atoms.js";
 import {
   type Fabric,
@@ -32,10 +44,8 @@ import {
   type FHost,
   type FRoute,
   type FRule,
-  type IfacePattern,
   NONE,
   OWN_SRC,
-  within,
 } from "./fabric.js";
 
 /** Where a class of packets ends up. `fwd` counts forwarding hops (TTL decrements). */
@@ -316,7 +326,7 @@ export class Evaluator {
   isLocal(h: number, v: number): boolean {
     const x = this.ix[h];
     if (x.local.has(v)) return true;
-    for (const a of x.loopback) if (within(v, a.addr, a.bits)) return true;
+    for (const a of x.loopback) if (inPrefix(v, a.addr, a.bits)) return true;
     return false;
   }
 
@@ -338,7 +348,7 @@ export class Evaluator {
       if (!p.srcOrig && (martianSource(p.src) || this.localRead(h, p.src))) {
         return this.drop("martian-source");
       }
-      if (p.dst >>> 24 === 127 || p.dst === 0) return this.drop("martian-destination");
+      if (martianDestination(p.dst)) return this.drop("martian-destination");
     }
     let q = p;
     const dnat = firstMatch(host, "nat", "PREROUTING", q, inDev.name, undefined);
@@ -371,9 +381,7 @@ export class Evaluator {
     q = sized;
     if (q.outer) q = { ...q, outer: { ...q.outer, ttl: q.outer.ttl - 1 } };
     const filter = firstMatch(host, "filter", "FORWARD", q, inDev.name, out.name);
-    const verdict = filter && (filter.target === "ACCEPT" || filter.target === "DROP")
-      ? filter.target
-      : host.forwardPolicy;
+    const verdict = chainVerdict(filter?.target, host.forwardPolicy);
     if (verdict === "DROP") return this.drop("forward-drop", fwd);
     this.#pathFwd += fwd;
     try {
@@ -388,7 +396,7 @@ export class Evaluator {
   private mtuCheck(dev: FDevice, p: Pkt): Pkt | undefined {
     if (p.size <= dev.mtu) return p;
     if (!p.outer) return undefined;
-    return { ...p, size: 20 + Math.floor((dev.mtu - 20) / 8) * 8 };
+    return { ...p, size: fragmentSize(dev.mtu) };
   }
 
   private output(h: number, route: FRoute, p: Pkt): Outcome {
@@ -558,7 +566,7 @@ export class Evaluator {
   private crossSegment(h: number, dev: FDevice, mac: number, p: Pkt): Outcome {
     const seg = this.fabric.segments.get(dev.segment!);
     if (seg === undefined) throw new Unknown(`no segment ${dev.segment}`);
-    if (p.size > seg.mtu + 4) return this.drop("frame-too-big");
+    if (!frameFits(p.size, seg.mtu)) return this.drop("frame-too-big");
     const target = this.nicByMac.get(mac);
     const onSegment = target !== undefined && target.dev.segment === seg.name &&
       !(target.host === h && target.dev.name === dev.name);
@@ -579,7 +587,7 @@ export class Evaluator {
   }
 
   private l2InNic(h: number, nic: FDevice, p: Pkt): Outcome {
-    if (p.size > nic.mtu + 4) return this.drop("frame-too-big");
+    if (!frameFits(p.size, nic.mtu)) return this.drop("frame-too-big");
     return this.receive(h, nic, p);
   }
 
@@ -690,47 +698,36 @@ export class Evaluator {
     const host = this.fabric.hosts[h];
     let best: FRoute | undefined;
     for (const r of host.ownRoutes) {
-      if (!within(v, r.dst, r.bits)) continue;
+      if (!inPrefix(v, r.dst, r.bits)) continue;
       if (oif !== undefined && r.dev !== oif) continue;
-      if (
-        best === undefined || r.bits > best.bits || (r.bits === best.bits && r.metric < best.metric)
-      ) {
-        best = r;
-      }
+      if (preferRoute(r, best)) best = r;
     }
     const removed = this.ix[h].removedRoutes;
     for (const id of this.chains[atom]) {
       if (removed.has(id)) continue;
       const r = this.fabric.baseRoutes[id];
       if (oif !== undefined && r.dev !== oif) continue;
-      if (
-        best === undefined || r.bits > best.bits || (r.bits === best.bits && r.metric < best.metric)
-      ) {
-        best = r;
-      }
+      if (preferRoute(r, best)) best = r;
       break;
     }
     return best;
   }
 
-  /** `selectSource` of the kernel on the compact form. */
+  /**
+   * The kernel's source selection (`pickSource`) on the compact form. A
+   * shared connected route's `OWN_SRC` stands for the device's own address
+   * in the route's subnet, which is what its `src` is on each host.
+   */
   selectSource(h: number, route: FRoute): number | undefined {
-    const host = this.fabric.hosts[h];
     const dev = this.ix[h].dev.get(route.dev);
-    if (route.src === OWN_SRC) {
-      const a = dev?.addresses.find((x) => within(x.addr, route.dst, route.bits));
-      if (a) return a.addr;
-    } else if (route.src !== NONE) return route.src;
-    const own = dev?.addresses ?? [];
-    if (route.via !== NONE) {
-      const same = own.find((a) => within(route.via, a.addr, a.bits));
-      if (same) return same.addr;
-    }
-    if (own.length > 0) return own[0].addr;
-    for (const d of host.devices) {
-      if (d.kind !== "loopback" && d.up && d.addresses.length > 0) return d.addresses[0].addr;
-    }
-    return undefined;
+    const preferred = route.src === OWN_SRC
+      ? dev?.addresses.find((x) => inPrefix(x.addr, route.dst, route.bits))?.addr
+      : route.src === NONE
+      ? undefined
+      : route.src;
+    const via = route.via === NONE ? undefined : route.via;
+    const devices = this.fabric.hosts[h].devices;
+    return pickSource(preferred, via, dev?.addresses ?? [], devices, NUMBERS);
   }
 }
 
@@ -766,23 +763,17 @@ function addFwd(o: Outcome, fwd: number): Outcome {
   return { ...o, fwd: o.fwd + fwd };
 }
 
-function martianSource(v: number): boolean {
-  return v >>> 24 === 127 || v === 0 || v >>> 28 === 0xe || v === 0xffffffff;
-}
-
-/** An interface pattern against the packet's interface (absent: never matches a name). */
-function ifaceOk(pattern: IfacePattern | undefined, actual: string | undefined): boolean {
-  if (pattern === undefined) return true;
-  if (actual === undefined) return pattern.negate;
-  const hit = pattern.wildcard ? actual.startsWith(pattern.stem) : actual === pattern.stem;
-  return hit !== pattern.negate;
-}
+/** How `pickSource` reads the compact form's addresses. */
+const NUMBERS: AddressView<number, { readonly addr: number; readonly bits: number }> = {
+  addrOf: (a) => a.addr,
+  contains: (a, v) => inPrefix(v, a.addr, a.bits),
+};
 
 /** `ruleMatches` of the kernel, on numbers. */
 function ruleMatches(r: FRule, p: Pkt, inDev?: string, outDev?: string): boolean {
   if (r.src && ((((p.src ^ r.src.base) & r.src.mask) === 0) === r.src.negate)) return false;
   if (r.dst && ((((p.dst ^ r.dst.base) & r.dst.mask) === 0) === r.dst.negate)) return false;
-  if (!ifaceOk(r.inIface, inDev) || !ifaceOk(r.outIface, outDev)) return false;
+  if (!ifaceMatches(r.inIface, inDev) || !ifaceMatches(r.outIface, outDev)) return false;
   const proto = p.outer ? "udp" : "icmp";
   if (r.proto !== undefined && r.proto !== proto) return false;
   if (r.sport !== undefined) {

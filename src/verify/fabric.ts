@@ -22,6 +22,7 @@
  * @module
  */
 import { Addr, maskOf, Prefix } from "../addr/mod.js";
+import type { IfaceMatch } from "../forward/rules.js";
 import { defaultMac } from "../world/names.js";
 import { deviceAt, namespaceNamed, nodeNamed, podIp, podNamed } from "../world/query.js";
 import type {
@@ -98,12 +99,6 @@ export interface FDevice {
 }
 
 /** `-i`/`-o NAME` compiled: `eth+` matches by prefix. */
-export interface IfacePattern {
-  /** The name, or the prefix before `+`. */
-  readonly stem: string;
-  readonly wildcard: boolean;
-  readonly negate: boolean;
-}
 
 /** A netfilter rule in compact form (numeric matches). */
 export interface FRule {
@@ -111,8 +106,8 @@ export interface FRule {
   readonly chain: Rule["chain"];
   readonly src?: { readonly base: number; readonly mask: number; readonly negate: boolean };
   readonly dst?: { readonly base: number; readonly mask: number; readonly negate: boolean };
-  readonly inIface?: IfacePattern;
-  readonly outIface?: IfacePattern;
+  readonly inIface?: IfaceMatch;
+  readonly outIface?: IfaceMatch;
   readonly proto?: "icmp" | "udp" | "tcp";
   readonly sport?: number;
   readonly dport?: number;
@@ -297,8 +292,8 @@ export function compactRule(r: Rule): FRule {
     chain: r.chain,
     src: pfx(m.src),
     dst: pfx(m.dst),
-    inIface: iface(m.inIface),
-    outIface: iface(m.outIface),
+    inIface: m.inIface,
+    outIface: m.outIface,
     proto: m.proto,
     sport: m.sport,
     dport: m.dport,
@@ -306,12 +301,6 @@ export function compactRule(r: Rule): FRule {
     to: t.kind === "SNAT" || t.kind === "DNAT" ? t.to.value : NONE,
     text: r.text,
   };
-}
-
-function iface(p: { name: string; negate: boolean } | undefined): IfacePattern | undefined {
-  if (p === undefined) return undefined;
-  const wildcard = p.name.endsWith("+");
-  return { stem: wildcard ? p.name.slice(0, -1) : p.name, wildcard, negate: p.negate };
 }
 
 const SPECIAL = [
@@ -982,23 +971,6 @@ export function generateFabric(spec: GenerateSpec): Fabric {
     pods: { ...pods, name: podName, mac: (p) => mac(`pod-${podName(p)}`, "eth0") },
     nodes: hosts.map((h, i) => ({ name: h.name, host: i })),
   };
-}
-
-/**
- * Whether an address lies in a prefix, on numbers.
- *
- * @param v The address.
- * @param dst The prefix's address (host bits are ignored).
- * @param bits The prefix length.
- * @returns True when the first `bits` bits agree.
- * @example
- * ```ts
- * import { within } from "./fabric.js";
- * within(0x0af40207, 0x0af40200, 24); // true: 10.244.2.7 in 10.244.2.0/24
- * ```
- */
-export function within(v: number, dst: number, bits: number): boolean {
-  return ((v ^ dst) & maskOf(bits)) === 0;
 }
 
 /**

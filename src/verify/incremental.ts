@@ -10,6 +10,7 @@
  * @module
  */
 import { Addr, maskOf, Prefix } from "../addr/mod.js";
+import { inPrefix } from "../forward/rules.js";
 import { err, ok, type Result } from "../result.js";
 import { formatRoute, parseRoute, type RouteSpec } from "../syntax/iproute.js";
 import { parseIptables } from "../syntax/iptables.js";
@@ -26,7 +27,6 @@ import {
   NONE,
   OWN_SRC,
   routeKey,
-  within,
 } from "./fabric.js";
 import { type Summary, type Verification, Verifier } from "./verifier.js";
 
@@ -206,7 +206,9 @@ function resolveCompactRoute(fabric: Fabric, host: FHost, line: string): Result<
   const isLocal = (v: number) =>
     host.devices.some((d) =>
       d.up &&
-      d.addresses.some((a) => a.addr === v || (d.kind === "loopback" && within(v, a.addr, a.bits)))
+      d.addresses.some((a) =>
+        a.addr === v || (d.kind === "loopback" && inPrefix(v, a.addr, a.bits))
+      )
     );
   const base: FRoute = {
     type: spec.type,
@@ -452,7 +454,7 @@ export function routeLines(fabric: Fabric, host: string): string[] | undefined {
     let src: number | undefined = r.src >= 0 ? r.src : undefined;
     if (r.src === OWN_SRC) {
       const dev = record.devices.find((d) => d.name === r.dev);
-      src = dev?.addresses.find((a) => within(a.addr, r.dst, r.bits))?.addr;
+      src = dev?.addresses.find((a) => inPrefix(a.addr, r.dst, r.bits))?.addr;
     }
     const spec: RouteSpec = {
       type: r.type,
