@@ -186,6 +186,8 @@ test("collector: named namespaces only, when given", async () => {
   assert.is(r.code, 0);
   const doc = JSON.parse(r.stdout);
   assert.equal(doc.namespaces.map((n: { netns: string | null }) => n.netns), [null, "cni-2"]);
+  const none = JSON.parse((await collect(["dash"], false, ["--"])).stdout);
+  assert.equal(none.namespaces.map((n: { netns: string | null }) => n.netns), [null]);
 });
 
 test("collector: sh -n and shellcheck find nothing; it says it is read-only at its top", async () => {

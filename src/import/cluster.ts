@@ -142,7 +142,11 @@ export function importCluster(
   for (const { node } of imports) {
     const [root, ...podNs] = node.namespaces;
     const b = node.bridge;
-    const hasNode = b !== undefined && b.cidr !== undefined && b.cidr.bits <= 30;
+    // The pod range: the bridge's subnet, or else the subnet of the first pod's eth0.
+    const podNet = podNs.map((n) => n.devices.find((d) => d.name === "eth0")?.addresses?.[0])
+      .find((a) => a !== undefined);
+    const cidr = b?.cidr ?? (podNet ? Prefix.mustParse(podNet).masked() : undefined);
+    const hasNode = b !== undefined && cidr !== undefined && cidr.bits <= 30;
     (root as { role: string }).role = hasNode || podNs.length > 0 ? "node" : "router";
     namespaces.push(...node.namespaces);
     if (!hasNode) {
@@ -159,12 +163,14 @@ export function importCluster(
     nodeDocs.push({
       name: node.node,
       namespace: root.name,
-      podCidr: b.cidr!.toString(),
+      podCidr: cidr.toString(),
       bridge: b.name,
       ...(podMtu ? { podMtu } : {}),
     });
     inferred.push(
-      `${node.node}: pods hang off ${b.name}; pod range ${b.cidr} (the bridge's subnet)`,
+      `${node.node}: pods hang off ${b.name}; pod range ${cidr} (${
+        b.cidr ? "the bridge's subnet" : "the subnet of a pod's eth0: the bridge has no address"
+      })`,
     );
     for (const ns of podNs) {
       const ip = podIp(ns);
@@ -388,6 +394,22 @@ function settle(
   error: ImportError[];
 } {
   let doc = scenario;
+  // The connected routes the model derives from addresses, before any line
+  // is added (a node may have replaced one, e.g. by an unreachable route).
+  const bare = loadScenario({
+    ...doc,
+    nodes: [],
+    pods: [],
+    namespaces: doc.namespaces.map((ns) => ({
+      ...ns,
+      routes: [],
+      neighbours: [],
+      fdb: [],
+      iptables: [],
+      unmodelled: [],
+    })),
+  });
+  if (bare.ok) doc = withRemovedKernelRoutes(doc, bare.value, imports);
   for (let round = 0; round < 4; round++) {
     const r = loadScenario(doc);
     if (r.ok) {

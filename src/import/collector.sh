@@ -8,6 +8,7 @@
 # Run as root on a Kubernetes node:
 #   sh collector.sh > node.json                 the node and every pod namespace `ip netns list` shows
 #   sh collector.sh cni-1234 cni-5678 > n.json  the node and only the namespaces named
+#   sh collector.sh -- > n.json                 the node's own namespace only
 # Then, on any machine: deno task import node.json... > cluster.json
 #
 # Needs: sh, ip (iproute2 with -j), awk; uses bridge, iptables-save, iptables-legacy-save,
@@ -165,7 +166,10 @@ printf ',\n "time": '
 date -u +%Y-%m-%dT%H:%M:%SZ | json_string
 printf ',\n "namespaces": [\n '
 namespace_json ""
-if [ $# -eq 0 ]; then
+if [ "${1:-}" = -- ]; then
+  shift
+  [ $# -eq 0 ] || printf '%s\n' "$@"
+elif [ $# -eq 0 ]; then
   ip netns list 2>/dev/null | awk '{ print $1 }'
 else
   printf '%s\n' "$@"

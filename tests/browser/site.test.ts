@@ -77,6 +77,17 @@ test("site: builds the landing page and both languages, page for page", async ()
   }
 });
 
+test("site: the front page offers the node collector for download, byte for byte", async () => {
+  const { dist } = await site();
+  const html = Deno.readTextFileSync(`${dist}/index.html`);
+  const links = [
+    ...html.matchAll(/href="\.\/([^"]*collector[^"]*\.sh)" download="collector\.sh"/g),
+  ];
+  assert.is(links.length, 2, "one download link in each language");
+  const served = Deno.readTextFileSync(`${dist}/${links[0][1]}`);
+  assert.is(served, Deno.readTextFileSync("src/import/collector.sh"));
+});
+
 test("site: built HTML, JS and CSS name no other host", async () => {
   const { dist } = await site();
   const found = await findExternalUrls(dist);
