@@ -39,7 +39,7 @@ const keep: unknown[] = [];
  */
 function heapOf(spec: GenerateSpec): { fabric: number; verifier: number; rss: number } {
   const base = track.settle();
-  const fabric = generateFabric(spec);
+  const fabric = unwrap(generateFabric(spec), (e) => e.message);
   const fabricMb = track.heapSince(base);
   keep.push(fabric);
   const v = new Verifier(fabric);
@@ -121,7 +121,7 @@ function fullVerification(rows: Row[]): Map<string, number> {
       if (nodes === 5000) rssAtTop.set(mode, memory!.rss);
       for (let r = 0; r < runs; r++) {
         track.settle(); // collect the last run's garbage, untimed
-        const fabric = generateFabric(spec);
+        const fabric = unwrap(generateFabric(spec), (e) => e.message);
         const t = performance.now();
         const v = new Verifier(fabric);
         const result = v.result();
@@ -155,7 +155,9 @@ function fullVerification(rows: Row[]): Map<string, number> {
 function incremental(rows: Row[]) {
   const nodes = 5000;
   for (const mode of MODES) {
-    const v = new Verifier(generateFabric({ mode, nodes, podsPerNode: 30 }));
+    const v = new Verifier(
+      unwrap(generateFabric({ mode, nodes, podsPerNode: 30 }), (e) => e.message),
+    );
     const base = v.fabric.baseRoutes;
     let seed = 12345;
     const rand = (n: number) => {

@@ -33,6 +33,7 @@ import {
   changedCells,
   fabricFromWorld,
   generateFabric,
+  type GenerateSpec,
   type NodeCells,
   nodeCells,
   pairByPairCost,
@@ -230,7 +231,9 @@ test("a world with other pods is verified again in one full step", () => {
 });
 
 test("classes: one destination per node's pod CIDR, one group class for a uniform cluster", () => {
-  const v = new Verifier(generateFabric({ mode: "host-gw", nodes: 10, podsPerNode: 3 }));
+  const v = new Verifier(
+    unwrap(generateFabric({ mode: "host-gw", nodes: 10, podsPerNode: 3 }), (e) => e.message),
+  );
   const c = v.classes();
   assert.is(c.destinations, 10);
   assert.is(c.groups, 10);
@@ -253,7 +256,10 @@ test("pair-by-pair cost: the sample is checked and timed", () => {
 
 test("verification at scale: counts, and every edit breaks and repairs exactly one cell", () => {
   for (const mode of ["host-gw", "vxlan"] as const) {
-    const run = verifyAtScale({ mode, nodes: 30, podsPerNode: 4 }, { edits: 40, seed: 3 });
+    const run = unwrap(
+      verifyAtScale({ mode, nodes: 30, podsPerNode: 4 }, { edits: 40, seed: 3 }),
+      (e) => e.message,
+    );
     assert.is(run.pods, 120);
     assert.is(run.checked, 120 * 119);
     assert.ok(run.holds);
@@ -279,12 +285,29 @@ test("the worker's answers: a scenario document, a scale run, errors as values",
   assert.ok(!bad.ok && bad.id === 2 && bad.message.length > 0);
   const s = answer({ id: 3, kind: "scale", spec: { mode: "vxlan", nodes: 5, podsPerNode: 2 } });
   assert.ok(s.ok && s.kind === "scale" && s.run.checked === 90);
-  const thrown = answer({
+  const refused = answer({
     id: 4,
     kind: "scale",
     spec: { mode: "vxlan", nodes: -1, podsPerNode: 2 },
   });
-  assert.ok(!thrown.ok && thrown.message.startsWith("RangeError"));
+  assert.ok(!refused.ok && refused.message.startsWith("nodes: "), JSON.stringify(refused));
+});
+
+test("generateFabric refuses a spec out of range as a value naming the field, never a throw", () => {
+  const cases: [GenerateSpec, keyof GenerateSpec][] = [
+    [{ mode: "vxlan", nodes: 0, podsPerNode: 2 }, "nodes"],
+    [{ mode: "vxlan", nodes: 50001, podsPerNode: 2 }, "nodes"],
+    [{ mode: "host-gw", nodes: 2.5, podsPerNode: 2 }, "nodes"],
+    [{ mode: "host-gw", nodes: 3, podsPerNode: -1 }, "podsPerNode"],
+    [{ mode: "host-gw", nodes: 3, podsPerNode: 251 }, "podsPerNode"],
+    [{ mode: "calico" as "vxlan", nodes: 3, podsPerNode: 2 }, "mode"],
+  ];
+  for (const [spec, field] of cases) {
+    const r = generateFabric(spec);
+    assert.ok(!r.ok && r.error.field === field, `${JSON.stringify(spec)} → ${JSON.stringify(r)}`);
+  }
+  const edge = generateFabric({ mode: "host-gw", nodes: 1, podsPerNode: 0 });
+  assert.ok(edge.ok && edge.value.pods.count === 0);
 });
 
 test.run();

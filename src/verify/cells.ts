@@ -86,7 +86,8 @@ export interface NodeCells {
  * @example
  * ```ts
  * import { generateFabric, nodeCells, recheckEdit, Verifier } from "./mod.js";
- * const v = new Verifier(generateFabric({ mode: "host-gw", nodes: 3, podsPerNode: 2 }));
+ * import { unwrap } from "../result.js";
+ * const v = new Verifier(unwrap(generateFabric({ mode: "host-gw", nodes: 3, podsPerNode: 2 }), (e) => e.message));
  * recheckEdit(v, { kind: "route-delete", host: "node-1", route: "10.244.2.0/24" });
  * const cells = nodeCells(v);
  * cells.failing[0 * 3 + 1]; // 4: node-1's 2 pods × node-2's 2 pods
@@ -149,7 +150,8 @@ export function nodeCells(verifier: Verifier): NodeCells {
  * @example
  * ```ts
  * import { changedCells, generateFabric, nodeCells, recheckEdit, Verifier } from "./mod.js";
- * const v = new Verifier(generateFabric({ mode: "host-gw", nodes: 3, podsPerNode: 2 }));
+ * import { unwrap } from "../result.js";
+ * const v = new Verifier(unwrap(generateFabric({ mode: "host-gw", nodes: 3, podsPerNode: 2 }), (e) => e.message));
  * const before = nodeCells(v);
  * recheckEdit(v, { kind: "ip-forward", host: "node-2", on: false });
  * changedCells(before, nodeCells(v)); // [1, 3, 5, 7]: to and from node-2, across nodes

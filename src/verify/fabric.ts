@@ -22,6 +22,8 @@
  * @module
  */
 import { Addr, maskOf, Prefix } from "../addr/mod.js";
+import { err, ok, type Result } from "../result.js";
+import { VXLAN_OVERHEAD } from "../wire/vxlan.js";
 import type { IfaceMatch } from "../forward/rules.js";
 import { defaultMac } from "../world/names.js";
 import { deviceAt, namespaceNamed, nodeNamed, podIp, podNamed } from "../world/query.js";
@@ -248,7 +250,8 @@ export function compactRoute(r: Route, ns?: Namespace): FRoute {
  * @example
  * ```ts
  * import { generateFabric, routeKey } from "./mod.js";
- * generateFabric({ mode: "host-gw", nodes: 2, podsPerNode: 1 }).baseRoutes.map(routeKey);
+ * import { unwrap } from "../result.js";
+ * unwrap(generateFabric({ mode: "host-gw", nodes: 2, podsPerNode: 1 }), (e) => e.message).baseRoutes.map(routeKey);
  * ```
  */
 export function routeKey(r: FRoute): string {
@@ -759,6 +762,12 @@ export interface GenerateSpec {
   readonly podsPerNode: number;
 }
 
+/** Why a cluster could not be generated: the field and what is wrong with it. */
+export interface GenerateError {
+  readonly field: keyof GenerateSpec;
+  readonly message: string;
+}
+
 /**
  * Generates the compact form of a flannel-style host-gw or VXLAN cluster
  * directly, laid out exactly as `buildWorld` lays it out (node N has
@@ -768,28 +777,43 @@ export interface GenerateSpec {
  * and past 200 nodes the underlay is 192.168.0.0/16.
  *
  * @param spec Mode, node count (1 to 50,000) and pods per node (0 to 250).
- * @returns The fabric.
+ * @returns The fabric, or the field of the spec that is out of range.
  * @example
  * ```ts
  * import { generateFabric } from "./fabric.js";
  * const f = generateFabric({ mode: "vxlan", nodes: 100, podsPerNode: 30 });
- * f.pods.count; // 3000
+ * if (f.ok) f.value.pods.count; // 3000
+ * generateFabric({ mode: "vxlan", nodes: 0, podsPerNode: 30 }); // { ok: false, error: { field: "nodes", ... } }
  * ```
  */
-export function generateFabric(spec: GenerateSpec): Fabric {
+export function generateFabric(spec: GenerateSpec): Result<Fabric, GenerateError> {
   const n = spec.nodes;
   const k = spec.podsPerNode;
-  if (!Number.isInteger(n) || n < 1 || n > 50000) throw new RangeError("Nodes: 1 to 50,000");
-  if (!Number.isInteger(k) || k < 0 || k > 250) throw new RangeError("Pods per node: 0 to 250");
+  if (spec.mode !== "host-gw" && spec.mode !== "vxlan") {
+    return err({ field: "mode", message: "Mode must be host-gw or vxlan" });
+  }
+  if (!Number.isInteger(n) || n < 1 || n > 50000) {
+    return err({ field: "nodes", message: "Nodes must be a whole number from 1 to 50,000" });
+  }
+  if (!Number.isInteger(k) || k < 0 || k > 250) {
+    return err({
+      field: "podsPerNode",
+      message: "Pods per node must be a whole number from 0 to 250",
+    });
+  }
+  return ok(generate(spec.mode, n, k));
+}
+
+function generate(mode: GenerateSpec["mode"], n: number, k: number): Fabric {
   const small = n <= 200;
   const under = small ? Prefix.mustParse("192.168.0.0/24") : Prefix.mustParse("192.168.0.0/16");
   const cluster = n <= 254 ? Prefix.mustParse("10.244.0.0/16") : Prefix.mustParse("10.0.0.0/8");
   const cidr = (i: number) => (cluster.addr.value + (i + 1) * 256) >>> 0;
   const nodeIp = (i: number) => under.addr.value + 11 + i;
   const nodeName = (i: number) => `node-${i + 1}`;
-  const vx = spec.mode === "vxlan";
+  const vx = mode === "vxlan";
   const mtu = 1500;
-  const podMtu = vx ? 1450 : 1500;
+  const podMtu = vx ? mtu - VXLAN_OVERHEAD : mtu;
   const mac = (ns: string, dev: string) => defaultMac(ns, dev).value;
 
   const baseRoutes: FRoute[] = [{
@@ -960,7 +984,7 @@ export function generateFabric(spec: GenerateSpec): Fabric {
   const podName = (p: number) =>
     letters ? String.fromCharCode(97 + p) : `p${Math.floor(p / k) + 1}-${(p % k) + 1}`;
   return {
-    name: spec.mode,
+    name: mode,
     hosts,
     hostIndex: new Map(hosts.map((h, i) => [h.name, i])),
     segments: new Map([["underlay", { name: "underlay", mtu, members }]]),

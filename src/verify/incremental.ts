@@ -84,7 +84,8 @@ export interface Recheck {
  * @example
  * ```ts
  * import { applyEdit, generateFabric } from "./mod.js";
- * const f = generateFabric({ mode: "host-gw", nodes: 3, podsPerNode: 2 });
+ * import { unwrap } from "../result.js";
+ * const f = unwrap(generateFabric({ mode: "host-gw", nodes: 3, podsPerNode: 2 }), (e) => e.message);
  * applyEdit(f, { kind: "route-delete", host: "node-1", route: "10.244.2.0/24" }).ok; // true
  * ```
  */
@@ -259,7 +260,8 @@ function resolveCompactRoute(fabric: Fabric, host: FHost, line: string): Result<
  * @example
  * ```ts
  * import { generateFabric, recheckEdit, Verifier } from "./mod.js";
- * const v = new Verifier(generateFabric({ mode: "host-gw", nodes: 3, podsPerNode: 2 }));
+ * import { unwrap } from "../result.js";
+ * const v = new Verifier(unwrap(generateFabric({ mode: "host-gw", nodes: 3, podsPerNode: 2 }), (e) => e.message));
  * const r = recheckEdit(v, { kind: "route-delete", host: "node-1", route: "10.244.2.0/24" });
  * if (r.ok) r.value.summary.failing; // 4: node-1's pods to node-2's
  * ```
@@ -294,7 +296,8 @@ export function recheckEdit(
  * @example
  * ```ts
  * import { generateFabric, replaceHost, Verifier } from "./mod.js";
- * const v = new Verifier(generateFabric({ mode: "vxlan", nodes: 3, podsPerNode: 2 }));
+ * import { unwrap } from "../result.js";
+ * const v = new Verifier(unwrap(generateFabric({ mode: "vxlan", nodes: 3, podsPerNode: 2 }), (e) => e.message));
  * replaceHost(v, 1, { ...v.fabric.hosts[1], ipForward: false }); // true
  * v.summary().failing; // 16: everything to and from node-2's pods
  * ```
@@ -437,7 +440,8 @@ function hostFromNamespace(fabric: Fabric, old: FHost, ns: Namespace): FHost {
  * @example
  * ```ts
  * import { generateFabric, routeLines } from "./mod.js";
- * routeLines(generateFabric({ mode: "host-gw", nodes: 2, podsPerNode: 1 }), "node-1");
+ * import { unwrap } from "../result.js";
+ * routeLines(unwrap(generateFabric({ mode: "host-gw", nodes: 2, podsPerNode: 1 }), (e) => e.message), "node-1");
  * // ["10.244.1.0/24 dev cbr0 proto kernel scope link src 10.244.1.1",
  * //  "10.244.2.0/24 via 192.168.0.12 dev eth0",
  * //  "192.168.0.0/24 dev eth0 proto kernel scope link src 192.168.0.11"]

@@ -6,7 +6,8 @@
  *
  * @module
  */
-import { addrText, generateFabric, type GenerateSpec } from "./fabric.js";
+import { addrText, type GenerateError, generateFabric, type GenerateSpec } from "./fabric.js";
+import { ok, type Result } from "../result.js";
 import { checkPair } from "../invariants/invariants.js";
 import { podIp } from "../world/query.js";
 import type { World } from "../model/world.js";
@@ -135,21 +136,23 @@ export function timerResolution(): number {
  *
  * @param spec Mode, nodes and pods per node (Kubernetes' limit: 5,000 × 30).
  * @param options Number of timed edits (default 200) and the random seed.
- * @returns The measurements.
+ * @returns The measurements, or the field of the spec that is out of range.
  * @example
  * ```ts
  * import { verifyAtScale } from "./measure.js";
  * const run = verifyAtScale({ mode: "host-gw", nodes: 20, podsPerNode: 3 }, { edits: 10 });
- * run.checked; // 3540: 60 pods × 59
- * run.edits.wrong; // 0
+ * if (run.ok) run.value.checked; // 3540: 60 pods × 59
+ * if (run.ok) run.value.edits.wrong; // 0
  * ```
  */
 export function verifyAtScale(
   spec: GenerateSpec,
   options: { edits?: number; seed?: number } = {},
-): ScaleRun {
+): Result<ScaleRun, GenerateError> {
   let t = performance.now();
-  const fabric = generateFabric(spec);
+  const generated = generateFabric(spec);
+  if (!generated.ok) return generated;
+  const fabric = generated.value;
   const generateMillis = performance.now() - t;
   t = performance.now();
   const v = new Verifier(fabric);
@@ -202,7 +205,7 @@ export function verifyAtScale(
   const sorted = [...times].sort((a, b) => a - b);
   const at = (q: number) =>
     sorted.length ? sorted[Math.min(sorted.length - 1, Math.floor(q * sorted.length))] : 0;
-  return {
+  return ok({
     mode: spec.mode,
     nodes: n,
     pods: fabric.pods.count,
@@ -223,5 +226,5 @@ export function verifyAtScale(
       wrong,
       incremental,
     },
-  };
+  });
 }

@@ -130,7 +130,8 @@ const problemKey = (p: Problem) =>
  * @example
  * ```ts
  * import { generateFabric, Verifier } from "./mod.js";
- * const v = new Verifier(generateFabric({ mode: "host-gw", nodes: 10, podsPerNode: 3 }));
+ * import { unwrap } from "../result.js";
+ * const v = new Verifier(unwrap(generateFabric({ mode: "host-gw", nodes: 10, podsPerNode: 3 }), (e) => e.message));
  * v.result().holds; // true
  * ```
  */
@@ -1180,7 +1181,8 @@ export class Verifier {
    * @example
    * ```ts
    * import { generateFabric, Verifier } from "./mod.js";
-   * const v = new Verifier(generateFabric({ mode: "host-gw", nodes: 10, podsPerNode: 3 }));
+   * import { unwrap } from "../result.js";
+   * const v = new Verifier(unwrap(generateFabric({ mode: "host-gw", nodes: 10, podsPerNode: 3 }), (e) => e.message));
    * v.classes().destinations; // 10: one per node's pod CIDR
    * v.classes().groupClasses; // 1: every node's pods send alike
    * ```

@@ -61,13 +61,11 @@ export function answer(request: WorkerRequest): WorkerReply {
         if (!doc.ok) return { id, ok: false, message: `${doc.error.field}: ${doc.error.message}` };
         return { id, ok: true, kind: "build", doc: doc.value, millis: performance.now() - start };
       }
-      case "scale":
-        return {
-          id,
-          ok: true,
-          kind: "scale",
-          run: verifyAtScale(request.spec, { edits: request.edits }),
-        };
+      case "scale": {
+        const run = verifyAtScale(request.spec, { edits: request.edits });
+        if (!run.ok) return { id, ok: false, message: `${run.error.field}: ${run.error.message}` };
+        return { id, ok: true, kind: "scale", run: run.value };
+      }
       default:
         return { id, ok: false, message: `Unknown request ${JSON.stringify(request)}` };
     }
