@@ -114,13 +114,18 @@ test("source selection: the tracer's values and the verifier's numbers give the 
         const fromValues = pickSource(preferred, via, asPrefixes[i].addresses, asPrefixes, {
           addrOf: (p) => p.addr,
           contains: (p, a) => p.contains(a),
+          hostScope: (p) => p.addr.isLoopback(),
         });
         const fromNumbers = pickSource(
           preferred?.value,
           via?.value,
           asNumbers[i].addresses,
           asNumbers,
-          { addrOf: (p) => p.addr, contains: (p, v) => inPrefix(v, p.addr, p.bits) },
+          {
+            addrOf: (p) => p.addr,
+            contains: (p, v) => inPrefix(v, p.addr, p.bits),
+            hostScope: (p) => p.addr >>> 24 === 127,
+          },
         );
         return fromValues?.value === fromNumbers;
       },

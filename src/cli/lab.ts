@@ -11,10 +11,11 @@
 import { labUnavailable } from "../lab/linux.js";
 import { formatPauseDemo, runPauseDemo } from "../lab/pause.js";
 import { formatReport, runLab } from "../lab/runner.js";
+import { formatFuzzCase, formatFuzzSummary, runFuzz } from "../lab/fuzz.js";
 import { readArgs, readWorld, UsageError } from "./common.js";
 
 const USAGE =
-  "deno task lab <scenario.json>... [--json] [--no-extras] [--concurrency N] [--prefix P] | deno task lab --pause";
+  "deno task lab <scenario.json>... [--json] [--no-extras] [--concurrency N] [--prefix P] | deno task lab --fuzz N [--seed S] [--only I] | deno task lab --pause";
 
 async function main(): Promise<number> {
   const { values, positionals } = readArgs(Deno.args, {
@@ -23,8 +24,14 @@ async function main(): Promise<number> {
     concurrency: { type: "string" },
     prefix: { type: "string" },
     pause: { type: "boolean" },
+    fuzz: { type: "string" },
+    seed: { type: "string" },
+    only: { type: "string" },
   });
-  if (!values.pause && positionals.length === 0) throw new UsageError("Expected a scenario file");
+  const fuzz = values.fuzz === undefined ? undefined : wholeNumber("--fuzz", values.fuzz, 1);
+  if (!values.pause && fuzz === undefined && positionals.length === 0) {
+    throw new UsageError("Expected a scenario file");
+  }
   const concurrency = values.concurrency === undefined ? undefined : Number(values.concurrency);
   if (concurrency !== undefined && !(Number.isInteger(concurrency) && concurrency > 0)) {
     throw new UsageError("--concurrency needs a whole number above 0");
@@ -34,6 +41,25 @@ async function main(): Promise<number> {
   if (why) {
     console.error(`podnet lab: cannot run: ${why}`);
     return 2;
+  }
+  if (fuzz !== undefined) {
+    const seed = values.seed === undefined
+      ? Date.now() % 2 ** 31
+      : wholeNumber("--seed", values.seed, 0);
+    const only = values.only === undefined ? undefined : wholeNumber("--only", values.only, 0);
+    console.log(`podnet lab: fuzz ${fuzz} broken worlds from seed ${seed}`);
+    const report = await runFuzz({
+      n: fuzz,
+      seed,
+      only,
+      concurrency,
+      onCase: (c) => {
+        const text = formatFuzzCase(c, seed, fuzz);
+        if (text) console.log(text);
+      },
+    });
+    console.log(formatFuzzSummary(report));
+    return report.disagreements === 0 && report.unobserved === 0 ? 0 : 1;
   }
   if (values.pause) {
     const demo = await runPauseDemo({ prefix: values.prefix });
@@ -51,6 +77,14 @@ async function main(): Promise<number> {
     console.log(values.json ? JSON.stringify(report, null, 2) : formatReport(report) + "\n");
   }
   return disagreements === 0 ? 0 : 1;
+}
+
+function wholeNumber(flag: string, text: string, min: number): number {
+  const n = Number(text);
+  if (!(Number.isInteger(n) && n >= min)) {
+    throw new UsageError(`${flag} needs a whole number of at least ${min}`);
+  }
+  return n;
 }
 
 if (import.meta.main) {

@@ -83,6 +83,7 @@ export function lookupRoute(ns: Namespace, dst: Addr, oif?: string): Route | und
 const PREFIXES: AddressView<Addr, Prefix> = {
   addrOf: (p) => p.addr,
   contains: (p, a) => p.contains(a),
+  hostScope: (p) => p.addr.isLoopback(),
 };
 
 /**

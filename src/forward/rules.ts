@@ -192,6 +192,8 @@ export interface AddressView<A, P> {
   addrOf(p: P): A;
   /** Whether the interface address's subnet contains `a`. */
   contains(p: P, a: A): boolean;
+  /** Whether the interface address is host scope (in 127.0.0.0/8), never a source for others. */
+  hostScope(p: P): boolean;
 }
 
 /** A device as source selection sees it. */
@@ -205,8 +207,8 @@ export interface SourceDevice<P> {
  * The source address Linux gives a packet leaving by a route
  * (`fib_result_prefsrc`, `inet_select_addr`): the route's preferred source;
  * else the output device's first address in the gateway's subnet; else the
- * device's first address; else the first address of another up device that
- * is not a loopback.
+ * device's first address; else the first address outside 127.0.0.0/8 of
+ * any device in device order (`lo` and down devices included).
  *
  * @param preferred The route's `src`, if it has one.
  * @param via The route's gateway, if it has one.
@@ -219,7 +221,11 @@ export interface SourceDevice<P> {
  * import { Addr, Prefix } from "../addr/mod.js";
  * import { pickSource } from "./rules.js";
  * const eth0 = [Prefix.mustParse("192.168.0.11/24")];
- * const view = { addrOf: (p: Prefix) => p.addr, contains: (p: Prefix, a: Addr) => p.contains(a) };
+ * const view = {
+ *   addrOf: (p: Prefix) => p.addr,
+ *   contains: (p: Prefix, a: Addr) => p.contains(a),
+ *   hostScope: (p: Prefix) => p.addr.isLoopback(),
+ * };
  * pickSource(undefined, Addr.mustParse("192.168.0.1"), eth0, [], view)?.toString();
  * // "192.168.0.11"
  * ```
@@ -236,8 +242,11 @@ export function pickSource<A, P>(
     for (const p of own) if (view.contains(p, via)) return view.addrOf(p);
   }
   if (own.length > 0) return view.addrOf(own[0]);
+  // `inet_select_addr`'s fallback: the first global address of any device,
+  // in device order — `lo` first (an address on `lo` is the classic
+  // unnumbered setup), down devices too.
   for (const d of devices) {
-    if (d.kind !== "loopback" && d.up && d.addresses.length > 0) return view.addrOf(d.addresses[0]);
+    for (const p of d.addresses) if (!view.hostScope(p)) return view.addrOf(p);
   }
   return undefined;
 }

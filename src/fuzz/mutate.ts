@@ -76,7 +76,10 @@ export type Mutation =
  */
 export function describeMutation(m: Mutation): string {
   return match(m)
-    .with({ kind: "link-down" }, (m) => `ip -n ${m.ns} link set ${m.dev} down`)
+    .with(
+      { kind: "link-down" },
+      (m) => `ip -n ${m.ns} link set ${m.dev} down (its routes go with it)`,
+    )
     .with({ kind: "mtu" }, (m) => `ip -n ${m.ns} link set ${m.dev} mtu ${m.mtu}`)
     .with({ kind: "segment-mtu" }, (m) => `segment ${m.segment}: mtu ${m.mtu}`)
     .with({ kind: "address-remove" }, (m) => `ip -n ${m.ns} addr del ${m.address} dev ${m.dev}`)
@@ -140,7 +143,10 @@ function editNamespace(ns: NamespaceDoc, m: NsMutation): NamespaceDoc {
   const without = (list: readonly string[] | undefined, line: string) =>
     (list ?? []).filter((x) => x !== line);
   return match(m)
-    .with({ kind: "link-down" }, (m) => dev(m.dev, (d) => ({ ...d, up: false })))
+    .with(
+      { kind: "link-down" },
+      (m) => withoutRoutesOf(dev(m.dev, (d) => ({ ...d, up: false })), m.dev),
+    )
     .with({ kind: "mtu" }, (m) => dev(m.dev, (d) => ({ ...d, mtu: m.mtu })))
     .with(
       { kind: "address-remove" },
@@ -182,6 +188,25 @@ function editNamespace(ns: NamespaceDoc, m: NsMutation): NamespaceDoc {
       return { ...ns, iptables: rules };
     })
     .exhaustive();
+}
+
+/**
+ * Taking a device down removes the routes through it (`fib_sync_down_dev`):
+ * those naming it and those whose gateway is in one of its subnets.
+ */
+function withoutRoutesOf(ns: NamespaceDoc, name: string): NamespaceDoc {
+  const subnets = (ns.devices.find((d) => d.name === name)?.addresses ?? []).map((a) =>
+    Prefix.mustParse(a)
+  );
+  const through = (line: string) => {
+    const w = line.split(/\s+/);
+    const dev = w.indexOf("dev");
+    if (dev >= 0) return w[dev + 1] === name;
+    const via = w.indexOf("via");
+    const gw = via >= 0 ? Addr.parse(w[via + 1]) : undefined;
+    return gw?.ok === true && subnets.some((s) => s.contains(gw.value));
+  };
+  return { ...ns, routes: (ns.routes ?? []).filter((r) => !through(r)) };
 }
 
 /** Same address and device: `ip neigh replace` swaps the entry. */

@@ -200,7 +200,9 @@ export function parsePing(output: string): SenderView {
     [/Network is unreachable/, "ENETUNREACH"],
     [/No route to host/, "EHOSTUNREACH"],
     [/Invalid argument/, "EINVAL"],
-    [/Permission denied|Operation not permitted/, "EACCES"],
+    [/Permission denied|Operation not permitted|Do you want to ping broadcast/, "EACCES"],
+    [/No buffer space available/, "ENOBUFS"],
+    [/Connection refused/, "ECONNREFUSED"],
   ];
   for (const [re, errno] of errors) if (re.test(output)) return { kind: "local-error", errno };
   return { kind: "nothing" };

@@ -31,6 +31,13 @@ const UDP_KEYS = 40000;
 export interface ProbeOptions {
   /** Add the probes that test MTU, TTL, closed ports and unknown addresses (default true). */
   readonly extras?: boolean;
+  /**
+   * Also probe from every node and router to every pod, and from a pod and
+   * a node to every address of every node and router device (down devices
+   * and `lo` included), to DNATed addresses and to unassigned ones (default
+   * false; `deno task lab --fuzz` sets it).
+   */
+  readonly wide?: boolean;
 }
 
 /**
@@ -69,6 +76,7 @@ export function labProbes(world: World, options: ProbeOptions = {}): LabProbe[] 
       });
     }
   }
+  if (options.wide) wideProbes(world, pods, add);
   if (options.extras === false || pods.length < 2) return out;
   const first = pods[0];
   const last = pods[pods.length - 1];
@@ -121,6 +129,38 @@ export function labProbes(world: World, options: ProbeOptions = {}): LabProbe[] 
   }
   add(`${first.name} → 203.0.113.7 icmp`, { from: first.name, to: "203.0.113.7", proto: "icmp" });
   return out;
+}
+
+type Add = (label: string, probe: Omit<LabProbe["probe"], "sport">) => void;
+
+/** The probes of {@linkcode ProbeOptions.wide}: every namespace kind as a sender, every address as a target. */
+function wideProbes(world: World, pods: readonly Pod[], add: Add): void {
+  const hosts = world.namespaces.filter((ns) => ns.role !== "pod");
+  for (const ns of hosts) {
+    for (const b of pods) {
+      add(`${ns.name} → ${b.name} icmp`, { from: ns.name, to: b.name, proto: "icmp" });
+      const port = udpPort(b);
+      add(`${ns.name} → ${b.name} udp:${port}`, { from: ns.name, to: b.name, proto: "udp", port });
+    }
+  }
+  const targets = new Set<string>();
+  for (const ns of hosts) {
+    for (const d of ns.devices) {
+      for (const a of d.addresses) if (!a.addr.isLoopback()) targets.add(String(a.addr));
+    }
+  }
+  for (const ns of world.namespaces) {
+    for (const r of ns.netfilter.rules) {
+      if (r.target.kind === "DNAT" && r.match.dst && !r.match.dst.negate) {
+        targets.add(String(r.match.dst.prefix.first));
+      }
+    }
+  }
+  for (const n of world.nodes) targets.add(String(Addr.fromUint32(n.podCidr.last.value - 1)));
+  const senders = [pods[0]?.name, hosts[0]?.name].filter((s): s is string => s !== undefined);
+  for (const from of senders) {
+    for (const to of targets) add(`${from} → ${to} icmp`, { from, to, proto: "icmp" });
+  }
 }
 
 /**

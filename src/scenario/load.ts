@@ -523,7 +523,14 @@ function readFdb(r: Reader, ns: Namespace, raw: Obj, path: string): readonly Dev
         });}
     } else if (dev.master !== undefined && spec.table === "master") {
       const bridge = devices.find((d) => d.name === dev.master);
-      if (bridge?.kind === "bridge") {
+      // `bridge fdb add` refuses a MAC the bridge already has an entry for:
+      // its own, a port's (local entries) or one added before.
+      const taken = bridge?.kind === "bridge" && (
+        bridge.mac === spec.mac || bridge.fdb.some((x) => x.mac === spec.mac) ||
+        devices.some((d) => d.master === bridge.name && d.mac === spec.mac)
+      );
+      if (taken) r.fail(p, line, "File exists (the bridge has an entry for this MAC)");
+      else if (bridge?.kind === "bridge") {
         const state = spec.state === "learned" ? "learned" : "static";
         devices = replace(devices, {
           ...bridge,

@@ -663,8 +663,13 @@ class Run {
       inner: packet,
       outer: outer.ip,
     }, outer);
+    // The outer route failing (none, blackhole, unreachable, prohibit) is
+    // the VXLAN device's own transmit error (`tx_carrier_errors`): the
+    // inner packet was already sent, so nobody is told.
     const refused = this.routeStep(ns, remote, route, dev.dev);
-    if (refused) return refused;
+    if (refused) {
+      return refused.kind === "dropped" ? { ...refused, senderSees: { kind: "nothing" } } : refused;
+    }
     if (local === undefined) return this.drop(ns, { reason: "no-source-address" });
     return this.localOutput(ns, route!, outer);
   }

@@ -37,6 +37,7 @@ import {
   pickSource,
   preferRoute,
 } from "../forward/rules.js";
+import { addressesLocal } from "../world/routes.js";
 import type { Atoms } from "./atoms.js";
 import {
   type Fabric,
@@ -209,12 +210,12 @@ export class Evaluator {
     const local = new Set<number>();
     const loopback: { addr: number; bits: number }[] = [];
     for (const d of h.devices) {
-      if (!d.up) continue;
+      if (!addressesLocal(d.kind, d.up)) continue;
       for (const a of d.addresses) {
         if (d.kind === "loopback") loopback.push(a);
         else local.add(a.addr);
       }
-      if (d.kind === "nic") this.nicByMac.set(d.mac, { host: i, dev: d });
+      if (d.kind === "nic" && d.up) this.nicByMac.set(d.mac, { host: i, dev: d });
     }
     for (const a of local) {
       const list = this.localHosts.get(a);
@@ -322,7 +323,7 @@ export class Evaluator {
     return d;
   }
 
-  /** `localDevice`: an address of an up device, or inside an up loopback's prefix. */
+  /** `localDevice`: an address of any device but lo, or inside an up loopback's prefix. */
   isLocal(h: number, v: number): boolean {
     const x = this.ix[h];
     if (x.local.has(v)) return true;
@@ -767,6 +768,7 @@ function addFwd(o: Outcome, fwd: number): Outcome {
 const NUMBERS: AddressView<number, { readonly addr: number; readonly bits: number }> = {
   addrOf: (a) => a.addr,
   contains: (a, v) => inPrefix(v, a.addr, a.bits),
+  hostScope: (a) => a.addr >>> 24 === 127,
 };
 
 /** `ruleMatches` of the kernel, on numbers. */

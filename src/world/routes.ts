@@ -100,22 +100,30 @@ export function resolveRoute(
   if (spec.via === undefined) {
     return ok({ ...spec, dev: named!.name, scope: "link" });
   }
-  return resolveGateway(ns, spec, spec.via, named);
+  return resolveGateway(ns, spec, spec.via, named, existing);
 }
 
+/**
+ * Linux (`fib_check_nh_v4_gw`) looks the gateway up in the table as it is
+ * now, among routes of scope link only: a connected route that was
+ * deleted no longer makes a gateway reachable, and a static
+ * `169.254.1.1 dev eth0 scope link` does (Calico's default route).
+ */
 function resolveGateway(
   ns: Namespace,
   spec: RouteSpec,
   via: Addr,
   named: Device | undefined,
+  existing: readonly Route[],
 ): Result<Route, string> {
   if (isLocal(ns, via)) return err("Nexthop has invalid gateway");
   if (spec.onlink) {
     if (named === undefined) return err("Nexthop device is not specified for onlink route");
     return ok({ ...spec, dev: named.name, scope: "global" });
   }
-  const onLink = connectedRoutes(ns.devices).filter((r) =>
-    r.dst.contains(via) && (named === undefined || r.dev === named.name)
+  const onLink = existing.filter((r) =>
+    r.type === "unicast" && r.scope === "link" && r.dst.contains(via) &&
+    (named === undefined || r.dev === named.name)
   );
   if (onLink.length === 0) return err("Nexthop has invalid gateway");
   return ok({ ...spec, dev: named?.name ?? longest(onLink).dev, scope: "global" });
@@ -126,9 +134,9 @@ function longest(routes: readonly Route[]): Route {
 }
 
 /**
- * Whether `addr` is local to the namespace: an address of an up device, or
- * inside the prefix of an address on an up loopback device (all of
- * 127.0.0.0/8 is local).
+ * Whether `addr` is local to the namespace: an address of any device (a
+ * down one too: Linux keeps it in the local table), or inside the prefix
+ * of an address on an up loopback device (all of 127.0.0.0/8 is local).
  *
  * @param ns The namespace.
  * @param addr The address.
@@ -164,7 +172,7 @@ function localIndex(ns: Namespace): LocalIndex {
   const exact = new Map<Addr, { dev: Device; at: number }>();
   const loopbacks: { dev: Device; at: number; prefix: Prefix }[] = [];
   ns.devices.forEach((dev, at) => {
-    if (!dev.up) return;
+    if (!addressesLocal(dev.kind, dev.up)) return;
     for (const a of dev.addresses) {
       if (!exact.has(a.addr)) exact.set(a.addr, { dev, at });
       if (dev.kind === "loopback") loopbacks.push({ dev, at, prefix: a });
@@ -173,6 +181,25 @@ function localIndex(ns: Namespace): LocalIndex {
   ix = { exact, loopbacks };
   localIndexes.set(ns, ix);
   return ix;
+}
+
+/**
+ * Whether a device's addresses are local (in the local table): Linux keeps
+ * `local ADDR` for a device that is down as well, and delivers to and
+ * answers for it; only a down `lo` stops delivering its prefixes.
+ *
+ * @param kind The device's kind.
+ * @param up Whether it is up.
+ * @returns True when its addresses are the namespace's own.
+ * @example
+ * ```ts
+ * import { addressesLocal } from "./routes.js";
+ * addressesLocal("nic", false); // true
+ * addressesLocal("loopback", false); // false
+ * ```
+ */
+export function addressesLocal(kind: string, up: boolean): boolean {
+  return up || kind !== "loopback";
 }
 
 /** Whether `addr` is a local address of the namespace. */

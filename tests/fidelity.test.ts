@@ -1,0 +1,197 @@
+/**
+ * Linux-true under breakage: each class of behaviour the lab found the
+ * kernel getting wrong on broken worlds, stated as a property over
+ * generated clusters with the breakage applied in a random place (a random
+ * node, device, route). The lab regression seeds for the same classes are
+ * in tests/lab/fuzz.test.ts.
+ *
+ * @module
+ */
+import { test } from "uvu";
+import * as assert from "uvu/assert";
+import fc from "fast-check";
+import { Addr } from "../src/addr/mod.js";
+import { applyMutation, type Mutation } from "../src/fuzz/mutate.js";
+import { buildScenario, type ClusterSpec, type Mode } from "../src/scenario/build.js";
+import { loadScenario } from "../src/scenario/load.js";
+import type { ScenarioDoc } from "../src/scenario/schema.js";
+import { trace } from "../src/trace/tracer.js";
+import type { World } from "../src/model/world.js";
+import { clusterSpecs } from "./support/clusters.ts";
+import { holds } from "./support/property.ts";
+import { must } from "./support/world.ts";
+
+/** A cluster of the modes with a node index and a pick, for placing one breakage. */
+function placed(modes: readonly Mode[], minNodes = 1) {
+  return fc.record({
+    spec: clusterSpecs(modes, 3, 2).filter((s) => (s.nodes ?? 1) >= minNodes),
+    node: fc.nat(),
+    pick: fc.nat(),
+  }).map(({ spec, node, pick }) => {
+    const doc = must(buildScenario(spec));
+    return { spec, doc, node: doc.nodes[node % doc.nodes.length], pick };
+  });
+}
+
+function loaded(doc: ScenarioDoc, ...ms: Mutation[]): World {
+  const out = ms.reduce(applyMutation, doc);
+  const w = loadScenario(out);
+  if (!w.ok) throw new Error(`does not load: ${w.error.map((e) => e.message).join("; ")}`);
+  return w.value;
+}
+
+function nodeNs(doc: ScenarioDoc, node: { name: string; namespace?: string }) {
+  return doc.namespaces.find((n) => n.name === (node.namespace ?? node.name))!;
+}
+
+test("a down device's address stays local: its node and the node's pods reach it", () => {
+  holds(
+    fc.property(placed(["host-gw", "gateway", "vxlan", "single-host"]), ({ doc, node, pick }) => {
+      const ns = nodeNs(doc, node);
+      const withAddr = ns.devices.filter((d) => d.kind !== "loopback" && d.addresses?.length);
+      const dev = withAddr[pick % withAddr.length];
+      const addr = dev.addresses![0].split("/")[0];
+      const w = loaded(doc, { kind: "link-down", ns: ns.name, dev: dev.name });
+      const own = must(trace(w, { from: ns.name, to: addr }));
+      assert.is(own.verdict.kind, "delivered", `${ns.name} → ${addr} on down ${dev.name}`);
+      if (dev.name === node.bridge) return; // the pods' way in is down
+      for (const pod of w.pods.filter((p) => p.node === node.name)) {
+        const t = must(trace(w, { from: pod.name, to: addr }));
+        assert.is(
+          t.verdict.kind === "delivered" && t.verdict.namespace,
+          ns.name,
+          `${pod.name} → ${addr} on down ${dev.name}`,
+        );
+      }
+    }),
+    40,
+  );
+});
+
+test("source selection: with no address on the output device, the first global address in device order, lo first", () => {
+  holds(
+    fc.property(placed(["vxlan"], 2), fc.boolean(), ({ doc, node }, toLo) => {
+      const ns = nodeNs(doc, node);
+      const tunnel = ns.devices.find((d) => d.kind === "vxlan")!;
+      const address = tunnel.addresses![0];
+      const w = loaded(doc, {
+        kind: toLo ? "address-to-lo" : "address-remove",
+        ns: ns.name,
+        dev: tunnel.name,
+        address,
+      });
+      const remote = w.pods.find((p) => p.node !== node.name)!;
+      const t = must(trace(w, { from: ns.name, to: remote.name }));
+      const eth0 = ns.devices.find((d) => d.kind === "nic")!.addresses![0].split("/")[0];
+      const expected = toLo ? address.split("/")[0] : eth0;
+      assert.is(String(t.probe.packet.src), expected);
+    }),
+    30,
+  );
+});
+
+test("a VXLAN device whose outer packet has no route drops silently: the inner sender is told nothing", () => {
+  holds(
+    fc.property(placed(["vxlan"], 2), ({ doc, node }) => {
+      const ns = nodeNs(doc, node);
+      const nic = ns.devices.find((d) => d.kind === "nic")!;
+      const w = loaded(doc, {
+        kind: "address-remove",
+        ns: ns.name,
+        dev: nic.name,
+        address: nic.addresses![0],
+      });
+      const remote = w.pods.find((p) => p.node !== node.name)!;
+      for (
+        const from of [
+          ns.name,
+          ...w.pods.filter((p) => p.node === node.name).map((p) => p.name),
+        ]
+      ) {
+        const t = must(trace(w, { from, to: remote.name }));
+        assert.is(t.verdict.kind, "dropped", `${from} → ${remote.name}`);
+        assert.equal(t.verdict.kind === "dropped" && t.verdict.senderSees, { kind: "nothing" });
+      }
+    }),
+    30,
+  );
+});
+
+test("loader: a gateway needs a scope-link route to it now, not an address's subnet", () => {
+  holds(
+    fc.property(placed(["host-gw", "gateway"], 2), ({ doc, pick }) => {
+      const withGw = doc.namespaces.flatMap((ns) =>
+        (ns.routes ?? []).filter((r) => / via /.test(r) && !/onlink/.test(r)).map((r) => ({
+          ns,
+          r,
+        }))
+      );
+      fc.pre(withGw.length > 0);
+      const { ns, r } = withGw[pick % withGw.length];
+      const via = Addr.mustParse(r.split(" via ")[1].split(" ")[0]);
+      const w = must(loadScenario(doc));
+      const table = w.namespaces.find((n) => n.name === ns.name)!.routes;
+      const connected = table.find((x) => x.proto === "kernel" && x.dst.contains(via))!;
+      const broken = applyMutation(doc, {
+        kind: "route-delete",
+        ns: ns.name,
+        route: `${connected.dst} dev ${connected.dev}`,
+      });
+      const refused = loadScenario(broken);
+      assert.not.ok(refused.ok, `${ns.name}: ${r} after deleting ${connected.dst}`);
+      if (!refused.ok) {
+        assert.ok(refused.error.some((e) => /Nexthop has invalid gateway/.test(e.message)));
+      }
+    }),
+    30,
+  );
+});
+
+test("loader: Calico's link-scope gateway (169.254.1.1 dev eth0 scope link, default via it) loads", () => {
+  holds(
+    fc.property(placed(["host-gw", "vxlan", "gateway"]), ({ doc, pick }) => {
+      const pods = doc.namespaces.filter((n) => n.role === "pod");
+      const ns = pods[pick % pods.length];
+      const routes = ["169.254.1.1 dev eth0 scope link", "default via 169.254.1.1 dev eth0"];
+      const next = {
+        ...doc,
+        namespaces: doc.namespaces.map((n) => (n === ns ? { ...n, routes } : n)),
+      };
+      const w = loadScenario(next);
+      assert.ok(w.ok, w.ok ? "" : w.error.map((e) => e.message).join("; "));
+    }),
+    20,
+  );
+});
+
+test("loader: a bridge FDB entry for a MAC the bridge already has (a port's, its own) is refused", () => {
+  holds(
+    fc.property(
+      placed(["host-gw", "single-host", "gateway"]),
+      fc.nat(),
+      ({ doc, node, pick }, p2) => {
+        const w = must(loadScenario(doc));
+        const ns = w.namespaces.find((n) => n.name === nodeNs(doc, node).name)!;
+        const ports = ns.devices.filter((d) => d.master === node.bridge);
+        fc.pre(ports.length > 0);
+        const bridge = ns.devices.find((d) => d.name === node.bridge)!;
+        const macs = [bridge.mac, ...ports.map((d) => d.mac)];
+        const mac = macs[pick % macs.length];
+        const port = ports[p2 % ports.length];
+        const line = `${mac} dev ${port.name} master ${bridge.name} static`;
+        const refused = loadScenario(applyMutation(doc, { kind: "fdb-add", ns: ns.name, line }));
+        assert.not.ok(refused.ok, line);
+      },
+    ),
+    20,
+  );
+});
+
+/** The specs above must keep generating clusters of the modes they ask for. */
+test("the placements generate what they ask for", () => {
+  const [one] = fc.sample(placed(["vxlan"], 2), { seed: 1, numRuns: 1 });
+  assert.is((one.spec as ClusterSpec).mode, "vxlan");
+  assert.ok((one.spec.nodes ?? 0) >= 2);
+});
+
+test.run();

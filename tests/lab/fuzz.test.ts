@@ -1,0 +1,62 @@
+/**
+ * `deno task lab --fuzz` in CI: every broken world that ever disagreed with
+ * Linux, replayed by its seed, and a few fresh worlds from a fixed seed
+ * (FUZZ_SEED and FUZZ_N change them). A failure prints each disagreement
+ * with the command that replays its world alone.
+ *
+ * @module
+ */
+import { test } from "uvu";
+import * as assert from "uvu/assert";
+import { formatFuzzCase, type FuzzReport, runFuzz } from "../../src/lab/fuzz.js";
+import { skipReason } from "./support.ts";
+
+/**
+ * Worlds that disagreed once: `[N, seed, index]` as printed by
+ * `deno task lab --fuzz N --seed S --only I`, and what was wrong.
+ */
+const REGRESSIONS: readonly [number, number, number, string][] = [
+  [6, 1, 4, "loader: a gateway whose connected route was deleted (Linux: invalid gateway)"],
+  [40, 2, 16, "VXLAN outer packet without a route: the node's own sender is told nothing"],
+];
+
+function envNumber(name: string, fallback: number): number {
+  try {
+    const v = Deno.env.get(name);
+    return v === undefined ? fallback : Number(v);
+  } catch {
+    return fallback;
+  }
+}
+
+function failures(r: FuzzReport): string[] {
+  return r.cases.flatMap((c) => {
+    const text = formatFuzzCase(c, r.seed, r.n);
+    return text ? [text] : [];
+  });
+}
+
+if (!(await skipReason())) {
+  for (const [n, seed, only, what] of REGRESSIONS) {
+    test(`lab fuzz regression (--fuzz ${n} --seed ${seed} --only ${only}): ${what}`, async () => {
+      const r = await runFuzz({ n, seed, only });
+      assert.equal(failures(r), []);
+      assert.ok(r.cases.length === 1, "the world ran");
+    });
+  }
+
+  test("lab fuzz: fresh broken worlds from a fixed seed agree with Linux", async () => {
+    const seed = envNumber("FUZZ_SEED", 20261202);
+    const n = envNumber("FUZZ_N", 2);
+    const r = await runFuzz({ n, seed, labsAtOnce: 2 });
+    const bad = failures(r);
+    if (bad.length > 0) {
+      assert.unreachable(
+        `seed ${seed} (replay: FUZZ_SEED=${seed} FUZZ_N=${n}):\n${bad.join("\n")}`,
+      );
+    }
+    assert.ok(r.probes > 0, "the lab sent probes");
+  });
+}
+
+test.run();
