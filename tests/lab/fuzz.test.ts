@@ -9,7 +9,7 @@
 import { test } from "uvu";
 import * as assert from "uvu/assert";
 import { formatFuzzCase, type FuzzReport, runFuzz } from "../../src/lab/fuzz.js";
-import { skipReason } from "./support.ts";
+import { envNumber, skipReason } from "./support.ts";
 
 /**
  * Worlds that disagreed once: `[N, seed, index]` as printed by
@@ -19,15 +19,6 @@ const REGRESSIONS: readonly [number, number, number, string][] = [
   [6, 1, 4, "loader: a gateway whose connected route was deleted (Linux: invalid gateway)"],
   [40, 2, 16, "VXLAN outer packet without a route: the node's own sender is told nothing"],
 ];
-
-function envNumber(name: string, fallback: number): number {
-  try {
-    const v = Deno.env.get(name);
-    return v === undefined ? fallback : Number(v);
-  } catch {
-    return fallback;
-  }
-}
 
 function failures(r: FuzzReport): string[] {
   return r.cases.flatMap((c) => {

@@ -15,7 +15,7 @@ import { addIptables, deleteRoute, setIpForward, setMtu } from "../../src/world/
 import type { World } from "../../src/model/world.js";
 import { disjointCidrs } from "../support/clusters.ts";
 import { must } from "../support/world.ts";
-import { assertAllAgree, skipReason } from "./support.ts";
+import { assertAllAgree, envNumber, skipReason } from "./support.ts";
 
 /** How a generated cluster is broken. */
 const BREAKS = ["none", "route", "forward", "drop", "masquerade", "mtu", "overlap"] as const;
@@ -71,15 +71,6 @@ function worldOf(c: Case): World {
       return must(addIptables(w, node.namespace, "-t nat -A POSTROUTING -o eth0 -j MASQUERADE"));
     case "mtu":
       return must(setMtu(w, { namespace: node.namespace, device: node.bridge }, node.podMtu - 100));
-  }
-}
-
-function envNumber(name: string, fallback: number): number {
-  try {
-    const v = Deno.env.get(name);
-    return v === undefined ? fallback : Number(v);
-  } catch {
-    return fallback;
   }
 }
 

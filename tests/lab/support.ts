@@ -75,3 +75,13 @@ export async function assertAllAgree(worlds: readonly [string, World][]): Promis
   if (failures.length > 0) assert.unreachable(failures.join("\n\n"));
   return reports;
 }
+
+/** A number from the environment (a seed, a count), or the fallback. */
+export function envNumber(name: string, fallback: number): number {
+  try {
+    const v = Deno.env.get(name);
+    return v === undefined ? fallback : Number(v);
+  } catch {
+    return fallback;
+  }
+}
