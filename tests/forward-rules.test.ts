@@ -3,7 +3,8 @@
  * kernel's rule (longest prefix, then lowest metric, then the earlier
  * route) chooses on any table, with or without an output device; source
  * selection gives the same address on the tracer's values and on the
- * verifier's numbers; and the small rules hold at their edges.
+ * verifier's numbers; the indexed ARP answerers are the flood's owners;
+ * and the small rules hold at their edges.
  *
  * @module
  */
@@ -22,6 +23,11 @@ import {
   preferRoute,
 } from "../src/forward/rules.ts";
 import type { Namespace, Route } from "../src/model/world.ts";
+import { reach } from "../src/forward/layer2.ts";
+import { brokenWorlds } from "../src/fuzz/mutate.ts";
+import { arpAnswerers } from "../src/trace/arp.ts";
+import { namespaceNamed } from "../src/world/query.ts";
+import { isLocal } from "../src/world/routes.ts";
 import { holds } from "./support/property.ts";
 
 /** The rule as written in the kernel's terms, on a plain scan of the table. */
@@ -153,6 +159,45 @@ test("rules: martians, frame slack, fragments and route preference at their edge
   assert.ok(preferRoute({ bits: 16, metric: 0 }, { bits: 16, metric: 1 }));
   assert.not.ok(preferRoute({ bits: 16, metric: 1 }, { bits: 16, metric: 1 }));
   assert.ok(preferRoute({ bits: 0, metric: 0 }, undefined));
+});
+
+test("arp: the indexed answerers are exactly the flood's endpoints that own the address (broken worlds)", () => {
+  const noTunnels = () => [];
+  holds(
+    fc.property(brokenWorlds({ maxNodes: 3, maxPods: 2, maxMutations: 3 }), ({ world }) => {
+      const addrs = [
+        ...new Set(
+          world.namespaces.flatMap((ns) =>
+            ns.devices.flatMap((d) => d.addresses.map((a) => a.addr))
+          ),
+        ),
+        Addr.mustParse("127.0.0.5"),
+        Addr.mustParse("10.99.99.99"),
+      ];
+      for (const ns of world.namespaces) {
+        for (const dev of ns.devices) {
+          const flood = reach(world, dev, "broadcast", noTunnels);
+          for (const addr of addrs) {
+            for (const sip of [undefined, dev.addresses[0]?.addr]) {
+              const want = flood.filter((e) => {
+                if (e.dev === dev) return false;
+                const far = namespaceNamed(world, e.dev.namespace)!;
+                return isLocal(far, addr) && !(sip !== undefined && isLocal(far, sip));
+              });
+              const got = arpAnswerers(world, dev, addr, sip, 0, noTunnels);
+              if (got.length !== want.length || got.some((e, i) => e.dev !== want[i].dev)) {
+                throw new Error(
+                  `${ns.name}/${dev.name} asking for ${addr}: ${got.length} vs ${want.length}`,
+                );
+              }
+            }
+          }
+        }
+      }
+      return true;
+    }),
+    60,
+  );
 });
 
 test.run();

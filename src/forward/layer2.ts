@@ -7,7 +7,13 @@
  * @module
  */
 import type { Mac } from "../addr/mod.js";
-import { bridgePorts, deviceAt, masterOf, segmentMembers } from "../world/query.js";
+import {
+  bridgePorts,
+  deviceAt,
+  masterOf,
+  segmentMembers,
+  segmentNicsWithMac,
+} from "../world/query.js";
 import type { Bridge, Device, Vxlan, World } from "../model/world.js";
 
 /** The remote VXLAN devices a tunnel device reaches for a destination MAC. */
@@ -121,12 +127,12 @@ function departures(
       const peer = deviceAt(world, dev.peer);
       return peer === undefined ? [] : [{ dev: peer, path: [] }];
     }
-    case "nic":
-      return direct(
-        segmentMembers(world, dev.segment).filter((n) =>
-          n !== dev && (dst === "broadcast" || n.mac === dst)
-        ),
-      );
+    case "nic": {
+      const nics = dst === "broadcast"
+        ? segmentMembers(world, dev.segment)
+        : segmentNicsWithMac(world, dev.segment, dst);
+      return direct(nics.filter((n) => n !== dev));
+    }
     case "bridge":
       return bridgeOutPorts(world, dev, undefined, dst).flatMap((p) =>
         departures(world, p, dst, tunnel).map((x) => ({

@@ -29,13 +29,14 @@ import {
   masterOf,
   namespaceNamed,
   podOfNamespace,
-  segmentMembers,
+  segmentNicsWithMac,
 } from "../world/query.js";
 import { isLocal, localDevice } from "../world/routes.js";
 import { lookupRoute, selectSource } from "../forward/fib.js";
 import { fragmentSize, frameFits, martianDestination, martianSource } from "../forward/rules.js";
 import { type Meeting, unmodelledMet } from "../world/unmodelled.js";
 import type { Bridge, Device, Namespace, Route, Vxlan, World } from "../model/world.js";
+import { arpAnswerers, broadcastEndpoints } from "./arp.js";
 import { type Probe, type ProbeError, type ResolvedProbe, resolveProbe } from "./probe.js";
 import type {
   Drop,
@@ -449,7 +450,7 @@ class Run {
       // An ARP request that reaches a device answering by rules the model
       // lacks (proxy_arp), or a namespace owning the address on a device the
       // model lacks, may have been answered.
-      for (const e of reach(this.world, dev, "broadcast", this.tunnelReach)) {
+      for (const e of broadcastEndpoints(this.world, dev, this.depth, this.tunnelReach)) {
         const far = namespaceNamed(this.world, e.dev.namespace)!;
         const u = unmodelledMet(far, { kind: "device", device: e.dev.name }) ??
           unmodelledMet(far, { kind: "local", dst: nextHop });
@@ -494,7 +495,7 @@ class Run {
   crossSegment(ns: Namespace, dev: Device & { kind: "nic" }, packet: Packet): Next {
     const segment = this.world.segments.find((s) => s.name === dev.segment)!;
     const dst = packet.eth!.dst;
-    const target = segmentMembers(this.world, segment.name).find((n) => n !== dev && n.mac === dst);
+    const target = segmentNicsWithMac(this.world, segment.name, dst).find((n) => n !== dev);
     this.enter({ kind: "segment", name: segment.name }, packet);
     const size = packet.ip.fragment ?? packet.ip.length;
     if (!frameFits(size, segment.mtu)) {
@@ -832,11 +833,7 @@ class Run {
     const entry = ns.neighbours.find((n) => n.addr === addr && n.dev === dev.name);
     if (entry) return { kind: "entry", mac: entry.mac, state: entry.state };
     const sip = isLocal(ns, packetSrc) ? packetSrc : dev.addresses[0]?.addr;
-    const answers = reach(this.world, dev, "broadcast", this.tunnelReach).filter((e) => {
-      if (e.dev === dev) return false;
-      const far = namespaceNamed(this.world, e.dev.namespace)!;
-      return isLocal(far, addr) && !(sip !== undefined && isLocal(far, sip));
-    });
+    const answers = arpAnswerers(this.world, dev, addr, sip, this.depth, this.tunnelReach);
     if (answers.length === 0) return { kind: "failed" };
     this.learn(answers[0].path, answers[0].dev.mac);
     const refs = answers.map((a) => ({ namespace: a.dev.namespace, device: a.dev.name }));

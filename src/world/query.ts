@@ -27,6 +27,8 @@ interface Index {
   readonly nodeOfNamespace: ReadonlyMap<string, Node>;
   readonly ports: ReadonlyMap<string, readonly Device[]>;
   readonly segmentMembers: ReadonlyMap<string, readonly Nic[]>;
+  /** NICs by segment, then MAC (unicast frames on a segment go by MAC). */
+  readonly segmentMacs: ReadonlyMap<string, ReadonlyMap<Mac, readonly Nic[]>>;
 }
 
 const cache = new WeakMap<World, Index>();
@@ -40,6 +42,7 @@ function build(world: World): Index {
   const byNamespace = new Map<string, Map<string, Device>>();
   const ports = new Map<string, Device[]>();
   const segmentMembers = new Map<string, Nic[]>();
+  const segmentMacs = new Map<string, Map<Mac, Nic[]>>();
   for (const ns of world.namespaces) {
     const own = new Map<string, Device>();
     byNamespace.set(ns.name, own);
@@ -47,7 +50,12 @@ function build(world: World): Index {
       devices.set(key(ns.name, d.name), d);
       own.set(d.name, d);
       if (d.master) push(ports, key(ns.name, d.master), d);
-      if (d.kind === "nic") push(segmentMembers, d.segment, d);
+      if (d.kind === "nic") {
+        push(segmentMembers, d.segment, d);
+        let macs = segmentMacs.get(d.segment);
+        if (macs === undefined) segmentMacs.set(d.segment, macs = new Map());
+        push(macs, d.mac, d);
+      }
     }
   }
   const pods = new Map(world.pods.map((p) => [p.name, p]));
@@ -63,6 +71,7 @@ function build(world: World): Index {
     nodeOfNamespace: new Map(world.nodes.map((n) => [n.namespace, n])),
     ports,
     segmentMembers,
+    segmentMacs,
   };
 }
 
@@ -119,6 +128,18 @@ export function bridgePorts(world: World, ns: string, bridge: string): readonly 
 /** The NICs attached to underlay segment `segment`. */
 export function segmentMembers(world: World, segment: string): readonly Nic[] {
   return index(world).segmentMembers.get(segment) ?? [];
+}
+
+/**
+ * The NICs on segment `segment` whose MAC is `mac`, in segment order.
+ *
+ * @param world The world.
+ * @param segment The underlay segment's name.
+ * @param mac The destination MAC of a unicast frame.
+ * @returns The NICs that take the frame (usually one).
+ */
+export function segmentNicsWithMac(world: World, segment: string, mac: Mac): readonly Nic[] {
+  return index(world).segmentMacs.get(segment)?.get(mac) ?? [];
 }
 
 /**
