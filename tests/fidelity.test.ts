@@ -187,6 +187,35 @@ test("loader: a bridge FDB entry for a MAC the bridge already has (a port's, its
   );
 });
 
+test("a static bridge FDB entry is moved by learning: the ARP reply teaches the bridge the real port", () => {
+  holds(
+    fc.property(placed(["single-host", "host-gw"]), fc.nat(), fc.nat(), ({ doc, node }, i, j) => {
+      const w0 = must(loadScenario(doc));
+      const pods = w0.pods.filter((p) => p.node === node.name);
+      fc.pre(pods.length >= 2);
+      const [to, from] = [
+        pods[i % pods.length],
+        pods[(i + 1 + (j % (pods.length - 1))) % pods.length],
+      ];
+      const ns = w0.namespaces.find((n) => n.name === nodeNs(doc, node).name)!;
+      const ports = ns.devices.filter((d) => d.master === node.bridge);
+      const wrong = ports[j % ports.length];
+      const mac = w0.namespaces.find((n) =>
+        n.name === to.namespace
+      )!.devices.find((d) => d.name === "eth0")!.mac;
+      const line = `${mac} dev ${wrong.name} master ${node.bridge} static`;
+      const w = loaded(doc, { kind: "fdb-add", ns: ns.name, line });
+      const t = must(trace(w, { from: from.name, to: to.name }));
+      assert.is(
+        t.verdict.kind === "delivered" && t.verdict.pod,
+        to.name,
+        `${line}: ${from.name} → ${to.name}`,
+      );
+    }),
+    30,
+  );
+});
+
 /** The specs above must keep generating clusters of the modes they ask for. */
 test("the placements generate what they ask for", () => {
   const [one] = fc.sample(placed(["vxlan"], 2), { seed: 1, numRuns: 1 });

@@ -568,7 +568,9 @@ class Run {
       this.step({ kind: "receive", dev: bridge.name, dstMac });
       return this.ipReceive(ns, bridge, packet);
     }
-    const entry = bridge.fdb.find((e) => e.mac === dstMac) ?? this.learnedEntry(ns, bridge, dstMac);
+    // Learning moves a `static` entry too (only `sticky` would pin it): a
+    // MAC this trace's ARP reply taught the bridge wins over the table.
+    const entry = this.learnedEntry(ns, bridge, dstMac) ?? bridge.fdb.find((e) => e.mac === dstMac);
     if (entry) {
       record({
         kind: "bridge",
