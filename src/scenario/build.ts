@@ -15,15 +15,11 @@ import { podIp } from "../world/query.js";
 import type { World } from "../model/world.js";
 import { loadScenario } from "./load.js";
 import { formatLoadError } from "./reader.js";
-import { defaultMac } from "../world/names.js";
+import { defaultMac, type Mode, MODES } from "../world/names.js";
 import { toScenario } from "./save.js";
 import type { DeviceDoc, NamespaceDoc, ScenarioDoc } from "./schema.js";
 
-/** The networking modes the builders know. */
-export const MODES = ["single-host", "same-range", "gateway", "host-gw", "vxlan", "nat"] as const;
-
-/** A networking mode. */
-export type Mode = (typeof MODES)[number];
+export { type Mode, MODES } from "../world/names.js";
 
 /** What to build. Every field but `mode` has a default. */
 export interface ClusterSpec {

@@ -11,9 +11,16 @@ import { parseNeighbour } from "../syntax/ipneigh.js";
 import { parseRoute } from "../syntax/iproute.js";
 import { parseIptables } from "../syntax/iptables.js";
 import { formatLineError, isInterfaceName, type LineError } from "../syntax/tokens.js";
-import { compareRoutes, connectedRoutes, resolveRoute } from "../world/routes.js";
+import {
+  compareRoutes,
+  connectedRoutes,
+  deviceIn,
+  resolveRoute,
+  RouteTable,
+} from "../world/routes.js";
 import { vxlanMaxMtu } from "../world/edit.js";
 import type {
+  BridgeFdbEntry,
   Container,
   ContainerPort,
   Device,
@@ -25,24 +32,32 @@ import type {
   Rule,
   Segment,
   Sysctls,
+  VxlanFdbEntry,
   World,
 } from "../model/world.js";
+import { escapeText } from "../text.js";
 import { VXLAN_OVERHEAD } from "../wire/vxlan.js";
-import { defaultMac } from "../world/names.js";
+import { defaultMac, MODE_LABELS, NAME_GRAMMARS } from "../world/names.js";
 import { at, type LoadError, Reader } from "./reader.js";
 import { SCENARIO_VERSION } from "./schema.js";
+import { LOAD_LIMITS, screenScenario } from "./screen.js";
 import { readUnmodelled } from "./unmodelled.js";
 
 type Obj = Readonly<Record<string, unknown>>;
 
-const NAME = /^[A-Za-z0-9][A-Za-z0-9_.-]{0,62}$/;
-const POD_NAME = /^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$/;
+const NAME = NAME_GRAMMARS.name.pattern;
+const POD_NAME = NAME_GRAMMARS.pod.pattern;
+const nameOf = (what: string) => ({ pattern: NAME, what: `${what} ${NAME_GRAMMARS.name.what}` });
 const DEVICE_KINDS = ["loopback", "veth", "bridge", "nic", "vxlan"] as const;
 const ROLES = ["node", "pod", "router"] as const;
 
 /**
  * Reads a scenario document into a world, checking every field and every
  * cross-reference the way `ip`, `bridge`, `sysctl` and `iptables` would.
+ * The document is screened first ({@linkcode screenScenario}: no control
+ * or bidirectional characters, no string over 10,000 characters, no world
+ * over {@linkcode LOAD_LIMITS}); every lookup goes through an index, so
+ * loading takes time in proportion to the document's size.
  *
  * @param doc Parsed JSON of any shape.
  * @returns The world, or every problem found, each with its JSON path.
@@ -54,6 +69,8 @@ const ROLES = ["node", "pod", "router"] as const;
  * ```
  */
 export function loadScenario(doc: unknown): Result<World, LoadError[]> {
+  const screened = screenScenario(doc);
+  if (screened.length > 0) return err(screened);
   const r = new Reader();
   const top = r.object(doc, "", [
     "version",
@@ -73,20 +90,22 @@ export function loadScenario(doc: unknown): Result<World, LoadError[]> {
       `Unsupported scenario version (this podnet reads version ${SCENARIO_VERSION})`,
     );
   }
-  const name = r.string(top, "name", "", { pattern: NAME, what: "scenario name" }) ?? "";
-  const mode = r.string(top, "mode", "") ?? "";
+  const name = r.string(top, "name", "", nameOf("scenario")) ?? "";
+  const mode = r.oneOf(top, "mode", "", MODE_LABELS) ?? "";
   const description = readDescription(r, top);
   const segments = readList(r, top, "segments", readSegment);
   const namespaces = readList(r, top, "namespaces", (r, v, p) => readNamespace(r, v, p));
   checkUnique(r, segments, "/segments", "segment");
   checkUnique(r, namespaces, "/namespaces", "namespace");
   const world0: World = { name, mode, description, segments, nodes: [], namespaces, pods: [] };
-  checkDevices(r, world0, top);
+  checkDevices(r, world0);
   const withTables = namespaces.map((ns, i) => readTables(r, ns, top, i));
   const world1: World = { ...world0, namespaces: withTables };
-  const nodes = readList(r, top, "nodes", (r, v, p) => readNode(r, v, p, world1));
+  const byName = indexByName(withTables);
+  const nodes = readList(r, top, "nodes", (r, v, p) => readNode(r, v, p, byName));
   checkUnique(r, nodes, "/nodes", "node");
-  const pods = readList(r, top, "pods", (r, v, p) => readPod(r, v, p, world1, nodes));
+  const nodeNames = new Set(nodes.map((n) => n.name));
+  const pods = readList(r, top, "pods", (r, v, p) => readPod(r, v, p, byName, nodeNames));
   checkUnique(r, pods, "/pods", "pod");
   checkPodNamespaces(r, pods);
   if (r.errors.length > 0) return err(r.errors);
@@ -97,20 +116,58 @@ export function loadScenario(doc: unknown): Result<World, LoadError[]> {
  * Parses scenario JSON text and loads it.
  *
  * @param text The file's contents.
- * @returns The world, or the problems (a JSON syntax error is one problem at path "").
+ * @returns The world, or the problems (a JSON syntax error is one problem at
+ *   path "", on one line, naming the line and column, with the text around it escaped).
+ * @example
+ * ```ts
+ * import { parseScenario } from "./load.js";
+ * const r = parseScenario('{"version": 1,\n "name": x}');
+ * if (!r.ok) r.error[0].message; // 'Not valid JSON at line 2, column 10: ...'
+ * ```
  */
 export function parseScenario(text: string): Result<World, LoadError[]> {
+  if (text.length > LOAD_LIMITS.textChars) {
+    return err([{
+      path: "",
+      value: undefined,
+      message:
+        `The file has ${text.length} characters; podnet reads at most ${LOAD_LIMITS.textChars}`,
+    }]);
+  }
   let doc: unknown;
   try {
     doc = JSON.parse(text);
   } catch (e) {
-    return err([{
-      path: "",
-      value: undefined,
-      message: `Not valid JSON: ${(e as Error).message}`,
-    }]);
+    return err([{ path: "", value: undefined, message: jsonSyntaxError(text, e) }]);
   }
   return loadScenario(doc);
+}
+
+/**
+ * A JSON syntax error on one line: where (line and column, when the parser
+ * says), and the text around that place, escaped. The parser's own message
+ * is not used: it quotes the input raw, newlines and escape sequences included.
+ */
+function jsonSyntaxError(text: string, e: unknown): string {
+  const said = e instanceof Error ? e.message : "";
+  const m = /position (\d+)/.exec(said);
+  // "Unexpected token 'X', ..." names no position: the first X is where it is.
+  const token = /^Unexpected token '(.+?)', /su.exec(said)?.[1];
+  const pos = m
+    ? Math.min(Number(m[1]), text.length)
+    : /end of (JSON )?input/i.test(said)
+    ? text.length
+    : token !== undefined && text.includes(token)
+    ? text.indexOf(token)
+    : undefined;
+  if (pos === undefined) return "Not valid JSON";
+  const before = text.slice(0, pos);
+  const line = before.split("\n").length;
+  const column = pos - before.lastIndexOf("\n");
+  const near = pos >= text.length
+    ? "the text ends too early"
+    : `near "${escapeText(text.slice(Math.max(0, pos - 20), pos + 20), 40)}"`;
+  return `Not valid JSON at line ${line}, column ${column}: ${near}`;
 }
 
 function readDescription(r: Reader, top: Obj): World["description"] {
@@ -149,7 +206,7 @@ function checkUnique(r: Reader, items: readonly { name: string }[], path: string
 function readSegment(r: Reader, v: unknown, path: string): Segment | undefined {
   const o = r.object(v, path, ["name", "mtu"]);
   if (o === undefined) return undefined;
-  const name = r.string(o, "name", path, { pattern: NAME, what: "segment name" });
+  const name = r.string(o, "name", path, nameOf("segment"));
   const mtu = r.int(o, "mtu", path, 68, 65535, 1500);
   return name !== undefined && mtu !== undefined ? { name, mtu } : undefined;
 }
@@ -168,7 +225,7 @@ function readNamespace(r: Reader, v: unknown, path: string): Namespace | undefin
     "unmodelled",
   ]);
   if (o === undefined) return undefined;
-  const name = r.string(o, "name", path, { pattern: NAME, what: "namespace name" });
+  const name = r.string(o, "name", path, nameOf("namespace"));
   const role = r.oneOf(o, "role", path, ROLES);
   const sysctl = readSysctl(r, o.sysctl, at(path, "sysctl"));
   const devices = readDevices(r, o, path, name ?? "");
@@ -209,10 +266,13 @@ function readSysctl(r: Reader, v: unknown, path: string): Sysctls {
 function readDevices(r: Reader, o: Obj, path: string, ns: string): Device[] {
   const list = r.array(o, "devices", path) ?? [];
   const devices: Device[] = [];
+  const names = new Set<string>();
   list.forEach((v, i) => {
-    const d = readDevice(r, v, at(at(path, "devices"), i), ns);
+    const p = at(at(path, "devices"), i);
+    const d = readDevice(r, v, p, ns);
     if (d === undefined) return;
-    if (devices.some((x) => x.name === d.name)) {
+    devicePaths.set(d, p);
+    if (names.has(d.name)) {
       r.fail(
         at(at(at(path, "devices"), i), "name"),
         d.name,
@@ -220,6 +280,7 @@ function readDevices(r: Reader, o: Obj, path: string, ns: string): Device[] {
       );
       return;
     }
+    names.add(d.name);
     devices.push(d);
   });
   if (!devices.some((d) => d.kind === "loopback")) {
@@ -263,20 +324,18 @@ function readDevice(r: Reader, v: unknown, path: string, ns: string): Device | u
   const kind = r.oneOf(o, "kind", path, DEVICE_KINDS);
   const name = r.string(o, "name", path, { what: "interface name" });
   if (name !== undefined && !isInterfaceName(name)) {
-    r.fail(
-      at(path, "name"),
-      name,
-      'Not a valid interface name (1-15 characters, no "/", ":" or spaces)',
-    );
+    r.fail(at(path, "name"), name, `Not a valid interface name ${INTERFACE_NAME}`);
   }
   const base = {
     name: name ?? "",
     namespace: ns,
     up: r.bool(o, "up", path, true),
     mtu: r.int(o, "mtu", path, 68, 65536, kind === "loopback" ? 65536 : 1500) ?? 1500,
-    mac: readMac(r, o, path, kind === "loopback" ? Mac.zero : defaultMac(ns, name ?? "")),
+    mac: kind === "loopback"
+      ? readMac(r, o, path, Mac.zero, false)
+      : readMac(r, o, path, defaultMac(ns, name ?? ""), true),
     addresses: readAddresses(r, o, path),
-    master: r.string(o, "master", path, { optional: true }),
+    master: readInterfaceRef(r, o, "master", path),
   };
   if (kind === undefined || name === undefined) return undefined;
   if (kind === "loopback" && name !== "lo") {
@@ -304,13 +363,33 @@ function readDevice(r: Reader, v: unknown, path: string, ns: string): Device | u
 
 type DeviceBase = Omit<Device & { kind: "bridge" }, "kind" | "fdb">;
 
+const INTERFACE_NAME = '(1-15 letters, digits, "_", "." or "-", not starting with "-" or ".")';
+
+/** Where each device read from the document came from (for messages). */
+const devicePaths = new WeakMap<Device, string>();
+
+/** An optional field naming an interface (`master`, `dev`). */
+function readInterfaceRef(r: Reader, o: Obj, key: string, path: string): string | undefined {
+  const v = r.string(o, key, path, { optional: true });
+  if (v !== undefined && !isInterfaceName(v)) {
+    return r.fail(at(path, key), v, `Not a valid interface name ${INTERFACE_NAME}`);
+  }
+  return v;
+}
+
 function readVeth(r: Reader, o: Obj, path: string, base: DeviceBase): Device | undefined {
-  const peer = r.string(o, "peer", path, {
-    pattern: /^[^/\s]+\/[^/\s]+$/,
-    what: "peer (namespace/device)",
-  });
+  const peer = r.string(o, "peer", path);
   if (peer === undefined) return undefined;
-  const [namespace, device] = peer.split("/");
+  const slash = peer.indexOf("/");
+  const namespace = peer.slice(0, slash);
+  const device = peer.slice(slash + 1);
+  if (slash < 0 || !NAME.test(namespace) || !isInterfaceName(device)) {
+    return r.fail(
+      at(path, "peer"),
+      peer,
+      'Expected "namespace/device": a namespace name, "/", an interface name',
+    );
+  }
   return { ...base, kind: "veth", peer: { namespace, device } };
 }
 
@@ -319,13 +398,18 @@ function readVxlan(r: Reader, o: Obj, path: string, base: DeviceBase): Device | 
   const dstport = r.int(o, "dstport", path, 1, 65535, 8472);
   const localText = r.string(o, "local", path, { optional: true });
   const local = localText === undefined ? undefined : readAddr(r, localText, at(path, "local"));
-  const dev = r.string(o, "dev", path, { optional: true });
+  const dev = readInterfaceRef(r, o, "dev", path);
   const learning = r.bool(o, "learning", path, true);
   if (vni === undefined || dstport === undefined) return undefined;
   return { ...base, kind: "vxlan", vni, dstport, local, dev, learning, fdb: [] };
 }
 
-function readMac(r: Reader, o: Obj, path: string, fallback: Mac): Mac {
+/**
+ * A device's MAC. Linux refuses (`EADDRNOTAVAIL`, "Cannot assign requested
+ * address") a group address or all zeros for a device of its own
+ * (`is_valid_ether_addr`); a loopback device has all zeros.
+ */
+function readMac(r: Reader, o: Obj, path: string, fallback: Mac, unicast: boolean): Mac {
   const text = r.string(o, "mac", path, { optional: true });
   if (text === undefined) return fallback;
   const m = Mac.parse(text);
@@ -333,20 +417,34 @@ function readMac(r: Reader, o: Obj, path: string, fallback: Mac): Mac {
     r.fail(at(path, "mac"), text, formatParseError(m.error));
     return fallback;
   }
+  if (unicast && m.value.isMulticast()) {
+    r.fail(
+      at(path, "mac"),
+      text,
+      "A multicast (group) address cannot be a device's address: the low bit of the " +
+        "first byte is set (Linux: Cannot assign requested address)",
+    );
+  } else if (unicast && m.value === Mac.zero) {
+    r.fail(
+      at(path, "mac"),
+      text,
+      "All zeros cannot be a device's address (Linux: Cannot assign requested address)",
+    );
+  }
   return m.value;
 }
 
 function readAddresses(r: Reader, o: Obj, path: string): Prefix[] {
   const list = r.array(o, "addresses", path, true) ?? [];
   const out: Prefix[] = [];
+  const seen = new Set<Addr>();
   list.forEach((v, i) => {
     const p = at(at(path, "addresses"), i);
     if (typeof v !== "string") return r.fail(p, v, 'Expected an address like "10.244.1.2/24"');
     const parsed = Prefix.parse(v);
     if (!parsed.ok) return r.fail(p, v, formatParseError(parsed.error));
-    if (out.some((x) => x.addr === parsed.value.addr)) {
-      return r.fail(p, v, "Address already assigned");
-    }
+    if (seen.has(parsed.value.addr)) return r.fail(p, v, "Address already assigned");
+    seen.add(parsed.value.addr);
     out.push(parsed.value);
   });
   return out;
@@ -357,23 +455,30 @@ function readAddr(r: Reader, text: string, path: string): Addr | undefined {
   return a.ok ? a.value : r.fail(path, text, formatParseError(a.error));
 }
 
-function devicePath(top: Obj, nsIndex: number, name: string): string {
-  const nsList = Array.isArray(top.namespaces) ? top.namespaces : [];
-  const devs = (nsList[nsIndex] as Obj | undefined)?.devices;
-  const i = Array.isArray(devs) ? devs.findIndex((d) => (d as Obj | null)?.name === name) : -1;
-  return i < 0 ? `/namespaces/${nsIndex}` : `/namespaces/${nsIndex}/devices/${i}`;
+/** Namespaces by name (the first of each name). */
+function indexByName(namespaces: readonly Namespace[]): ReadonlyMap<string, Namespace> {
+  const m = new Map<string, Namespace>();
+  for (const ns of namespaces) if (!m.has(ns.name)) m.set(ns.name, ns);
+  return m;
 }
 
-function checkDevices(r: Reader, world: World, top: Obj) {
+/** A device of a namespace by name ({@linkcode deviceIn}: indexed once per device list). */
+function deviceNamed(devices: readonly Device[], name: string | undefined): Device | undefined {
+  return name === undefined ? undefined : deviceIn(devices, name);
+}
+
+function checkDevices(r: Reader, world: World) {
+  const namespaces = indexByName(world.namespaces);
+  const segments = new Set(world.segments.map((s) => s.name));
   world.namespaces.forEach((ns, nsIndex) => {
     for (const d of ns.devices) {
-      const path = devicePath(top, nsIndex, d.name);
+      const path = devicePaths.get(d) ?? `/namespaces/${nsIndex}`;
       if (d.master !== undefined) checkMaster(r, ns, d, path);
-      if (d.kind === "veth") checkPeer(r, world, d, path);
-      if (d.kind === "nic" && !world.segments.some((s) => s.name === d.segment)) {
+      if (d.kind === "veth") checkPeer(r, namespaces, d, path);
+      if (d.kind === "nic" && !segments.has(d.segment)) {
         r.fail(at(path, "segment"), d.segment, "No such segment");
       }
-      if (d.kind === "vxlan" && d.dev !== undefined && !ns.devices.some((x) => x.name === d.dev)) {
+      if (d.kind === "vxlan" && d.dev !== undefined && !deviceNamed(ns.devices, d.dev)) {
         r.fail(at(path, "dev"), d.dev, "No such device in this namespace");
       }
       const max = vxlanMaxMtu(ns, d);
@@ -389,7 +494,7 @@ function checkDevices(r: Reader, world: World, top: Obj) {
 }
 
 function checkMaster(r: Reader, ns: Namespace, d: Device, path: string) {
-  const master = ns.devices.find((x) => x.name === d.master);
+  const master = deviceNamed(ns.devices, d.master);
   if (master === undefined) {
     r.fail(at(path, "master"), d.master, "No such device in this namespace");
   } else if (master.kind !== "bridge") {
@@ -405,9 +510,14 @@ function checkMaster(r: Reader, ns: Namespace, d: Device, path: string) {
   }
 }
 
-function checkPeer(r: Reader, world: World, d: Device & { kind: "veth" }, path: string) {
-  const ns = world.namespaces.find((n) => n.name === d.peer.namespace);
-  const peer = ns?.devices.find((x) => x.name === d.peer.device);
+function checkPeer(
+  r: Reader,
+  namespaces: ReadonlyMap<string, Namespace>,
+  d: Device & { kind: "veth" },
+  path: string,
+) {
+  const ns = namespaces.get(d.peer.namespace);
+  const peer = ns && deviceNamed(ns.devices, d.peer.device);
   const text = `${d.peer.namespace}/${d.peer.device}`;
   if (peer === undefined) return r.fail(at(path, "peer"), text, "No such device");
   if (peer.kind !== "veth") return r.fail(at(path, "peer"), text, "Peer is not a veth");
@@ -451,19 +561,25 @@ function lineFail(r: Reader, path: string, e: LineError) {
 }
 
 function readRoutes(r: Reader, ns: Namespace, raw: Obj, path: string): Route[] {
-  let table: Route[] = connectedRoutes(ns.devices);
+  const connected = connectedRoutes(ns.devices);
+  const byDst = new Map<Prefix, Route[]>();
+  for (const x of connected) byDst.set(x.dst, [...(byDst.get(x.dst) ?? []), x]);
+  const removed = new Set<Route>();
   for (const [line, p] of lines(r, raw, "removedKernelRoutes", path)) {
     const spec = parseRoute(line);
     if (!spec.ok) {
       lineFail(r, p, spec.error);
       continue;
     }
-    const i = table.findIndex((x) =>
-      x.proto === "kernel" && x.dst === spec.value.dst && (spec.value.dev ?? x.dev) === x.dev
+    const hit = (byDst.get(spec.value.dst) ?? []).find((x) =>
+      !removed.has(x) && (spec.value.dev ?? x.dev) === x.dev
     );
-    if (i < 0) r.fail(p, line, "No such connected route (an up device's address makes one)");
-    else table = table.filter((_, j) => j !== i);
+    if (hit === undefined) {
+      r.fail(p, line, "No such connected route (an up device's address makes one)");
+    } else removed.add(hit);
   }
+  // Indexed, so that each line is checked in constant time, not by a scan of the table.
+  const table = new RouteTable(connected.filter((x) => !removed.has(x)));
   for (const [line, p] of lines(r, raw, "routes", path)) {
     const spec = parseRoute(line);
     if (!spec.ok) {
@@ -478,33 +594,55 @@ function readRoutes(r: Reader, ns: Namespace, raw: Obj, path: string): Route[] {
       );
       continue;
     }
-    const route = resolveRoute({ ...ns, routes: table }, spec.value, table);
+    const route = resolveRoute(ns, spec.value, table);
     if (!route.ok) r.fail(p, line, route.error);
-    else table = [...table, route.value];
+    else table.add(route.value);
   }
-  return table.sort(compareRoutes);
+  return [...table.routes].sort(compareRoutes);
 }
 
 function readNeighbours(r: Reader, ns: Namespace, raw: Obj, path: string): Neighbour[] {
   const out: Neighbour[] = [];
+  const seen = new Set<string>();
   for (const [line, p] of lines(r, raw, "neighbours", path)) {
     const n = parseNeighbour(line);
     if (!n.ok) {
       lineFail(r, p, n.error);
       continue;
     }
-    const dev = ns.devices.find((d) => d.name === n.value.dev);
+    const dev = deviceNamed(ns.devices, n.value.dev);
+    const key = `${n.value.addr}|${n.value.dev}`;
     if (dev === undefined) r.fail(p, line, `Cannot find device "${n.value.dev}"`);
     else if (dev.kind === "loopback") r.fail(p, line, "The loopback device has no neighbours");
-    else if (out.some((x) => x.addr === n.value.addr && x.dev === n.value.dev)) {
-      r.fail(p, line, "File exists");
-    } else out.push(n.value);
+    else if (seen.has(key)) r.fail(p, line, "File exists");
+    else {
+      seen.add(key);
+      out.push(n.value);
+    }
   }
   return out;
 }
 
 function readFdb(r: Reader, ns: Namespace, raw: Obj, path: string): readonly Device[] {
-  let devices = ns.devices;
+  // Entries are collected per device and added in one pass at the end.
+  const vxlan = new Map<string, VxlanFdbEntry[]>();
+  const bridge = new Map<string, BridgeFdbEntry[]>();
+  // The MACs each bridge has an entry for: its own, its ports', its FDB's.
+  const macs = new Map<string, Set<Mac>>();
+  const macsOf = (b: Device & { kind: "bridge" }): Set<Mac> => {
+    let set = macs.get(b.name);
+    if (set === undefined) {
+      set = new Set([b.mac, ...b.fdb.map((x) => x.mac)]);
+      for (const d of ns.devices) if (d.master === b.name) set.add(d.mac);
+      macs.set(b.name, set);
+    }
+    return set;
+  };
+  const push = <T>(m: Map<string, T[]>, k: string, v: T) => {
+    const list = m.get(k);
+    if (list) list.push(v);
+    else m.set(k, [v]);
+  };
   for (const [line, p] of lines(r, raw, "fdb", path)) {
     const e = parseFdb(line);
     if (!e.ok) {
@@ -512,40 +650,44 @@ function readFdb(r: Reader, ns: Namespace, raw: Obj, path: string): readonly Dev
       continue;
     }
     const spec = e.value;
-    const dev = devices.find((d) => d.name === spec.dev);
+    const dev = deviceNamed(ns.devices, spec.dev);
     if (dev === undefined) {
       r.fail(p, line, `Cannot find device "${spec.dev}"`);
     } else if (dev.kind === "vxlan" && spec.table === "self") {
       if (spec.dst === undefined) r.fail(p, line, 'A VXLAN entry needs "dst ADDR"');
-      else {devices = replace(devices, {
-          ...dev,
-          fdb: [...dev.fdb, { mac: spec.mac, dst: spec.dst }],
-        });}
+      else push(vxlan, dev.name, { mac: spec.mac, dst: spec.dst });
     } else if (dev.master !== undefined && spec.table === "master") {
-      const bridge = devices.find((d) => d.name === dev.master);
+      const master = deviceNamed(ns.devices, dev.master);
       // `bridge fdb add` refuses a MAC the bridge already has an entry for:
       // its own, a port's (local entries) or one added before.
-      const taken = bridge?.kind === "bridge" && (
-        bridge.mac === spec.mac || bridge.fdb.some((x) => x.mac === spec.mac) ||
-        devices.some((d) => d.master === bridge.name && d.mac === spec.mac)
-      );
-      if (taken) r.fail(p, line, "File exists (the bridge has an entry for this MAC)");
-      else if (bridge?.kind === "bridge") {
+      const taken = master?.kind === "bridge" && macsOf(master).has(spec.mac);
+      if (spec.mac === Mac.zero) {
+        // br_fdb_add: an all-zero address is refused (Invalid argument).
+        r.fail(
+          p,
+          line,
+          "A bridge entry cannot have the all-zero address (Linux: Invalid argument)",
+        );
+      } else if (taken) r.fail(p, line, "File exists (the bridge has an entry for this MAC)");
+      else if (master?.kind === "bridge") {
+        macsOf(master).add(spec.mac);
         const state = spec.state === "learned" ? "learned" : "static";
-        devices = replace(devices, {
-          ...bridge,
-          fdb: [...bridge.fdb, { mac: spec.mac, port: dev.name, state }],
-        });
+        push(bridge, master.name, { mac: spec.mac, port: dev.name, state });
       }
     } else {
       r.fail(p, line, "Entries go on a bridge port (master) or a VXLAN device (self)");
     }
   }
-  return devices;
-}
-
-function replace(devices: readonly Device[], d: Device): Device[] {
-  return devices.map((x) => (x.name === d.name ? d : x));
+  if (vxlan.size === 0 && bridge.size === 0) return ns.devices;
+  return ns.devices.map((d) => {
+    if (d.kind === "vxlan" && vxlan.has(d.name)) {
+      return { ...d, fdb: [...d.fdb, ...vxlan.get(d.name)!] };
+    }
+    if (d.kind === "bridge" && bridge.has(d.name)) {
+      return { ...d, fdb: [...d.fdb, ...bridge.get(d.name)!] };
+    }
+    return d;
+  });
 }
 
 function readNetfilter(r: Reader, raw: Obj, path: string): Namespace["netfilter"] {
@@ -563,17 +705,22 @@ function readNetfilter(r: Reader, raw: Obj, path: string): Namespace["netfilter"
   return { rules, forwardPolicy };
 }
 
-function readNode(r: Reader, v: unknown, path: string, world: World): Node | undefined {
+function readNode(
+  r: Reader,
+  v: unknown,
+  path: string,
+  namespaces: ReadonlyMap<string, Namespace>,
+): Node | undefined {
   const o = r.object(v, path, ["name", "namespace", "podCidr", "bridge", "podMtu", "lastReserved"]);
   if (o === undefined) return undefined;
-  const name = r.string(o, "name", path, { pattern: NAME, what: "node name" });
+  const name = r.string(o, "name", path, nameOf("node"));
   const nsName = r.string(o, "namespace", path, { optional: true }) ?? name;
   const cidrText = r.string(o, "podCidr", path);
   const bridge = r.string(o, "bridge", path);
   if (
     name === undefined || nsName === undefined || cidrText === undefined || bridge === undefined
   ) return undefined;
-  const ns = world.namespaces.find((n) => n.name === nsName);
+  const ns = namespaces.get(nsName);
   if (ns === undefined) return r.fail(at(path, "namespace"), nsName, "No such namespace");
   if (ns.role !== "node") {
     r.fail(at(path, "namespace"), nsName, 'A node\'s namespace must have role "node"');
@@ -584,7 +731,7 @@ function readNode(r: Reader, v: unknown, path: string, world: World): Node | und
   if (cidr.value.bits > 30) {
     return r.fail(at(path, "podCidr"), cidrText, "A pod CIDR needs at least /30");
   }
-  const dev = ns.devices.find((d) => d.name === bridge);
+  const dev = deviceNamed(ns.devices, bridge);
   if (dev?.kind !== "bridge") {
     return r.fail(at(path, "bridge"), bridge, "No bridge of that name in the node's namespace");
   }
@@ -604,22 +751,22 @@ function readPod(
   r: Reader,
   v: unknown,
   path: string,
-  world: World,
-  nodes: readonly Node[],
+  namespaces: ReadonlyMap<string, Namespace>,
+  nodes: ReadonlySet<string>,
 ): Pod | undefined {
   const o = r.object(v, path, ["name", "node", "namespace", "containers"]);
   if (o === undefined) return undefined;
   const name = r.string(o, "name", path, {
     pattern: POD_NAME,
-    what: 'pod name (lower-case letters, digits and "-")',
+    what: `pod ${NAME_GRAMMARS.pod.what}`,
   });
   const node = r.string(o, "node", path);
   const namespace = r.string(o, "namespace", path, { optional: true });
-  if (node !== undefined && !nodes.some((n) => n.name === node)) {
+  if (node !== undefined && !nodes.has(node)) {
     r.fail(at(path, "node"), node, "No such node");
   }
   if (namespace !== undefined) {
-    const ns = world.namespaces.find((n) => n.name === namespace);
+    const ns = namespaces.get(namespace);
     if (ns === undefined) r.fail(at(path, "namespace"), namespace, "No such namespace");
     else if (ns.role !== "pod") {
       r.fail(at(path, "namespace"), namespace, 'A pod\'s namespace must have role "pod"');
@@ -633,22 +780,25 @@ function readPod(
 function readContainers(r: Reader, o: Obj, path: string): Container[] {
   const list = r.array(o, "containers", path) ?? [];
   const out: Container[] = [];
+  const names = new Set<string>();
+  let hasPause = false;
   list.forEach((v, i) => {
     const p = at(at(path, "containers"), i);
     const c = r.object(v, p, ["name", "pause", "state", "restarts", "ports"]);
     if (c === undefined) return;
-    const name = r.string(c, "name", p, { pattern: POD_NAME, what: "container name" });
+    const name = r.string(c, "name", p, {
+      pattern: POD_NAME,
+      what: `container ${NAME_GRAMMARS.pod.what}`,
+    });
     const pause = r.bool(c, "pause", p, false);
     const state = r.oneOf(c, "state", p, ["running", "exited"] as const, "running");
     const restarts = r.int(c, "restarts", p, 0, 1e9, 0);
     const ports = readPorts(r, c, p);
     if (name === undefined || state === undefined || restarts === undefined) return;
-    if (out.some((x) => x.name === name)) {
-      return r.fail(at(p, "name"), name, "Duplicate container name");
-    }
-    if (pause && out.some((x) => x.pause)) {
-      return r.fail(at(p, "pause"), true, "A pod has one pause container");
-    }
+    if (names.has(name)) return r.fail(at(p, "name"), name, "Duplicate container name");
+    if (pause && hasPause) return r.fail(at(p, "pause"), true, "A pod has one pause container");
+    names.add(name);
+    hasPause ||= pause;
     out.push({ name, pause, state, restarts, ports });
   });
   return out;

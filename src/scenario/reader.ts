@@ -4,6 +4,7 @@
  *
  * @module
  */
+import { escapeText } from "../text.js";
 
 /** One problem in a scenario document. */
 export interface LoadError {
@@ -30,11 +31,15 @@ export function formatLoadError(e: LoadError): string {
 function preview(value: unknown): string {
   let text: string;
   try {
-    text = JSON.stringify(value) ?? String(value);
+    text = typeof value === "string" && value.length > 1000
+      ? JSON.stringify(value.slice(0, 1000))
+      : Array.isArray(value) && value.length > 20
+      ? `[${value.length} items]`
+      : JSON.stringify(value) ?? String(value);
   } catch {
     text = String(value);
   }
-  return text.length > 80 ? `${text.slice(0, 77)}...` : text;
+  return escapeText(text.length > 80 ? `${text.slice(0, 77)}...` : text, 100);
 }
 
 /** Appends a key or index to a JSON Pointer. */
@@ -44,13 +49,22 @@ export function at(path: string, key: string | number): string {
 
 type Obj = Readonly<Record<string, unknown>>;
 
+/** How many problems a {@linkcode Reader} lists. */
+export const MAX_ERRORS = 200;
+
 /** Collects problems while reading; each read returns `undefined` on failure. */
 export class Reader {
   readonly errors: LoadError[] = [];
 
-  /** Records a problem; returns `undefined` so callers can `return r.fail(...)`. */
+  /**
+   * Records a problem; returns `undefined` so callers can `return r.fail(...)`.
+   * After {@linkcode MAX_ERRORS} problems, one more says that the rest are not listed.
+   */
   fail(path: string, value: unknown, message: string): undefined {
-    this.errors.push({ path, value, message });
+    if (this.errors.length < MAX_ERRORS) this.errors.push({ path, value, message });
+    else if (this.errors.length === MAX_ERRORS) {
+      this.errors.push({ path: "", value: undefined, message: "More problems, not listed" });
+    }
     return undefined;
   }
 

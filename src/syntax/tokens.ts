@@ -145,7 +145,21 @@ export function isLineError(x: Cursor | LineError): x is LineError {
   return !(x instanceof Cursor);
 }
 
-/** Whether a string is a valid Linux interface name (1-15 bytes, no `/`, `:` or space). */
+/**
+ * Whether a string is an interface name podnet accepts: 1-15 letters,
+ * digits, `_`, `.` or `-` (ASCII, so 1-15 bytes, as Linux allows), not
+ * starting with `-` (an option to every command) or `.` (so never `.` or
+ * `..`).
+ *
+ * @param name The name.
+ * @returns Whether it is valid.
+ * @example
+ * ```ts
+ * import { isInterfaceName } from "./tokens.js";
+ * isInterfaceName("veth1a2b3c4d"); // true
+ * isInterfaceName("a||id>x;#"); // false
+ * ```
+ */
 export function isInterfaceName(name: string): boolean {
-  return /^[^\s/:]{1,15}$/.test(name) && name !== "." && name !== "..";
+  return /^[A-Za-z0-9_][A-Za-z0-9_.-]{0,14}$/.test(name);
 }

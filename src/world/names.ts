@@ -1,10 +1,58 @@
 /**
- * Naming rules shared by the loader and the builders: deterministic MACs
- * and host-side veth names.
+ * Naming rules shared by the loader, the builders and the lab: the
+ * grammars every name in a scenario must follow, the closed set of `mode`
+ * labels, deterministic MACs and host-side veth names.
+ *
+ * The grammars are strict on purpose: a name reaches `ip`, `bridge` and
+ * `iptables` command lines, file names under `/run/netns`, terminals and
+ * web pages, so it holds only letters, digits, `_`, `.` and `-`, and never
+ * starts with `-` (which a command would read as an option) or `.`.
+ * docs/scenario-schema.md lists them.
  *
  * @module
  */
 import { Mac } from "../addr/mod.js";
+import { isInterfaceName } from "../syntax/tokens.js";
+
+/** The networking modes the builders know. */
+export const MODES = ["single-host", "same-range", "gateway", "host-gw", "vxlan", "nat"] as const;
+
+/** A networking mode. */
+export type Mode = (typeof MODES)[number];
+
+/** Every `mode` a scenario may have: a builder's mode, or `custom` for a world built by hand. */
+export const MODE_LABELS: readonly string[] = [...MODES, "custom"];
+
+/**
+ * A name's grammar and how the loader describes it: scenario, namespace,
+ * node and segment names (`name`), pod and container names (`pod`, a DNS
+ * label as Kubernetes has it) and interface names (`interface`, as Linux
+ * has them: 1-15 bytes).
+ */
+export const NAME_GRAMMARS = {
+  name: {
+    pattern: /^[A-Za-z0-9][A-Za-z0-9_.-]{0,62}$/,
+    what: 'name (1-63 letters, digits, "_", "." or "-", starting with a letter or digit)',
+  },
+  pod: {
+    pattern: /^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$/,
+    what:
+      'name (1-63 lower-case letters, digits or "-", starting and ending with a letter or digit)',
+  },
+} as const;
+
+/**
+ * Whether a string is a valid interface name: 1-15 letters, digits, `_`,
+ * `.` or `-`, not starting with `-` or `.`.
+ *
+ * @example
+ * ```ts
+ * import { validInterfaceName } from "./names.js";
+ * validInterfaceName("flannel.1"); // true
+ * validInterfaceName("$(id)"); // false
+ * ```
+ */
+export const validInterfaceName: (name: string) => boolean = isInterfaceName;
 
 /** 32-bit FNV-1a hash of a string. */
 export function fnv1a(text: string): number {

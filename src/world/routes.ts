@@ -41,13 +41,93 @@ export function connectedRouteFor(dev: Device, address: Prefix): Route | undefin
  */
 export function connectedRoutes(devices: readonly Device[]): Route[] {
   const routes: Route[] = [];
+  const seen = new Set<string>();
   for (const dev of devices) {
     for (const a of dev.addresses) {
       const r = connectedRouteFor(dev, a);
-      if (r && !routes.some((x) => sameKey(x, r) && x.dev === r.dev)) routes.push(r);
+      if (r === undefined) continue;
+      // sameKey(x, r) && x.dev === r.dev, through a set of keys
+      const key = `${r.dst}|${r.metric}|${r.dev}`;
+      if (!seen.has(key)) {
+        seen.add(key);
+        routes.push(r);
+      }
     }
   }
   return routes;
+}
+
+/**
+ * A routing table being filled line by line (as a scenario's routes are
+ * loaded), indexed for what {@linkcode resolveRoute} asks of it: whether a
+ * route with the same key exists, and the longest scope-link route that
+ * holds a gateway. Each question costs at most 33 lookups, so a table of
+ * any size is filled in linear time.
+ */
+export class RouteTable {
+  readonly #routes: Route[] = [];
+  readonly #keys = new Set<string>();
+  readonly #link = new Map<Prefix, Route[]>();
+
+  /** @param routes The table's routes, in order. */
+  constructor(routes: readonly Route[] = []) {
+    for (const r of routes) this.add(r);
+  }
+
+  /** The routes, in the order they were added. */
+  get routes(): readonly Route[] {
+    return this.#routes;
+  }
+
+  /** Adds a route (the caller has checked it with {@linkcode resolveRoute}). */
+  add(r: Route): void {
+    this.#routes.push(r);
+    this.#keys.add(`${r.dst}|${r.metric}`);
+    if (r.type === "unicast" && r.scope === "link") {
+      const list = this.#link.get(r.dst);
+      if (list) list.push(r);
+      else this.#link.set(r.dst, [r]);
+    }
+  }
+
+  /** Whether a route with the same destination and metric exists ({@linkcode sameKey}). */
+  has(spec: Route | RouteSpec): boolean {
+    return this.#keys.has(`${spec.dst}|${spec.metric}`);
+  }
+
+  /**
+   * The first of the longest scope-link unicast routes whose destination
+   * holds `via` (leaving by `dev`, when given).
+   */
+  linkRouteTo(via: Addr, dev?: string): Route | undefined {
+    for (let bits = 32; bits >= 0; bits--) {
+      const hit = this.#link.get(Prefix.of(via, bits).masked())?.find((r) =>
+        dev === undefined || r.dev === dev
+      );
+      if (hit) return hit;
+    }
+    return undefined;
+  }
+}
+
+const deviceIndexes = new WeakMap<readonly Device[], ReadonlyMap<string, Device>>();
+
+/**
+ * A device of a list by name, through an index built once per list (device
+ * lists never change).
+ *
+ * @param devices A namespace's devices.
+ * @param name The name.
+ * @returns The first device of that name.
+ */
+export function deviceIn(devices: readonly Device[], name: string): Device | undefined {
+  let ix = deviceIndexes.get(devices);
+  if (ix === undefined) {
+    const m = new Map<string, Device>();
+    for (const d of devices) if (!m.has(d.name)) m.set(d.name, d);
+    deviceIndexes.set(devices, ix = m);
+  }
+  return ix.get(name);
 }
 
 /** Two routes that `ip route add` would call the same ("File exists"). */
@@ -72,7 +152,8 @@ export function compareRoutes(a: Route, b: Route): number {
  *
  * @param ns The namespace the route is added to.
  * @param spec The parsed line.
- * @param existing Routes already in the table.
+ * @param existing Routes already in the table (a {@linkcode RouteTable} when
+ *   many routes are added in turn).
  * @returns The route, or the kernel's complaint.
  * @example
  * ```ts
@@ -86,13 +167,14 @@ export function compareRoutes(a: Route, b: Route): number {
 export function resolveRoute(
   ns: Namespace,
   spec: RouteSpec,
-  existing: readonly Route[],
+  existing: readonly Route[] | RouteTable,
 ): Result<Route, string> {
-  if (existing.some((r) => sameKey(r, spec))) return err("File exists");
+  const table = existing instanceof RouteTable ? existing : new RouteTable(existing);
+  if (table.has(spec)) return err("File exists");
   if (spec.type !== "unicast") {
     return ok({ ...spec, onlink: false, scope: "global" });
   }
-  const named = spec.dev === undefined ? undefined : ns.devices.find((d) => d.name === spec.dev);
+  const named = spec.dev === undefined ? undefined : deviceIn(ns.devices, spec.dev);
   if (spec.dev !== undefined && named === undefined) return err(`Cannot find device "${spec.dev}"`);
   if (named && !named.up) return err("Nexthop device is not up");
   if (named?.kind === "loopback" && spec.via) return err("Nexthop has invalid gateway");
@@ -100,7 +182,7 @@ export function resolveRoute(
   if (spec.via === undefined) {
     return ok({ ...spec, dev: named!.name, scope: "link" });
   }
-  return resolveGateway(ns, spec, spec.via, named, existing);
+  return resolveGateway(ns, spec, spec.via, named, table);
 }
 
 /**
@@ -114,23 +196,16 @@ function resolveGateway(
   spec: RouteSpec,
   via: Addr,
   named: Device | undefined,
-  existing: readonly Route[],
+  table: RouteTable,
 ): Result<Route, string> {
   if (isLocal(ns, via)) return err("Nexthop has invalid gateway");
   if (spec.onlink) {
     if (named === undefined) return err("Nexthop device is not specified for onlink route");
     return ok({ ...spec, dev: named.name, scope: "global" });
   }
-  const onLink = existing.filter((r) =>
-    r.type === "unicast" && r.scope === "link" && r.dst.contains(via) &&
-    (named === undefined || r.dev === named.name)
-  );
-  if (onLink.length === 0) return err("Nexthop has invalid gateway");
-  return ok({ ...spec, dev: named?.name ?? longest(onLink).dev, scope: "global" });
-}
-
-function longest(routes: readonly Route[]): Route {
-  return routes.reduce((a, b) => (b.dst.bits > a.dst.bits ? b : a));
+  const onLink = table.linkRouteTo(via, named?.name);
+  if (onLink === undefined) return err("Nexthop has invalid gateway");
+  return ok({ ...spec, dev: named?.name ?? onLink.dev, scope: "global" });
 }
 
 /**
