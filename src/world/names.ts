@@ -20,8 +20,11 @@ export const MODES = ["single-host", "same-range", "gateway", "host-gw", "vxlan"
 /** A networking mode. */
 export type Mode = (typeof MODES)[number];
 
-/** Every `mode` a scenario may have: a builder's mode, or `custom` for a world built by hand. */
-export const MODE_LABELS: readonly string[] = [...MODES, "custom"];
+/**
+ * Every `mode` a scenario may have: a builder's mode, `imported` (from a
+ * real cluster, `deno task import`) or `custom` (a world built by hand).
+ */
+export const MODE_LABELS: readonly string[] = [...MODES, "imported", "custom"];
 
 /**
  * A name's grammar and how the loader describes it: scenario, namespace,
