@@ -135,11 +135,10 @@ function readMatch(
   match: MutableMatch,
   chain: Chain,
 ): LineError | undefined {
-  const value = cursor.next();
-  if (value === undefined && key.text !== "-m") {
-    return cursor.fail(undefined, `Value is missing after "${key.text}"`);
+  const v = cursor.next();
+  if (v === undefined) {
+    return cursor.fail(key, `Value is missing after "${key.text}" (the line ends there)`);
   }
-  const v = value!;
   switch (key.text) {
     case "-s":
     case "--source":
