@@ -497,7 +497,7 @@ test("the shipped scenarios: the verifier and the reference agree", async () => 
 
 test("a host the compact form cannot model is traced, and only the pairs that reach it", () => {
   const world = unwrap(buildWorld({ mode: "host-gw", nodes: 3, pods: 2 }), (e) => e.message);
-  // node-2's bridge sends frames for pod c out of pod d's port (a static FDB entry).
+  // node-2's bridge has a static FDB entry for pod c on pod d's port.
   const doc = toScenario(world);
   const node2 = world.namespaces.find((n) => n.name === "node-2")!;
   const portOf = (pod: string) =>
@@ -517,7 +517,9 @@ test("a host the compact form cannot model is traced, and only the pairs that re
   const diff = differences(reference(broken), verified(v));
   assert.equal(diff, []);
   const r = v.result();
-  assert.ok(r.failing > 0);
+  // Linux moves a static entry when it learns the MAC elsewhere: c's ARP
+  // reply teaches the bridge c's real port, so every pair still works.
+  assert.is(r.failing, 0);
   // Pairs among node-1's and node-3's pods never enter node-2: not traced.
   assert.ok(r.traced > 0 && r.traced < 30, `${r.traced} pairs traced`);
 });
