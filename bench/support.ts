@@ -30,6 +30,30 @@ export function stats(xs: readonly number[]): { median: number; p99: number; max
   return { median: at(0.5), p99: at(0.99), max: s[s.length - 1] };
 }
 
+/**
+ * Times `fn` one call at a time, after `warmup` untimed calls (so the JIT
+ * has settled).
+ *
+ * @param fn What to time.
+ * @param runs Timed calls.
+ * @param warmup Untimed calls first.
+ * @returns Median, 99th percentile and maximum, in milliseconds.
+ */
+export function timeEach(
+  fn: () => void,
+  runs: number,
+  warmup: number,
+): { median: number; p99: number; max: number } {
+  for (let i = 0; i < warmup; i++) fn();
+  const times: number[] = [];
+  for (let i = 0; i < runs; i++) {
+    const t = performance.now();
+    fn();
+    times.push(performance.now() - t);
+  }
+  return stats(times);
+}
+
 const gc = (globalThis as { gc?: () => void }).gc;
 let peak = 0;
 

@@ -26,7 +26,7 @@ import {
   recheckEdit,
   Verifier,
 } from "../src/verify/mod.js";
-import { type Row, stats, track } from "./support.js";
+import { type Row, stats, timeEach, track } from "./support.js";
 
 const MODES = ["host-gw", "vxlan"] as const;
 
@@ -88,14 +88,7 @@ function singleTrace(rows: Row[]) {
     const probe = unwrap(resolveProbe(world, { from: "a", to }), (e) => e.message);
     const first = traceResolved(world, probe);
     const steps = first.hops.reduce((n, h) => n + h.steps.length, 0);
-    for (let i = 0; i < 5000; i++) traceResolved(world, probe);
-    const times: number[] = [];
-    for (let i = 0; i < 30000; i++) {
-      const t = performance.now();
-      traceResolved(world, probe);
-      times.push(performance.now() - t);
-    }
-    const s = stats(times);
+    const s = timeEach(() => traceResolved(world, probe), 30000, 5000);
     if (first.verdict.kind !== "delivered") throw new Error(`${name}: not delivered`);
     rows.push({
       what: `single trace, ${name}`,
