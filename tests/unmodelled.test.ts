@@ -139,6 +139,19 @@ test("unmodelled: each kind stops exactly the packets that meet it", () => {
   }
 });
 
+test("unmodelled: an ICMP error that meets unmodelled state leaves what the sender sees unknown", () => {
+  // node-2 cannot resolve 10.244.2.99 and answers with host unreachable, which it
+  // sends itself (OUTPUT): the original packet never passes node-2's OUTPUT.
+  const plain = traced(withUnmodelled("node-2", []), { from: "a", to: "10.244.2.99" }).verdict;
+  assert.is(plain.kind === "dropped" && plain.senderSees.kind, "icmp");
+  const w = withUnmodelled("node-2", [
+    { kind: "netfilter", what: "OUTPUT chain", text: "-A OUTPUT -j X", hook: "OUTPUT" },
+  ]);
+  const v = traced(w, { from: "a", to: "10.244.2.99" }).verdict;
+  assert.is(v.kind === "dropped" && v.drop.reason, "neighbour-unreachable");
+  assert.is(v.kind === "dropped" && v.senderSees.kind, "unknown");
+});
+
 test("unmodelled: a proxy_arp device the ARP request reaches stops a failed resolution", () => {
   const doc = structuredClone(BASE);
   const podA = doc.namespaces.find((x: { name: string }) => x.name === "pod-a");

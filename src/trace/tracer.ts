@@ -128,6 +128,8 @@ class Run {
   readonly hops: MutableHop[] = [];
   #steps = 0;
   #natted = false;
+  /** Set when an answer this trace followed met what the model does not model. */
+  #answerUnknown = false;
   /** Set in a tunnel sub-run: stop when a VXLAN device takes the packet. */
   decapStop?: { dev?: Vxlan };
   /** MACs bridges learned from ARP replies during this trace: bridge → MAC → port. */
@@ -191,7 +193,15 @@ class Run {
 
   drop(ns: Namespace | string, drop: Drop, senderSees: SenderSees = { kind: "nothing" }): Verdict {
     this.step({ kind: "drop", drop });
-    return { kind: "dropped", namespace: typeof ns === "string" ? ns : ns.name, drop, senderSees };
+    const sees: SenderSees = this.#answerUnknown && senderSees.kind === "nothing"
+      ? { kind: "unknown" }
+      : senderSees;
+    return {
+      kind: "dropped",
+      namespace: typeof ns === "string" ? ns : ns.name,
+      drop,
+      senderSees: sees,
+    };
   }
 
   /** Stops the trace when a decision in `ns` meets what the model does not model. */
@@ -881,6 +891,8 @@ class Run {
     const sub = new Run(this.world, probe, this.depth + 1);
     sub.answer = { src: from, reverse: this.nats };
     const v = sub.start().verdict;
+    // The answer met what the model does not model: whether it arrives is not known.
+    if (v.kind === "dropped" && v.drop.reason === "unmodelled") this.#answerUnknown = true;
     return v.kind === "delivered" && v.namespace === this.probe.namespace;
   }
 
