@@ -9,7 +9,8 @@
 import { test } from "uvu";
 import * as assert from "uvu/assert";
 import { Addr, Mac } from "../src/addr/mod.js";
-import { exportLab, exportScript, PINNED_SYSCTLS } from "../src/lab/export.js";
+import { exportLab, exportScript, type LabPlan, PINNED_SYSCTLS } from "../src/lab/export.js";
+import { argvOf } from "../src/lab/shell.js";
 import {
   differences,
   expectedOutcome,
@@ -27,11 +28,16 @@ import { example, must, traced } from "./support/world.ts";
 
 const EXAMPLES = ["single-host", "same-range", "gateway", "host-gw", "vxlan", "nat"];
 
+/** A plan's commands as argv joined by spaces (comments as `# text`). */
+const upText = (plan: LabPlan): string[] =>
+  plan.commands.up.map((l) => (l.kind === "comment" ? `# ${l.text}` : argvOf(l).join(" ")));
+const downText = (plan: LabPlan): string[] => plan.commands.down.map((c) => argvOf(c).join(" "));
+
 test("export: every command names a lab namespace; nothing touches the root namespace", () => {
   for (const name of EXAMPLES) {
     const plan = must(exportLab(example(name), { prefix: "t-" }));
-    for (const line of [...plan.up, ...plan.down]) {
-      if (line.startsWith("#") || line.startsWith("PINNED=")) continue;
+    for (const line of [...upText(plan), ...downText(plan)]) {
+      if (line.startsWith("#")) continue;
       assert.match(
         line,
         /^(ip netns (add|del|pids|exec) t-|ip -n t-|bridge -n t-)/,
@@ -45,7 +51,7 @@ test("export: device names fit Linux's 15 characters and every veth pair is made
   for (const name of EXAMPLES) {
     const world = example(name);
     const plan = must(exportLab(world, { prefix: "t-" }));
-    const adds = plan.up.filter((l) => / link add /.test(l));
+    const adds = upText(plan).filter((l) => / link add /.test(l));
     for (const l of adds) {
       for (const m of l.matchAll(/(?:link add|peer name) (\S+)/g)) assert.ok(m[1].length <= 15, l);
     }
@@ -58,7 +64,7 @@ test("export: device names fit Linux's 15 characters and every veth pair is made
 test("export: each device gets the model's MAC and MTU", () => {
   const world = example("vxlan");
   const plan = must(exportLab(world, { prefix: "t-" }));
-  const text = plan.up.join("\n");
+  const text = upText(plan).join("\n");
   for (const ns of world.namespaces) {
     for (const d of ns.devices) {
       if (d.kind === "loopback") continue;
@@ -77,7 +83,8 @@ test("export: each device gets the model's MAC and MTU", () => {
 test("export: every namespace pins its sysctls before it has devices (pods do not forward)", () => {
   const world = example("host-gw");
   const plan = must(exportLab(world, { prefix: "t-" }));
-  const pinned = plan.up.find((l) => l.startsWith("PINNED="))!;
+  const up = upText(plan);
+  const pinned = up.find((l) => l.startsWith(`ip netns exec t-pod-a sysctl -qew`))!;
   for (
     const key of [
       "net.ipv4.conf.all.rp_filter=0",
@@ -88,13 +95,12 @@ test("export: every namespace pins its sysctls before it has devices (pods do no
       "net.bridge.bridge-nf-call-iptables=0",
     ]
   ) assert.ok(pinned.includes(key), key);
-  assert.is(PINNED_SYSCTLS.length, pinned.split(" ").length);
   for (const ns of world.namespaces) {
-    const i = plan.up.findIndex((l) => l.startsWith(`ip netns exec t-${ns.name} sysctl -qew`));
+    const i = up.findIndex((l) => l.startsWith(`ip netns exec t-${ns.name} sysctl -qew`));
     assert.ok(i >= 0, ns.name);
-    assert.ok(plan.up[i].endsWith("$PINNED"));
-    assert.ok(plan.up[i].includes(`net.ipv4.ip_forward=${ns.role === "pod" ? 0 : 1}`), ns.name);
-    const firstDevice = plan.up.findIndex((l) => l.includes(`-n t-${ns.name} link add`));
+    for (const p of PINNED_SYSCTLS) assert.ok(up[i].includes(` ${p.key}=${p.value}`), p.key);
+    assert.ok(up[i].includes(`net.ipv4.ip_forward=${ns.role === "pod" ? 0 : 1}`), ns.name);
+    const firstDevice = up.findIndex((l) => l.includes(`-n t-${ns.name} link add`));
     assert.ok(firstDevice < 0 || firstDevice > i, ns.name);
   }
 });
@@ -113,9 +119,11 @@ test("export: the underlay is a bridge in a namespace of its own, a port per nod
 
 test("export: down removes every namespace up adds, and a bad prefix is an error value", () => {
   const plan = must(exportLab(example("nat"), { prefix: "t-" }));
-  const added = plan.up.filter((l) => l.startsWith("ip netns add ")).map((l) => l.split(" ")[3]);
+  const added = upText(plan).filter((l) => l.startsWith("ip netns add ")).map((l) =>
+    l.split(" ")[3]
+  );
   for (const ns of added) {
-    assert.ok(plan.down.some((l) => l === `ip netns del ${ns} 2>/dev/null || true`));
+    assert.ok(plan.down.some((l) => l === `ip netns del '${ns}' 2>/dev/null || true`));
   }
   const bad = exportLab(example("nat"), { prefix: "no spaces" });
   assert.is(bad.ok, false);
