@@ -85,7 +85,7 @@ export function trace(world: World, probe: Probe): Result<Trace, ProbeError> {
  * @returns The trace.
  */
 export function traceResolved(world: World, probe: ResolvedProbe): Trace {
-  return new Run(world, probe, 0).start();
+  return new Run(world, probe, 0, { kind: "probe" }).start();
 }
 
 class BudgetExhausted {}
@@ -95,13 +95,39 @@ class BudgetExhausted {}
  * a thunk instead of recursing, so a long path (a routing loop, a layer-2
  * loop) runs in a loop and never grows the call stack.
  */
-type Next = Verdict | (() => Next);
+/** A tunnel run's end: the VXLAN device that took its packet (see {@linkcode Purpose}). */
+interface Decapsulated {
+  readonly kind: "decapsulated";
+  readonly dev: Vxlan;
+}
 
-function settle(next: Next): Verdict {
+/** Where a run's packet ends: a verdict, or, in a tunnel run, the device that decapsulated it. */
+type End = Verdict | Decapsulated;
+
+/** The rest of a run: its end, or a thunk for the next link crossing (constant stack). */
+type Next = End | (() => Next);
+
+function settle(next: Next): End {
   let n = next;
   while (typeof n === "function") n = n();
   return n;
 }
+
+/**
+ * What a run is for, fixed when it is made: the probe itself; a tunnel
+ * run, which sends a VXLAN packet only to learn which remote device takes
+ * it (it ends at that device, `Decapsulated`); or an answer run, which
+ * carries a reply or an ICMP error back to the probe's sender, with the
+ * answer's source address and the probe's NAT rewrites that conntrack
+ * undoes.
+ */
+type Purpose =
+  | { readonly kind: "probe" }
+  | { readonly kind: "tunnel" }
+  | { readonly kind: "answer"; readonly src: Addr; readonly reverse: readonly NatRecord[] };
+
+/** A packet that passed an MTU check (possibly fragmented), or the verdict that stopped it. */
+type Sized = { readonly kind: "sized"; readonly packet: Packet } | Verdict;
 
 /**
  * A NAT rewrite a trace made, remembered so that conntrack can undo it for
@@ -130,25 +156,31 @@ class Run {
   #natted = false;
   /** Set when an answer this trace followed met what the model does not model. */
   #answerUnknown = false;
-  /** Set in a tunnel sub-run: stop when a VXLAN device takes the packet. */
-  decapStop?: { dev?: Vxlan };
   /** MACs bridges learned from ARP replies during this trace: bridge → MAC → port. */
   readonly learned = new Map<string, Map<Mac, string>>();
   /** The NAT rewrites this trace made, in order. */
   readonly nats: NatRecord[] = [];
-  /**
-   * Set in an answer sub-run (see {@linkcode Run.answerArrives}): the answer's
-   * source address and the probe's NAT rewrites that conntrack undoes.
-   */
-  answer?: { readonly src: Addr; readonly reverse: readonly NatRecord[] };
+  constructor(
+    readonly world: World,
+    readonly probe: ResolvedProbe,
+    readonly depth: number,
+    readonly purpose: Purpose,
+  ) {}
 
-  constructor(readonly world: World, readonly probe: ResolvedProbe, readonly depth: number) {}
+  /** In an answer run (see {@linkcode Run.answerArrives}): its source and the rewrites to undo. */
+  get answer(): Extract<Purpose, { kind: "answer" }> | undefined {
+    return this.purpose.kind === "answer" ? this.purpose : undefined;
+  }
 
   start(): Trace {
     const ns = namespaceNamed(this.world, this.probe.namespace)!;
     let verdict: Verdict;
     try {
-      verdict = settle(this.send(ns));
+      const end = settle(this.send(ns));
+      if (end.kind === "decapsulated") {
+        throw new Error(`A ${this.purpose.kind} run ended at a tunnel, which only tunnel runs do`);
+      }
+      verdict = end;
     } catch (e) {
       if (!(e instanceof BudgetExhausted)) throw e;
       const last = this.hops[this.hops.length - 1];
@@ -294,8 +326,8 @@ class Run {
   localOutput(ns: Namespace, route: Route, packet: Packet): Next {
     const dev = this.device(ns, route.dev!);
     const sized = this.mtuCheck(ns, dev, packet);
-    if ("kind" in sized && sized.kind === "dropped") return sized;
-    return this.output(ns, route, sized as Packet);
+    if (sized.kind !== "sized") return sized;
+    return this.output(ns, route, sized.packet);
   }
 
   // --- receiving and forwarding ---------------------------------------------
@@ -369,8 +401,8 @@ class Run {
     }
     const out = this.device(ns, route.dev!);
     const sized = this.mtuCheck(ns, out, packet);
-    if ("kind" in sized && sized.kind === "dropped") return sized;
-    let p = sized as Packet;
+    if (sized.kind !== "sized") return sized;
+    let p = sized.packet;
     p = { ...p, ip: { ...p.ip, ttl: ip.ttl - 1 } };
     this.step({ kind: "ttl", before: ip.ttl, after: ip.ttl - 1 }, p);
     const unknown = this.unmodelled(ns, { kind: "hook", hook: "FORWARD" });
@@ -390,12 +422,12 @@ class Run {
   }
 
   /** The MTU check of `ip_forward` and of a socket with DF; fragments otherwise. */
-  mtuCheck(ns: Namespace, dev: Device, packet: Packet): Packet | Verdict {
+  mtuCheck(ns: Namespace, dev: Device, packet: Packet): Sized {
     const ip = packet.ip;
     const size = ip.fragment ?? ip.length;
     if (size <= dev.mtu) {
       this.step({ kind: "mtu", dev: dev.name, mtu: dev.mtu, size, df: ip.df, outcome: "fits" });
-      return packet;
+      return { kind: "sized", packet };
     }
     if (ip.df) {
       this.step({ kind: "mtu", dev: dev.name, mtu: dev.mtu, size, df: true, outcome: "too-big" });
@@ -413,7 +445,7 @@ class Run {
       { kind: "mtu", dev: dev.name, mtu: dev.mtu, size, df: false, outcome: "fragments" },
       fragmented,
     );
-    return fragmented;
+    return { kind: "sized", packet: fragmented };
   }
 
   /** nat POSTROUTING, neighbour resolution, and out of the device. */
@@ -780,15 +812,7 @@ class Run {
     const dev = onPort.find((d) => d.vni === vni);
     if (dev === undefined) return this.drop(ns, { reason: "vxlan-vni-not-found", vni, port });
     this.step({ kind: "vxlan-decap", dev: dev.name, vni, inner }, inner);
-    if (this.decapStop) {
-      this.decapStop.dev = dev;
-      return {
-        kind: "dropped",
-        namespace: ns.name,
-        drop: { reason: "loop", steps: 0 },
-        senderSees: { kind: "nothing" },
-      };
-    }
+    if (this.purpose.kind === "tunnel") return { kind: "decapsulated", dev };
     return () => this.l2In(ns, dev, inner);
   }
 
@@ -806,8 +830,7 @@ class Run {
       size: 28,
       df: false,
     };
-    const sub = new Run(this.world, probe, this.depth + 1);
-    sub.decapStop = {};
+    const sub = new Run(this.world, probe, this.depth + 1, { kind: "tunnel" });
     const route = lookupRoute(ns, remote, dev.dev);
     const local = dev.local ?? (route ? selectSource(ns, route) : undefined);
     if (route === undefined || route.type !== "unicast" || local === undefined) return undefined;
@@ -823,11 +846,12 @@ class Run {
     });
     sub.enter({ kind: "namespace", name: ns.name, role: ns.role }, outer);
     try {
-      settle(sub.localOutput(ns, route, outer));
+      const end = settle(sub.localOutput(ns, route, outer));
+      return end.kind === "decapsulated" ? end.dev : undefined;
     } catch (e) {
       if (!(e instanceof BudgetExhausted)) throw e;
+      return undefined;
     }
-    return sub.decapStop.dev;
   }
 
   readonly tunnelReach = (dev: Vxlan, dst: Mac | "broadcast"): Device[] => {
@@ -888,8 +912,11 @@ class Run {
         : { proto: ip.proto, size: ip.length, ...swapped }),
       df: false,
     };
-    const sub = new Run(this.world, probe, this.depth + 1);
-    sub.answer = { src: from, reverse: this.nats };
+    const sub = new Run(this.world, probe, this.depth + 1, {
+      kind: "answer",
+      src: from,
+      reverse: this.nats,
+    });
     const v = sub.start().verdict;
     // The answer met what the model does not model: whether it arrives is not known.
     if (v.kind === "dropped" && v.drop.reason === "unmodelled") this.#answerUnknown = true;
