@@ -6,6 +6,7 @@
  */
 import { parseArgs, type ParseArgsConfig } from "node:util";
 import { parseScenario } from "../scenario/load.js";
+import { escapeText } from "../text.js";
 import { formatLoadError } from "../scenario/reader.js";
 import type { World } from "../model/world.js";
 
@@ -61,7 +62,12 @@ export function run(name: string, usage: string, main: () => number) {
   try {
     code = main();
   } catch (e) {
-    if (!(e instanceof UsageError)) throw e;
+    if (!(e instanceof UsageError)) {
+      // A bug, not bad input: one line all the same, never a stack trace.
+      const text = e instanceof Error ? e.message : String(e);
+      console.error(`podnet ${name}: failed: ${escapeText(text.replace(/\s*\n\s*/g, " | "), 500)}`);
+      Deno.exit(1);
+    }
     console.error(`podnet ${name}: ${e.message}\nusage: ${usage}`);
     code = 2;
   }

@@ -3,15 +3,19 @@
  * namespaces (as root), sends every probe with ping and a UDP sender,
  * compares what Linux did with the kernel's trace and prints a table per
  * scenario. `deno task lab --pause` shows the pause container for real.
- * Exit code: 0 when every probe agrees, 1 on any disagreement, 2 when the
- * lab cannot run here or the input is bad. See docs/lab.md.
+ * Exit code: 0 when every probe agrees, 1 on any disagreement or when the
+ * run fails part-way (one line says why; everything built is removed
+ * first), 2 when the lab cannot run here or the input is bad, 128 + the
+ * signal's number after SIGHUP, SIGINT or SIGTERM (everything built is
+ * removed first). See docs/lab.md.
  *
  * @module
  */
-import { labUnavailable } from "../lab/linux.js";
+import { closeAll, labUnavailable } from "../lab/linux.js";
 import { formatPauseDemo, runPauseDemo } from "../lab/pause.js";
 import { formatReport, runLab } from "../lab/runner.js";
 import { formatFuzzCase, formatFuzzSummary, runFuzz } from "../lab/fuzz.js";
+import { escapeText } from "../text.js";
 import { readArgs, readWorld, UsageError } from "./common.js";
 
 const USAGE =
@@ -87,13 +91,34 @@ function wholeNumber(flag: string, text: string, min: number): number {
   return n;
 }
 
+/** An error as one line: its message, never a stack trace. */
+function oneLine(e: unknown): string {
+  const text = e instanceof Error ? e.message : String(e);
+  return escapeText(text.replace(/\s*\n\s*/g, " | "), 500);
+}
+
+/** A failure nobody caught: remove what the lab built, say why in one line, exit 1. */
+async function crash(e: unknown): Promise<never> {
+  await closeAll();
+  console.error(`podnet lab: failed: ${oneLine(e)}`);
+  Deno.exit(1);
+}
+
 if (import.meta.main) {
+  globalThis.addEventListener("unhandledrejection", (ev) => {
+    ev.preventDefault();
+    void crash(ev.reason);
+  });
+  globalThis.addEventListener("error", (ev) => {
+    ev.preventDefault();
+    void crash(ev.error ?? ev.message);
+  });
   let code: number;
   try {
     code = await main();
   } catch (e) {
-    if (!(e instanceof UsageError)) throw e;
-    console.error(`podnet lab: ${e.message}\nusage: ${USAGE}`);
+    if (!(e instanceof UsageError)) await crash(e);
+    console.error(`podnet lab: ${oneLine(e)}\nusage: ${USAGE}`);
     code = 2;
   }
   Deno.exit(code);

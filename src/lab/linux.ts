@@ -3,7 +3,8 @@
  * builds a world in network namespaces with the exported script, starts an
  * agent in every namespace, and {@linkcode Lab.close} kills them and
  * removes every namespace with the lab's prefix. Closing is guaranteed:
- * callers use `try/finally`, and SIGINT/SIGTERM close every open lab
+ * callers use `try/finally`, and SIGINT, SIGTERM and SIGHUP (a closed
+ * terminal) close every open lab
  * before the process exits.
  *
  * Safety: every command names a lab namespace (`ip -n NS`, `ip netns exec
@@ -175,18 +176,41 @@ let listening = false;
 
 let stopping = false;
 
-const onSignal = (signal: "SIGINT" | "SIGTERM") => async () => {
+/** The signals the lab cleans up on, and the exit code each gives (128 + its number). */
+const SIGNALS = { SIGHUP: 129, SIGINT: 130, SIGTERM: 143 } as const;
+type LabSignal = keyof typeof SIGNALS;
+
+const onSignal = (signal: LabSignal) => async () => {
   // `deno task` forwards the signal its process group got too: act once.
   if (stopping) return;
   stopping = true;
-  console.error(`\npodnet lab: ${signal}: removing everything the lab built`);
-  await Promise.all([...cleanups].map((c) => c()));
-  Deno.exit(signal === "SIGINT" ? 130 : 143);
+  try {
+    console.error(`\npodnet lab: ${signal}: removing everything the lab built`);
+  } catch {
+    // SIGHUP: the terminal may be gone; clean up all the same
+  }
+  await closeAll();
+  Deno.exit(SIGNALS[signal]);
 };
-const handlers = { SIGINT: onSignal("SIGINT"), SIGTERM: onSignal("SIGTERM") };
+const handlers: Record<LabSignal, () => void> = {
+  SIGHUP: onSignal("SIGHUP"),
+  SIGINT: onSignal("SIGINT"),
+  SIGTERM: onSignal("SIGTERM"),
+};
+const signals = Object.keys(SIGNALS) as LabSignal[];
 
 /**
- * Registers a cleanup that SIGINT and SIGTERM run before the process
+ * Runs every registered cleanup (each lab still open is closed): what a
+ * command does before it exits on an error it did not expect.
+ *
+ * @returns When everything the open labs built is gone.
+ */
+export async function closeAll(): Promise<void> {
+  await Promise.all([...cleanups].map((c) => c().catch(() => {})));
+}
+
+/**
+ * Registers a cleanup that SIGINT, SIGTERM and SIGHUP run before the process
  * exits; the signal listeners exist only while some cleanup is registered.
  *
  * @param cleanup Removes what the caller built; must be safe to call twice.
@@ -196,13 +220,13 @@ export function onInterrupt(cleanup: () => Promise<void>): () => void {
   cleanups.add(cleanup);
   if (!listening) {
     listening = true;
-    for (const s of ["SIGINT", "SIGTERM"] as const) Deno.addSignalListener(s, handlers[s]);
+    for (const s of signals) Deno.addSignalListener(s, handlers[s]);
   }
   return () => {
     cleanups.delete(cleanup);
     if (listening && cleanups.size === 0) {
       listening = false;
-      for (const s of ["SIGINT", "SIGTERM"] as const) Deno.removeSignalListener(s, handlers[s]);
+      for (const s of signals) Deno.removeSignalListener(s, handlers[s]);
     }
   };
 }

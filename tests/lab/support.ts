@@ -25,12 +25,17 @@ export function skipReason(): Promise<string | undefined> {
   return checked;
 }
 
-/** The root namespace as `ip` shows it: links, addresses, routes (without counters). */
+/**
+ * The root namespace as `ip` and `iptables` show it: links, addresses,
+ * routes and the filter and nat rules (without counters).
+ */
 export async function rootState(): Promise<string> {
   const parts = await Promise.all([
     run(["ip", "-o", "link", "show"]),
     run(["ip", "-o", "addr", "show"]),
     run(["ip", "route", "show", "table", "all"]),
+    run(["iptables", "-w", "-S"]),
+    run(["iptables", "-w", "-t", "nat", "-S"]),
   ]);
   return parts.map((p) => p.stdout).join("\n");
 }
