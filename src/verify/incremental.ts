@@ -303,11 +303,11 @@ export function recheckEdit(
  * ```
  */
 export function replaceHost(verifier: Verifier, h: number, record: FHost): boolean {
-  if (verifier.internals.replaceHost(h, record)) return true;
+  if (verifier.replaceHost(h, record)) return true;
   const f = verifier.fabric;
   const hosts = [...f.hosts];
   hosts[h] = record;
-  verifier.internals.rebuild({ ...f, hosts });
+  verifier.rebuild({ ...f, hosts });
   return false;
 }
 
@@ -339,11 +339,11 @@ export function recheckWorld(verifier: Verifier, world: World): Recheck {
     const [h, ns] = changed;
     const f = verifier.fabric;
     const record = hostFromNamespace(f, f.hosts[h], ns);
-    verifier.internals.setWorld(world);
-    incremental = verifier.internals.replaceHost(h, record);
-    if (!incremental) verifier.internals.rebuild(fabricFromWorld(world));
+    verifier.setWorld(world);
+    incremental = verifier.replaceHost(h, record);
+    if (!incremental) verifier.rebuild(fabricFromWorld(world));
   } else {
-    verifier.internals.rebuild(fabricFromWorld(world));
+    verifier.rebuild(fabricFromWorld(world));
   }
   const summary = verifier.summary();
   return {

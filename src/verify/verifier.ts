@@ -994,19 +994,40 @@ export class Verifier {
     return undefined;
   }
 
-  /** Internal hooks for incremental updates (see `incremental.ts`). */
-  get internals(): VerifierInternals {
-    return {
-      rebuild: (f) => this.#build(f),
-      replaceHost: (h, host) => this.#replaceHost(h, host),
-      setWorld: (w) => {
-        this.#fabric = { ...this.#fabric, world: w };
-        if (this.#ev) this.#ev.fabric = this.#fabric;
-      },
-    };
+  // --- incremental ------------------------------------------------------------------------------
+
+  /**
+   * Verifies a new fabric from scratch, in place (after an edit that
+   * {@linkcode Verifier.replaceHost} cannot apply incrementally).
+   *
+   * @param fabric The edited fabric.
+   */
+  rebuild(fabric: Fabric): void {
+    this.#build(fabric);
   }
 
-  // --- incremental ------------------------------------------------------------------------------
+  /**
+   * Replaces host `h` by `host` and re-checks what it can affect.
+   *
+   * @param h The host's index.
+   * @param host Its new compact form.
+   * @returns False when the change needs {@linkcode Verifier.rebuild}
+   *   instead (new atom boundaries, devices or addresses changed, new
+   *   source classes).
+   */
+  replaceHost(h: number, host: FHost): boolean {
+    return this.#replaceHost(h, host);
+  }
+
+  /**
+   * Points the fabric at the world it now stands for (witness traces run on it).
+   *
+   * @param world The edited world.
+   */
+  setWorld(world: World): void {
+    this.#fabric = { ...this.#fabric, world };
+    if (this.#ev) this.#ev.fabric = this.#fabric;
+  }
 
   /**
    * Replaces one host and re-checks what it can affect. Returns false when
@@ -1382,12 +1403,6 @@ export interface NodeMatrix {
 }
 
 /** Hooks `incremental.ts` uses. */
-export interface VerifierInternals {
-  readonly rebuild: (f: Fabric) => void;
-  readonly replaceHost: (h: number, host: FHost) => boolean;
-  readonly setWorld: (w: World) => void;
-}
-
 function toProblem(p: ReachProblem): Problem {
   if (p.kind === "dropped") return { kind: "dropped", reason: p.drop.reason };
   if (p.kind === "source-rewritten") return { kind: "source-rewritten", seen: p.seen };
