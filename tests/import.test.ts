@@ -159,7 +159,27 @@ test("import: hostile names are refused with file, path and value, never passed 
         editOut(d, 1, "link", (l) => [{ ...(l[0] as object), ifname: "$(id)" }, ...l.slice(1)]),
       /\/namespaces\/1\/commands\/link\/out#\/0\/ifname/,
     ],
-    ["netns with a newline", (d) => (d.namespaces[1].netns = "pod\nrm"), /\/namespaces\/1\/netns/],
+    [
+      "netns with a newline",
+      (d) => {
+        // Consistently: the node's `ip netns list` names it so too.
+        const old = d.namespaces[1].netns!;
+        d.namespaces[1].netns = "pod\nrm";
+        editOut(
+          d,
+          0,
+          "netns",
+          (l) =>
+            l.map((
+              x,
+            ) => ((x as { name: string }).name === old
+              ? { ...(x as object), name: "pod\nrm" }
+              : x)
+            ),
+        );
+      },
+      /\/namespaces\/1\/netns/,
+    ],
     ["node with a space", (d) => (d.node = "node 1"), /^\/node$/],
     [
       "link output not JSON",
@@ -197,6 +217,25 @@ function wellFormed(r: ReturnType<typeof importCluster>): boolean {
       typeof e.file === "string" && typeof e.path === "string" && e.message.length > 0
     ));
 }
+
+test("import: namespaces not attached to the node (another node's, a switch's) are left out, said so", () => {
+  const ds = docs();
+  // node-1's document also holds node-2's namespaces, as `sh collector.sh` in a lab would.
+  const extra = ds[1].namespaces.map((n, i) => i === 0 ? { ...n, netns: "imptest-node-2" } : n);
+  ds[0].namespaces = [...ds[0].namespaces, ...extra];
+  const r = importCluster(files([ds[0]]));
+  if (!r.ok) throw new Error(JSON.stringify(r.error));
+  assert.equal(r.value.world.namespaces.map((n) => n.name).sort(), [
+    "imptest-pod-a",
+    "imptest-pod-b",
+    "node-1",
+  ]);
+  assert.ok(
+    r.value.report.inferred.some((s) =>
+      /3 collected namespace\(s\) have no veth to the node's own or no IPv4/.test(s)
+    ),
+  );
+});
 
 test("import: truncated documents are refused, naming the file (property)", () => {
   holds(

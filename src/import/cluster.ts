@@ -28,7 +28,7 @@ import {
   Problems,
   readCollected,
 } from "./document.js";
-import { importNode, type NicFound, type NodeImport } from "./node.js";
+import { importNode, NAMESPACE_NAME, type NicFound, type NodeImport } from "./node.js";
 
 /** An input file: its name (for messages) and its text. */
 export interface InputFile {
@@ -93,14 +93,34 @@ export function importCluster(
       }],
     };
   }
-  for (const f of nodes) {
-    const doc = readCollected(f.file, f.text);
+  const docs = nodes.map((f) => ({ f, doc: readCollected(f.file, f.text) }));
+  const renamed: string[] = [];
+  const count = new Map<string, number>();
+  for (const { doc } of docs) {
+    if (doc.ok) count.set(doc.value.node, (count.get(doc.value.node) ?? 0) + 1);
+  }
+  const taken = new Set(count.keys());
+  for (const { f, doc } of docs) {
     if (!doc.ok) {
       errors.push(...doc.errors);
       continue;
     }
+    let collected = doc.value;
+    if ((count.get(collected.node) ?? 0) > 1) {
+      // The same hostname on several machines (namespaces of one box, clones):
+      // the files' names tell the nodes apart.
+      const stem = f.file.split("/").pop()!.replace(/\.json$/, "");
+      const name = NAMESPACE_NAME.test(stem) && !taken.has(stem) ? stem : undefined;
+      if (name !== undefined) {
+        taken.add(name);
+        renamed.push(
+          `${f.file} says node ${collected.node} like another file: named ${name} after its file`,
+        );
+        collected = { ...collected, node: name };
+      }
+    }
     const p = new Problems(f.file);
-    const node = importNode(doc.value, p);
+    const node = importNode(collected, p);
     errors.push(...p.errors);
     if (node) imports.push({ file: f.file, node });
   }
@@ -133,7 +153,7 @@ export function importCluster(
   const podList = pods ? readPods(pods, errors) : undefined;
   if (errors.length > 0) return { ok: false, error: errors };
 
-  const inferred: string[] = imports.flatMap((i) => i.node.notes);
+  const inferred: string[] = [...renamed, ...imports.flatMap((i) => i.node.notes)];
   const segments = inferUnderlay(imports.map((i) => i.node), inferred);
   const nodeDocs: NodeDoc[] = [];
   const podDocs: PodDoc[] = [];

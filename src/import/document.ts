@@ -251,10 +251,9 @@ function readNamespace(
   for (const key of REQUIRED) {
     const c = commands[key];
     const cp = at(at(path, "commands"), key);
+    // A failed command is judged where its output is needed (a namespace
+    // that vanished while the collector ran is only left out).
     if (c === undefined) p.fail(cp, undefined, `The output of "${key}" is missing`);
-    else if (c.status !== 0) {
-      p.fail(at(cp, "status"), c.status, `"${c.cmd}" failed on the node: its state is unknown`);
-    }
   }
   const sysctl: Record<string, string> = {};
   const conf: Record<string, Record<string, string>> = {};
@@ -297,8 +296,16 @@ export function commandJson(
 ): readonly unknown[] | undefined {
   const c = ns.commands[key];
   const path = at(at(ns.path, "commands"), key);
-  if (c === undefined || c.status !== 0) {
+  if (c === undefined) {
     return optional ? undefined : p.fail(path, undefined, `The output of "${key}" is missing`);
+  }
+  if (c.status !== 0) {
+    if (optional) return undefined;
+    return p.fail(
+      at(path, "status"),
+      c.status,
+      `"${c.cmd}" failed on the node: its state is unknown`,
+    );
   }
   // Some iproute2 versions print nothing, not [], for an empty list.
   if (c.out.trim() === "") return [];

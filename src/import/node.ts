@@ -20,7 +20,7 @@ import {
   commandJson,
   type Json,
   own,
-  type Problems,
+  Problems,
 } from "./document.js";
 import { importIptables } from "./iptables.js";
 
@@ -104,33 +104,62 @@ export function importNode(doc: CollectedNode, p: Problems): NodeImport | undefi
   if (!NAMESPACE_NAME.test(doc.node)) {
     return p.fail("/node", doc.node, "Not a usable node name ([A-Za-z0-9][A-Za-z0-9_.-]*, ≤ 63)");
   }
+  // Every namespace's links first: which namespaces are this node's pods
+  // (a veth to the node's own namespace) is known only once veths are matched.
+  const read = doc.namespaces.map((ns) => {
+    const problems = new Problems(p.file);
+    const b: Building = {
+      collected: ns,
+      name: ns.netns ?? doc.node,
+      links: readLinks(problems, ns),
+      devices: new Map(),
+      unknown: new Map(),
+      unmodelled: [],
+    };
+    return { b, problems };
+  });
+  const matched = matchVeths(read.map((x) => x.b));
+  const root = read[0]?.b;
+  // A pod namespace: a veth to the node's own namespace and an IPv4 address
+  // (a namespace without one, such as a lab's switch, is not a pod podnet can trace).
+  const attached = (b: Building) =>
+    b === root || (b.links.some((l) => matched.get(l)?.building === root) && hasIpv4(b));
   const building: Building[] = [];
-  for (const ns of doc.namespaces) {
-    const name = ns.netns ?? doc.node;
-    if (!NAMESPACE_NAME.test(name)) {
+  const left: string[] = [];
+  for (const { b, problems } of read) {
+    if (!attached(b)) {
+      left.push(NAMESPACE_NAME.test(b.name) ? b.name : "(an unusable name)");
+      continue;
+    }
+    if (!NAMESPACE_NAME.test(b.name)) {
       p.fail(
-        at(ns.path, "netns"),
-        name,
+        at(b.collected.path, "netns"),
+        b.name,
         "Not a usable namespace name ([A-Za-z0-9][A-Za-z0-9_.-]*)",
       );
       continue;
     }
-    if (building.some((b) => b.name === name)) {
-      p.fail(at(ns.path, "netns"), name, "Collected twice (or named like the node)");
+    if (building.some((x) => x.name === b.name)) {
+      p.fail(at(b.collected.path, "netns"), b.name, "Collected twice (or named like the node)");
       continue;
     }
-    const links = readLinks(p, ns);
-    building.push({
-      collected: ns,
-      name,
-      links,
-      devices: new Map(),
-      unknown: new Map(),
-      unmodelled: [],
-    });
+    p.errors.push(...problems.errors);
+    building.push(b);
+  }
+  if (left.length > 0) {
+    notes.push(
+      `${doc.node}: ${left.length} collected namespace(s) have no veth to the node's own or no IPv4 address, and were left out (not pods of this node): ${
+        left.slice(0, 5).join(", ")
+      }${left.length > 5 ? ", ..." : ""}`,
+    );
   }
   if (p.errors.length > 0) return undefined;
-  const peers = matchVeths(building);
+  // Veths to a namespace left out lead outside what was collected.
+  const peers: PeerMap = new Map(
+    [...matched].filter(([l, x]) =>
+      building.includes(x.building) && building.some((b) => b.links.includes(l))
+    ),
+  );
   const nics: NicFound[] = [];
   for (const b of building) {
     for (const l of b.links) classify(b, l, peers, notes);
@@ -170,6 +199,22 @@ export function importNode(doc: CollectedNode, p: Problems): NodeImport | undefi
 }
 
 // --- links -------------------------------------------------------------------------------
+
+/** Whether a namespace has an IPv4 address on a device other than `lo`. */
+function hasIpv4(b: Building): boolean {
+  const c = b.collected.commands.addr;
+  if (c === undefined || c.status !== 0) return false;
+  try {
+    const list = JSON.parse(c.out);
+    return Array.isArray(list) &&
+      list.some((x) =>
+        x?.ifname !== "lo" && Array.isArray(x?.addr_info) &&
+        x.addr_info.some((a: { family?: unknown }) => a?.family === "inet")
+      );
+  } catch {
+    return false;
+  }
+}
 
 function readLinks(p: Problems, ns: CollectedNamespace): Link[] {
   const list = commandJson(p, ns, "link") ?? [];
@@ -273,7 +318,9 @@ function matchVeths(all: readonly Building[]): PeerMap {
         if (mirror.length === 1) found = mirror[0];
       }
     }
-    if (found) {
+    // First come, first matched: the node's own namespace is read first, so a
+    // copy of it under another name (a lab's node namespace) does not take its pods.
+    if (found && !peers.has(found.link)) {
       peers.set(l, found);
       peers.set(found.link, { building: b, link: l });
     }

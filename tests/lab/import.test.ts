@@ -227,6 +227,52 @@ if (!(await skipReason())) {
     await assertRoundTrips(examples);
   });
 
+  test("lab import: the README's flow — sh c.sh in each node's namespace, no arguments, import, verify", async () => {
+    const world = parseScenario(
+      Deno.readTextFileSync(new URL("../../lessons/scenarios/host-gw.json", import.meta.url)),
+    );
+    if (!world.ok) throw new Error("host-gw does not load");
+    const planned = exportLab(world.value, { prefix: uniquePrefix() });
+    if (!planned.ok) throw new Error(planned.error.message);
+    const plan = planned.value;
+    const down = () => run(["sh", "-c", plan.down.join("\n")]).then(() => {});
+    const unregister = onInterrupt(down);
+    const docs: { file: string; text: string }[] = [];
+    try {
+      const built = await run(["sh", "-s", "up"], scriptOf(plan));
+      assert.is(built.code, 0, built.stderr);
+      for (const [i, node] of ["node-1", "node-2"].entries()) {
+        // As a user would: every namespace `ip netns list` shows (other labs' too), the hostname.
+        const r = await run(["ip", "netns", "exec", plan.namespaces[node], "sh", COLLECTOR]);
+        assert.is(r.code, 0, r.stderr);
+        docs.push({ file: `n${i + 1}.json`, text: r.stdout });
+      }
+    } finally {
+      await down();
+      unregister();
+    }
+    const r = importCluster(docs);
+    if (!r.ok) throw new Error(r.error.map(formatImportError).join("\n"));
+    const w = r.value.world;
+    assert.equal(w.nodes.map((n) => n.name), ["n1", "n2"]);
+    assert.is(w.pods.length, 4);
+    for (const a of world.value.pods) {
+      for (const b of world.value.pods) {
+        if (a === b) continue;
+        const to = String(podIp(world.value, b));
+        const t1 = trace(world.value, { from: a.name, to });
+        const t2 = trace(w, { from: plan.namespaces[a.namespace!], to });
+        assert.ok(t1.ok && t2.ok);
+        if (!t1.ok || !t2.ok) continue;
+        const [v1, v2] = [t1.value.verdict, t2.value.verdict];
+        assert.is(v2.kind, v1.kind, `${a.name} → ${b.name}`);
+        if (v1.kind === "delivered" && v2.kind === "delivered") {
+          assert.equal([v2.src, v2.ttl], [v1.src, v1.ttl], `${a.name} → ${b.name}`);
+        }
+      }
+    }
+  });
+
   test("lab import: seeded broken worlds survive collect → import", async () => {
     const seed = Number(Deno.env.get("FC_SEED") ?? Date.now() % 2 ** 31);
     const runs = Number(Deno.env.get("IMPORT_RUNS") ?? 50);
