@@ -64,6 +64,6 @@ export default {
     return lang ? FOOTER[lang] : `${FOOTER.en}<br>${FOOTER.ko}`;
   },
   toc: true,
-  search: false,
+  search: true,
   linkify: false,
 };

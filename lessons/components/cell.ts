@@ -129,6 +129,44 @@ export function worldOf(outcome: CellOutcome, fallback: World): World {
 }
 
 /**
+ * The world an exercise judges, taken from a cell: the cell's world when
+ * it ran; when it failed (a syntax error, a throw, still running), the world
+ * of its last good run on this page, and never the lesson's unbroken world.
+ * `judged` is false only when the cell has not produced a world yet; the
+ * exercise then stays open and says why.
+ */
+export interface HeldWorld {
+  /** What the page shows and edits: the cell's world, its last good one, or `fallback`. */
+  readonly world: World;
+  /** Whether `world` came from the reader's cell (now or in an earlier run). */
+  readonly judged: boolean;
+  /** Why the latest run gave no world, when it did not. */
+  readonly error?: string;
+}
+
+const lastGood = new Map<string, World>();
+
+/**
+ * Holds on to the last world a cell made, so a failing run leaves an
+ * exercise as it was.
+ *
+ * @param outcome The cell's latest outcome.
+ * @param fallback What to show (not judge) before the cell has ever run.
+ * @returns The world to edit and judge, and whether it may be judged.
+ */
+export function heldWorld(outcome: CellOutcome, fallback: World): HeldWorld {
+  const key = `${globalThis.location?.pathname ?? ""}:${outcome.name}`;
+  if (outcome.ok) {
+    lastGood.set(key, outcome.world);
+    return { world: outcome.world, judged: true };
+  }
+  const held = lastGood.get(key);
+  return held
+    ? { world: held, judged: true, error: outcome.error }
+    : { world: fallback, judged: false, error: outcome.error };
+}
+
+/**
  * Loads a scenario document (from `FileAttachment(...).json()`) into a world.
  *
  * @param doc The parsed JSON.

@@ -63,3 +63,44 @@ export function cellStore(id: string): CellStore {
     },
   };
 }
+
+/** A piece of the reader's work on this page other than a cell's code: a table, a list of steps. */
+export interface PageStore {
+  read(): string | undefined;
+  /** Saves `text`, or forgets it when `undefined`. */
+  write(text: string | undefined): void;
+}
+
+/**
+ * The store for one thing the reader edits on this page (kept like cells
+ * are: per page, in localStorage, until Reset).
+ *
+ * @param kind What it is, e.g. `table` or `steps`.
+ * @param id Its id on the page.
+ * @returns Its store; a refused storage keeps nothing.
+ */
+export function pageStore(kind: string, id: string): PageStore {
+  const key = `podnet:${kind}:v1:${location.pathname}:${id}`;
+  return {
+    read() {
+      try {
+        return localStorage.getItem(key) ?? memory.get(key);
+      } catch {
+        return memory.get(key);
+      }
+    },
+    write(text) {
+      // Kept in memory too: with storage full or refused, the edit lives until the page closes.
+      if (text === undefined) memory.delete(key);
+      else memory.set(key, text);
+      try {
+        if (text === undefined) localStorage.removeItem(key);
+        else localStorage.setItem(key, text);
+      } catch {
+        // the copy in memory serves this visit
+      }
+    },
+  };
+}
+
+const memory = new Map<string, string>();

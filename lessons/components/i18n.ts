@@ -77,6 +77,22 @@ export const UI = {
   solved: { en: "Fixed — the kernel confirms it.", ko: "해결! 커널이 확인했습니다." },
   notYet: { en: "Not fixed yet.", ko: "아직 고쳐지지 않았습니다." },
   hint: { en: "Hint", ko: "힌트" },
+  cellNotReady: {
+    en: "The cell above has not made a world yet, so there is nothing to judge",
+    ko: "위 셀이 아직 월드를 만들지 못해 판정할 것이 없습니다",
+  },
+  cellLastGood: {
+    en: "The cell's last run failed; this still judges the world from its last good run",
+    ko: "셀의 마지막 실행이 실패했습니다. 판정은 마지막으로 성공한 실행의 월드로 합니다",
+  },
+  keptEdits: {
+    en: "Your edits from earlier are kept here; Reset goes back to the table the cell made.",
+    ko: "앞서 고친 내용을 그대로 두었습니다. 되돌리기를 누르면 셀이 만든 표로 돌아갑니다.",
+  },
+  keptActions: {
+    en: "Your earlier steps are replayed here; Reset starts over.",
+    ko: "앞서 누른 단계를 다시 적용했습니다. 되돌리기를 누르면 처음부터 시작합니다.",
+  },
   cellFailed: { en: "This cell failed", ko: "이 셀이 실패했습니다" },
   cellHow: {
     en:

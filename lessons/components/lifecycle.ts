@@ -12,6 +12,7 @@ import * as kernel from "../kernel/mod.js";
 import type { PodEvent, PodSpec, World } from "../kernel/mod.js";
 import { type Lang, type Phrase, say, UI } from "./i18n.js";
 import type { ViewElement } from "./inputs.js";
+import { pageStore } from "./cellstore.js";
 
 /** The actions a panel may offer. */
 export type LifecycleAction = "restart" | "stop" | "start" | "kill-pause" | "delete" | "create";
@@ -45,10 +46,15 @@ const WORDS: Record<string, Phrase> = {
  * Buttons for the lifecycle of some pods. Test ids:
  * `ID-POD-restart-CONTAINER`, `ID-POD-stop-CONTAINER`, `ID-POD-start-CONTAINER`,
  * `ID-POD-kill-pause`, `ID-POD-delete`, `ID-POD-create`, `ID-POD-create-bare`,
- * `ID-reset`, and `ID-log` for the event list.
+ * `ID-reset`, `ID-log` for the event list, `ID-kept` for the note shown
+ * while earlier steps are replayed.
+ *
+ * With `keep`, the buttons pressed are kept per page in localStorage and
+ * replayed on the starting world whenever the panel is built again (a
+ * reload, a re-run of the cell above) until Reset.
  *
  * @param world The starting world.
- * @param options Language, test id prefix, which pods, which actions.
+ * @param options Language, test id prefix, which pods, which actions, whether to keep steps.
  * @returns A view whose value is {@linkcode LifecycleValue}.
  */
 export function lifecyclePanel(
@@ -58,6 +64,7 @@ export function lifecyclePanel(
     id: string;
     pods?: readonly string[];
     actions?: readonly LifecycleAction[];
+    keep?: boolean;
   },
 ): ViewElement<LifecycleValue> {
   const { lang, id } = options;
@@ -81,8 +88,14 @@ export function lifecyclePanel(
     LifecycleValue
   >;
   root.value = { world, log: [] };
+  const store = options.keep ? pageStore("steps", id) : undefined;
+  let steps: string[] = [];
+  type Run = (w: World) => ReturnType<typeof kernel.restartContainer>;
+  const runs = new Map<string, { label: string; run: Run }>();
 
-  const act = (label: string, run: (w: World) => ReturnType<typeof kernel.restartContainer>) => {
+  const act = (label: string, run: Run, step: string, notify = true) => {
+    steps = [...steps, step];
+    store?.write(JSON.stringify(steps));
     const r = run(root.value.world);
     const entry: LogEntry = r.ok
       ? { action: label, events: r.value.events }
@@ -92,12 +105,13 @@ export function lifecyclePanel(
       log: [...root.value.log, entry],
     };
     render();
-    root.dispatchEvent(new Event("input", { bubbles: true }));
+    if (notify) root.dispatchEvent(new Event("input", { bubbles: true }));
   };
-  const button = (testid: string, label: string, run: Parameters<typeof act>[1]) => {
+  const button = (testid: string, label: string, run: Run) => {
     const b =
       html`<button type="button" data-testid=${`${id}-${testid}`}>${label}</button>` as HTMLButtonElement;
-    b.addEventListener("click", () => act(label, run));
+    runs.set(testid, { label, run });
+    b.addEventListener("click", () => act(label, run, testid));
     return b;
   };
   const w = (k: string) => say(lang, WORDS[k]);
@@ -158,7 +172,9 @@ export function lifecyclePanel(
   }
 
   function render() {
+    runs.clear();
     rows.replaceChildren(...names.map(podRow));
+    kept.hidden = steps.length === 0 || !store;
     const entries = [...root.value.log].reverse();
     log.replaceChildren(
       ...(entries.length
@@ -177,13 +193,30 @@ export function lifecyclePanel(
   const reset = html`<button type="button" data-testid=${`${id}-reset`}>${
     say(lang, UI.reset)
   }</button>` as HTMLButtonElement;
+  const kept = html`<p class="pn-kept" data-testid=${`${id}-kept`} hidden>${
+    say(lang, UI.keptActions)
+  }</p>` as HTMLElement;
   reset.addEventListener("click", () => {
     root.value = { world, log: [] };
+    steps = [];
+    store?.write(undefined);
     render();
     root.dispatchEvent(new Event("input", { bubbles: true }));
   });
-  rows.after(reset);
+  rows.after(reset, kept);
   render();
+  // Replay the kept steps while each still names a button the world offers.
+  let saved: unknown = [];
+  try {
+    saved = JSON.parse(store?.read() ?? "[]");
+  } catch {
+    // a damaged entry replays nothing
+  }
+  for (const step of Array.isArray(saved) ? saved : []) {
+    const found = typeof step === "string" ? runs.get(step) : undefined;
+    if (!found) break;
+    act(found.label, found.run, step, false);
+  }
   return root;
 }
 

@@ -384,3 +384,32 @@ export function modeComparison(
     </table>
   ` as HTMLElement;
 }
+
+/**
+ * The VXLAN overhead as a sum of its headers, with the total in bold:
+ * "outer IPv4 (20) + UDP (8) + VXLAN (8) + the inner frame's Ethernet
+ * header (14) = **50 bytes**". One element, so no line of prose can start
+ * with its `+` (which Markdown would read as a list).
+ *
+ * @param lang The page's language.
+ * @returns A `<span>` with test id `vxlan-overhead`.
+ */
+export function vxlanOverhead(lang: Lang): HTMLElement {
+  const parts: [Phrase, number][] = [
+    [{ en: "outer IPv4", ko: "바깥 IPv4" }, kernel.IPV4_HEADER_LEN],
+    [{ en: "UDP", ko: "UDP" }, kernel.UDP_HEADER_LEN],
+    [{ en: "VXLAN", ko: "VXLAN" }, kernel.VXLAN_HEADER_LEN],
+    [
+      { en: "the inner frame's Ethernet header", ko: "안쪽 프레임의 이더넷 헤더" },
+      kernel.ETHERNET_HEADER_LEN,
+    ],
+  ];
+  const total = parts.reduce((sum, [, n]) => sum + n, 0);
+  const sum = parts.map(([what, n]) => `${say(lang, what)} (${n})`).join(" + ");
+  return html`
+    <span class="pn-formula"
+      data-testid="vxlan-overhead">${sum} = <strong>${total}${lang === "en"
+        ? " bytes"
+        : "바이트"}</strong></span>
+  ` as HTMLElement;
+}

@@ -16,6 +16,15 @@ export type Lang = "en" | "ko";
 
 const ref = (r: DeviceRef) => `${r.namespace}/${r.device}`;
 
+/**
+ * The VXLAN FDB entry that chose the remote VTEP, as `bridge fdb show dev flannel.1` prints it:
+ * `02:…:41 dst 192.168.0.12`, or `00:00:00:00:00:00 dst 192.168.0.12` for the default entry.
+ */
+function fdbEntry(s: { inner: Packet; remote: unknown; viaDefaultEntry: boolean; dev: string }) {
+  const mac = s.viaDefaultEntry ? "00:00:00:00:00:00" : (s.inner.eth?.dst.toString() ?? "?");
+  return `${mac} dst ${s.remote} dev ${s.dev}`;
+}
+
 /** Two translations of one phrase; `pick` chooses. */
 function t(lang: Lang, en: string, ko: string): string {
   return lang === "en" ? en : ko;
@@ -225,12 +234,12 @@ export function describeStep(step: Step, lang: Lang): string {
       (s) =>
         t(
           lang,
-          `VXLAN ${s.dev} (VNI ${s.vni}) encapsulates for ${s.remote}${
-            s.viaDefaultEntry ? " (default FDB entry)" : ""
-          }: outer ${formatHeader(s.outer)}, +${s.outer.length - s.inner.ip.length} bytes`,
-          ko`VXLAN ${s.dev} (VNI ${s.vni})가 ${s.remote}로 캡슐화${
-            s.viaDefaultEntry ? " (기본 FDB 항목)" : ""
-          }: 외부 ${formatHeader(s.outer)}, +${s.outer.length - s.inner.ip.length}바이트`,
+          `VXLAN ${s.dev} (VNI ${s.vni}) encapsulates for ${s.remote} (FDB: ${
+            fdbEntry(s)
+          }): outer ${formatHeader(s.outer)}, +${s.outer.length - s.inner.ip.length} bytes`,
+          ko`VXLAN ${s.dev}가 ${s.remote}로 캡슐화 (VNI ${s.vni}, FDB: ${fdbEntry(s)}): 외부 ${
+            formatHeader(s.outer)
+          }, +${s.outer.length - s.inner.ip.length}바이트`,
         ),
     )
     .with(

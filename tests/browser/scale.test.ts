@@ -416,6 +416,17 @@ if (skip) {
       measured.rechecks.push({ what: `${lang} fix`, millis: last.millis, incremental: true });
       noProblems(p, `${lang}/scale`);
       await p.screenshot(`scale-${lang}-solved`);
+      // Looking at another node's table keeps the fix; so does coming back to it.
+      const other = base().nodes.find((n) => n.name !== PUZZLE.node)!.name;
+      await p.page.selectOption('[data-testid="fix-node"]', other);
+      await p.page.locator(`[data-testid="fix-table-${other}"]`).waitFor();
+      await settle(
+        () => p.page.locator('[data-testid="fix-exercise"]').getAttribute("data-status"),
+        "solved",
+        `${lang}: after switching to ${other}`,
+      );
+      await p.page.selectOption('[data-testid="fix-node"]', PUZZLE.node);
+      await settle(() => area.inputValue(), fixed, `${lang}: the fixed table is back`);
     }
   });
 
