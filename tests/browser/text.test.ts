@@ -38,8 +38,9 @@ function literalMarkdown(page: Page): Promise<string[]> {
       const parent = n.parentElement;
       if (!parent || parent.closest(skip)) continue;
       const text = n.textContent ?? "";
-      const bad = /\*\*|__|(?<![\p{L}\p{N}_])_[^\s_][^_]*_(?![\p{L}\p{N}])|(?<![\p{L}\p{N}])_[^\s_]+_(?=[\uac00-\ud7a3])/u
-        .exec(text);
+      const bad =
+        /\*\*|__|(?<![\p{L}\p{N}_])_[^\s_][^_]*_(?![\p{L}\p{N}])|(?<![\p{L}\p{N}])_[^\s_]+_(?=[\uac00-\ud7a3])/u
+          .exec(text);
       if (bad) {
         const at = Math.max(0, bad.index - 30);
         found.push(`${text.slice(at, bad.index + 40).replace(/\s+/g, " ")}`);
@@ -92,7 +93,9 @@ if (skip) {
     assert.ok(pages.length >= 15, `all pages built (${pages.join(", ")})`);
     const found: string[] = [];
     for (const path of pages) {
-      await using p = await site.open(path.slice(1), { settled: path.match(/^\/(en|ko)\/./) !== null });
+      await using p = await site.open(path.slice(1), {
+        settled: path.match(/^\/(en|ko)\/./) !== null,
+      });
       for (const f of await literalMarkdown(p.page)) found.push(`${path}: …${f}…`);
     }
     assert.equal(found, [], "literal Markdown in rendered pages");
