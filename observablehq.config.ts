@@ -54,10 +54,12 @@ export default {
     "/components/notebook.css",
   ],
   head: ({ path }: { path: string }) => {
-    const lang = parsePath(path)?.lang;
-    // Framework writes a bare <html>; lessons say which language they are in.
-    const setLang = lang ? `\n<script>document.documentElement.lang = "${lang}";</script>` : "";
-    return `<link rel="icon" type="image/svg+xml" href="${FAVICON}">${setLang}`;
+    const lang = parsePath(path)?.lang ?? "en";
+    // Framework writes a bare <html> and a viewport that forbids zooming; `deno task build` fixes
+    // both in the files (tools/site.ts), this script does the same under `deno task dev`.
+    const fix = `document.documentElement.lang = "${lang}"; document.querySelector(` +
+      `'meta[name="viewport"]')?.setAttribute("content", "width=device-width, initial-scale=1");`;
+    return `<link rel="icon" type="image/svg+xml" href="${FAVICON}">\n<script>${fix}</script>`;
   },
   footer: ({ path }: { path: string }) => {
     const lang = parsePath(path)?.lang;

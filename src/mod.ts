@@ -85,6 +85,7 @@ export * from "./render/layout.js";
 export { packetBytes } from "./render/frames.js";
 export { describePodEvent } from "./render/events.js";
 export { type Ending, ending, josa, ko, type Particle } from "./render/josa.js";
+export { dropCommand, stepCommand } from "./render/commands.js";
 export {
   ETHERNET_HEADER_LEN,
   hexdump,

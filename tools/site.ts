@@ -54,9 +54,36 @@ async function must(args: string[], what: string) {
   }
 }
 
+/**
+ * What Framework writes and a reader must not get: a viewport that forbids
+ * zooming (`maximum-scale=1`, an accessibility failure) and an `<html>`
+ * without a language. Every built page gets zoom back and `lang` (`ko` for
+ * the Korean lessons, `en` otherwise; the landing page marks its Korean
+ * parts itself).
+ *
+ * @param dir The built site.
+ */
+function fixPages(dir: string) {
+  const walk = (sub: string) => {
+    for (const e of Deno.readDirSync(`${dir}/${sub}`)) {
+      const rel = sub ? `${sub}/${e.name}` : e.name;
+      if (e.isDirectory && !rel.startsWith("_")) walk(rel);
+      if (!e.isFile || !e.name.endsWith(".html")) continue;
+      const path = `${dir}/${rel}`;
+      const lang = rel.startsWith("ko/") ? "ko" : "en";
+      const html = Deno.readTextFileSync(path)
+        .replace(/,\s*maximum-scale=1(\.0)?/, "")
+        .replace(/<html(?![^>]*\blang=)/, `<html lang="${lang}"`);
+      Deno.writeTextFileSync(path, html);
+    }
+  };
+  walk("");
+}
+
 async function build() {
   await must(bundleArgs(false), "bundling the notebook worker");
   await must(["run", "-A", FRAMEWORK, "build", "--config", "observablehq.config.ts"], "build");
+  fixPages(`${ROOT}/dist`);
   console.log(`\n${sizeReport(pageSizes(`${ROOT}/dist`))}`);
 }
 

@@ -202,17 +202,42 @@ export function bytesView(p: Packet, lang: Lang): HTMLElement {
   }</summary>${body}</details>` as HTMLElement;
 }
 
-/** One hop: where, what was decided (in the kernel's words), headers, bytes. */
+/** Where a hop's Linux command runs: "On node-1:", "In pod-a's network namespace:". */
+function confirmOn(hop: Trace["hops"][number], lang: Lang): string {
+  const at = hop.at;
+  if (at.kind === "segment") {
+    return lang === "en" ? "On Linux, on the receiving node:" : "리눅스에서 확인 (받는 노드):";
+  }
+  if (at.role === "pod") {
+    return lang === "en"
+      ? `On Linux, in ${at.name}'s network namespace:`
+      : `리눅스에서 확인 (${at.name}의 네트워크 네임스페이스):`;
+  }
+  return lang === "en" ? `On Linux, on ${at.name}:` : `리눅스에서 확인 (${at.name}):`;
+}
+
+/** One hop: where, what was decided (in the kernel's words), the Linux command, headers, bytes. */
 export function hopView(trace: Trace, index: number, lang: Lang): HTMLElement {
   const hop = trace.hops[index];
   return html`<section class="pn-hop">
-    <h4>${say(lang, UI.hop)} ${index + 1} ${say(lang, UI.of)} ${trace.hops.length}: ${
-    placeName(hop, lang)
-  }</h4>
+    <p class="pn-hop-title"><strong>${say(lang, UI.hop)} ${index + 1} ${
+    say(lang, UI.of)
+  } ${trace.hops.length}: ${placeName(hop, lang)}</strong></p>
     <ol class="pn-steps">${
-    hop.steps.map((step) =>
-      html`<li class=${`pn-step pn-step-${step.kind}`}>${kernel.describeStep(step, lang)}</li>`
-    )
+    hop.steps.map((step) => {
+      const command = kernel.stepCommand(step, hop.before);
+      return html`<li class=${`pn-step pn-step-${step.kind}`}>${kernel.describeStep(step, lang)}${
+        command
+          ? html`
+            <div class="pn-linux-command"
+              data-testid="linux-command"><span class="pn-faint">${confirmOn(
+                hop,
+                lang,
+              )}</span> <code>${command}</code></div>
+          `
+          : ""
+      }</li>`;
+    })
   }</ol>
     ${headerTable(hop, lang)}
     ${bytesView(hop.after, lang)}
@@ -236,13 +261,28 @@ export function traceStepper(
   const last = trace.hops.length - 1;
   const tid = (suffix: string) => (options.id ? `${options.id}-${suffix}` : null);
   const detail = html`<div class="pn-hop-detail"></div>` as HTMLElement;
-  const buttons = trace.hops.map((hop, i) =>
+  const loop = repeatedRun(trace);
+  const button = (i: number) =>
     html`
       <button type="button" data-hop=${i} data-testid=${tid(`hop-${i}`)}
-        title=${placeName(hop, lang)}>${i + 1}<span class="pn-hop-name"> ${hop.at
-          .name}</span></button>
-    ` as HTMLButtonElement
+        title=${placeName(trace.hops[i], lang)}>${i + 1}<span class="pn-hop-name"> ${trace
+          .hops[i].at.name}</span></button>
+    ` as HTMLButtonElement;
+  // A routing loop repeats the same hops until the TTL runs out: the first round and the last
+  // are buttons, the rounds between are one button that steps into them.
+  const hidden = loop ? { from: loop.from, to: loop.to } : undefined;
+  const buttons = trace.hops.map((_, i) =>
+    hidden && i >= hidden.from && i < hidden.to ? undefined : button(i)
   );
+  const collapsed = hidden
+    ? html`
+      <button type="button" class="pn-hop-loop" data-hop=${hidden.from}
+        data-testid=${tid("hop-loop")}>⟳ ${lang === "en"
+          ? `${hidden.to - hidden.from} more hops: the loop ${loop!.rounds} more times`
+          : `홉 ${hidden.to - hidden.from}개 더: 같은 고리를 ${loop!.rounds}번 더`}</button>
+    ` as HTMLButtonElement
+    : undefined;
+  const bar = buttons.flatMap((b, i) => (b ? [b] : i === hidden?.from ? [collapsed!] : []));
   const prev = html`<button type="button" class="pn-arrow" aria-label=${
     say(lang, UI.prev)
   } data-testid=${tid("prev")}>◀</button>` as HTMLButtonElement;
@@ -250,13 +290,19 @@ export function traceStepper(
     say(lang, UI.next)
   } data-testid=${tid("next")}>▶</button>` as HTMLButtonElement;
   const root = html`<div class="pn-stepper" data-testid=${tid("stepper")}>
-    <div class="pn-stepper-bar">${prev}<div class="pn-hop-buttons">${buttons}</div>${next}</div>
+    <div class="pn-stepper-bar">${prev}<div class="pn-hop-buttons">${bar}</div>${next}</div>
     ${detail}
   </div>` as HTMLElement & { value: number };
+  const key = options.id ? `${options.id}:${trace.hops.length}` : undefined;
   const show = (i: number, notify: boolean) => {
     root.value = Math.max(0, Math.min(last, i));
     root.dataset.hop = String(root.value);
-    buttons.forEach((b, j) => b.setAttribute("aria-pressed", String(j === root.value)));
+    if (key) shownHop.set(key, root.value);
+    buttons.forEach((b, j) => b?.setAttribute("aria-pressed", String(j === root.value)));
+    collapsed?.setAttribute(
+      "aria-pressed",
+      String(root.value >= hidden!.from && root.value < hidden!.to),
+    );
     prev.disabled = root.value === 0;
     next.disabled = root.value === last;
     try {
@@ -269,9 +315,42 @@ export function traceStepper(
     }
     if (notify) root.dispatchEvent(new Event("input", { bubbles: true }));
   };
-  buttons.forEach((b, i) => b.addEventListener("click", () => show(i, true)));
+  buttons.forEach((b, i) => b?.addEventListener("click", () => show(i, true)));
+  collapsed?.addEventListener("click", () => show(hidden!.from, true));
   prev.addEventListener("click", () => show(root.value - 1, true));
   next.addEventListener("click", () => show(root.value + 1, true));
-  show(options.hop ?? last, false);
+  // Redrawn for the same trace (the page was resized), the stepper stays on the hop it showed.
+  show(options.hop ?? (key ? shownHop.get(key) : undefined) ?? last, false);
   return root;
+}
+
+/** The hop each stepper (by test id and trace length) showed last, kept across redraws. */
+const shownHop = new Map<string, number>();
+
+/**
+ * Where a trace repeats itself: the hops from `from` to `to` (exclusive)
+ * repeat the round of places that starts before them, `rounds` times. Only
+ * runs of three rounds or more count.
+ *
+ * @param trace The trace.
+ * @returns The repeated middle, or `undefined` when the trace does not loop.
+ */
+export function repeatedRun(
+  trace: Trace,
+): { from: number; to: number; rounds: number } | undefined {
+  const names = trace.hops.map((h) => `${h.at.kind}:${h.at.name}`);
+  const n = names.length;
+  for (let start = 0; start < n; start++) {
+    for (let period = 1; start + 3 * period <= n; period++) {
+      let end = start + period;
+      while (end < n && names[end] === names[end - period]) end++;
+      const rounds = Math.floor((end - start) / period);
+      if (rounds < 3) continue;
+      // Keep the first round and the last one (with whatever follows) as buttons.
+      const from = start + period;
+      const to = start + (rounds - 1) * period;
+      return to > from ? { from, to, rounds: rounds - 2 } : undefined;
+    }
+  }
+  return undefined;
 }
