@@ -49,7 +49,7 @@ export function replaceRoute(namespace: string, dst: string, line: string): Brea
     id: `replace-route:${namespace}:${dst}`,
     label: {
       en: `change ${namespace}'s route to "${line}"`,
-      ko: `${namespace}의 경로를 "${line}"로 바꾸기`,
+      ko: ko`${namespace}의 경로를 ${`"${line}"`}로 바꾸기`,
     },
     apply: (world) => {
       const gone = fromEdit(kernel.deleteRoute(world, namespace, dst));

@@ -146,9 +146,13 @@ function drawLinks(layout: Layout, path: TracePath | undefined, hop: number): SV
     g.append(line);
     if (l.kind === "tunnel" && l.label && l.points.length >= 3) {
       const [a, b] = [l.points[1], l.points[2]];
+      // Centred on its stretch of pipe, but never past the picture's edge (a narrow screen
+      // stacks the nodes, and a centred label would lose its ends).
+      const half = kernel.textWidth(l.label) / 2 + 2;
+      const x = Math.max(half, Math.min(layout.width - half, (a.x + b.x) / 2));
       g.append(
         s("text", {
-          x: (a.x + b.x) / 2,
+          x,
           y: a.y - 12,
           class: "pn-tunnel-label",
           "text-anchor": "middle",

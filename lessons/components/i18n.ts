@@ -59,7 +59,7 @@ export const UI = {
   df: { en: "don't fragment (DF)", ko: "단편화 금지(DF)" },
   breakage: { en: "break", ko: "망가뜨리기" },
   nothing: { en: "nothing: leave it working", ko: "없음: 그대로 두기" },
-  tables: { en: "Routing tables (ip route)", ko: "라우팅 표 (ip route)" },
+  tables: { en: "Routing tables (ip route)", ko: "라우팅 테이블 (ip route)" },
   rules: { en: "Netfilter rules (iptables -S)", ko: "넷필터 규칙 (iptables -S)" },
   tableHint: {
     en: "Edit a line and the page re-traces at once. A line the kernel cannot read is named " +

@@ -7,7 +7,7 @@
  * @module
  */
 import * as kernel from "../kernel/mod.js";
-import type { ClusterSpec, World } from "../kernel/mod.js";
+import { type ClusterSpec, ko, type World } from "../kernel/mod.js";
 import {
   fabricFromWorld,
   type NodeCells,
@@ -101,7 +101,7 @@ export function labBreakages(world: World, node: string, target: string): Breaka
       id: "delete-route",
       label: {
         en: `delete ${node}'s route to ${target}'s pods (${t.cidr})`,
-        ko: `${node}에서 ${target} 파드 대역(${t.cidr})으로 가는 경로 삭제`,
+        ko: ko`${node}에서 ${`${target} 파드 대역(${t.cidr})`}으로 가는 경로 삭제`,
       },
     },
     {

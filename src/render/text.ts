@@ -151,7 +151,7 @@ export function describeCounterexample(c: Counterexample, lang: Lang = "en"): st
       (x) =>
         en
           ? `${x.node} (${x.cidr}) overlaps ${x.overlaps} (${x.otherCidr})`
-          : `${x.node} (${x.cidr})가 ${x.overlaps} (${x.otherCidr})와 겹침`,
+          : ko`${`${x.node} (${x.cidr})`}가 ${`${x.overlaps} (${x.otherCidr})`}와 겹침`,
     )
     .with(
       { invariant: "stable-ip-across-restarts" },

@@ -407,7 +407,8 @@ if (skip) {
         String(tunnelHop),
         `${lang}: diagram follows the stepper`,
       );
-      const title = await p.page.locator('[data-testid="journey-stepper"] h4').textContent();
+      const title = await p.page.locator('[data-testid="journey-stepper"] .pn-hop-title')
+        .textContent();
       assert.ok(title?.includes(t.hops[tunnelHop].at.name), `${lang}: ${title}`);
       assert.ok(
         await p.page.locator('[data-testid="journey-stepper"] th.pn-outer').count() >= 1,
