@@ -6,9 +6,15 @@
  *
  * `deno task test --only unit,lint` runs a subset while developing.
  *
+ * Skips: a test file skips only through `skipSuite` (tests/support/skip.ts),
+ * which prints one marker line with the reason; the summary line of each
+ * step counts them. With `CI=1` (set by `.ci/run`) any skip fails its
+ * step: CI installs everything, so a skip there means a test did not run.
+ *
  * @module
  */
 import { parseArgs } from "node:util";
+import { SKIP_MARK } from "./support/skip.ts";
 
 interface Step {
   readonly name: string;
@@ -75,7 +81,11 @@ interface Outcome {
   readonly code: number;
   readonly seconds: number;
   readonly counts?: string;
+  /** The reasons of every skip the step's files announced. */
+  readonly skips?: readonly string[];
 }
+
+const CI = Deno.env.get("CI") === "1" || Deno.env.get("CI") === "true";
 
 async function runStep(step: Step): Promise<Outcome> {
   const files = step.files?.() ?? [];
@@ -97,7 +107,21 @@ async function runStep(step: Step): Promise<Outcome> {
     captured += decoder.decode(chunk, { stream: true });
   }
   const { code } = await child.status;
-  return { step, code, seconds: (performance.now() - started) / 1000, counts: countsOf(captured) };
+  // deno-lint-ignore no-control-regex
+  const plain = captured.replace(/\x1b\[[0-9;]*m/g, "");
+  const skips = plain.split("\n").filter((l) => l.startsWith(SKIP_MARK))
+    .map((l) => l.slice(SKIP_MARK.length).trim());
+  const failed = code !== 0 || (CI && skips.length > 0);
+  if (CI && skips.length > 0) {
+    console.log(`CI=1: ${skips.length} skip(s) count as failures: ${skips.join("; ")}`);
+  }
+  return {
+    step,
+    code: failed ? (code || 1) : 0,
+    seconds: (performance.now() - started) / 1000,
+    counts: countsOf(captured),
+    skips,
+  };
 }
 
 /** uvu prints "Total: N / Passed: N / Skipped: N"; colour codes are stripped first. */
@@ -130,7 +154,9 @@ console.log("\n━━ summary ━━");
 for (const o of outcomes) {
   const status = o.code === 0 ? "ok  " : "FAIL";
   console.log(
-    `${status}  ${o.step.name.padEnd(26)} ${o.seconds.toFixed(1).padStart(6)} s  ${o.counts ?? ""}`,
+    `${status}  ${o.step.name.padEnd(26)} ${o.seconds.toFixed(1).padStart(6)} s  ${o.counts ?? ""}${
+      o.skips?.length ? ` — SKIPPED ${o.skips.length}: ${o.skips.join("; ")}` : ""
+    }`,
   );
 }
 const failed = outcomes.filter((o) => o.code !== 0);

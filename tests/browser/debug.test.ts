@@ -14,6 +14,7 @@ import { test } from "uvu";
 import * as assert from "uvu/assert";
 import { browserSkipReason } from "./harness.ts";
 import { Site } from "./cells.ts";
+import { skipSuite } from "../support/skip.ts";
 
 const skip = browserSkipReason();
 const site = new Site();
@@ -38,7 +39,7 @@ function files(paths: string[]) {
 }
 
 if (skip) {
-  test(`debug page: skipped — ${skip}`, () => {});
+  skipSuite("browser: debug page", skip);
 } else {
   for (const lang of ["en", "ko"] as const) {
     test(`debug page (${lang}): the round trip's files are drawn, traced, checked and mapped, locally`, async () => {

@@ -41,6 +41,7 @@ import {
   SUMMARY,
 } from "../../lessons/components/lessons.ts";
 import { applyBreakages } from "../../lessons/components/breakages.ts";
+import { skipSuite } from "../support/skip.ts";
 
 const LANGS = ["en", "ko"] as const;
 type Lang = (typeof LANGS)[number];
@@ -184,8 +185,7 @@ async function shot(p: PageHandle, name: string) {
 
 const skip = browserSkipReason();
 if (skip) {
-  console.log(`  skip lesson browser tests: ${skip}`);
-  test.skip("lessons: pages in a browser");
+  skipSuite("browser: lessons", skip);
 } else {
   test("lessons: every page draws the devices its kernel world has, labelled in its language", async () => {
     for (const lang of LANGS) {

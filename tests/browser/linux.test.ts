@@ -18,6 +18,7 @@ import {
 import type { BrowserHandle, StaticServer } from "./harness.ts";
 import * as kernel from "../../lessons/kernel/mod.js";
 import { exportScript } from "../../lessons/kernel/lab/export.js";
+import { skipSuite } from "../support/skip.ts";
 
 const SHOWN: Record<string, [string, string][]> = {
   "pod-stack": [["host", "single-host"]],
@@ -44,7 +45,7 @@ test.after(async () => {
 });
 
 if (skip) {
-  test(`linux: skipped — ${skip}`, () => {});
+  skipSuite("browser: linux", skip);
 } else {
   test("linux: each lesson shows the export script of the scenarios it uses", async () => {
     server = serveDist(await buildSite());

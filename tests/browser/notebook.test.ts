@@ -32,6 +32,7 @@ import * as kernel from "../../lessons/kernel/mod.js";
 import { encodeShare } from "../../lessons/kernel/notebook/share.js";
 import { fabricFromWorld, nodeCells, Verifier } from "../../lessons/kernel/verify/mod.js";
 import { CLUSTER } from "../../lessons/components/scale.ts";
+import { skipSuite } from "../support/skip.ts";
 
 const skip = browserSkipReason();
 const site = new Site();
@@ -42,7 +43,7 @@ test.after(() => site.close());
 const gateway = () => exampleWorld("gateway");
 
 if (skip) {
-  test(`notebook: skipped — ${skip}`, () => {});
+  skipSuite("browser: notebook", skip);
 } else {
   test("notebook: an edit that deletes a route drops the packet with the kernel's reason; the fix solves the exercise", async () => {
     await using p = await open("en/hosts");

@@ -35,6 +35,7 @@ import {
 } from "./cells.ts";
 import { LeakListener } from "./listener.ts";
 import * as kernel from "../../lessons/kernel/mod.js";
+import { skipSuite } from "../support/skip.ts";
 
 const skip = browserSkipReason();
 const site = new Site();
@@ -160,7 +161,7 @@ async function liveWorkers(p: PageHandle): Promise<number> {
 const gateway = () => exampleWorld("gateway");
 
 if (skip) {
-  test(`sandbox: skipped — ${skip}`, () => {});
+  skipSuite("browser: sandbox", skip);
 } else {
   test("sandbox: no way out of a cell reaches the listener or the site, and every storage API fails", async () => {
     await using p = await open();

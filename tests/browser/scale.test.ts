@@ -45,6 +45,7 @@ import {
   LIMITS,
   PUZZLE,
 } from "../../lessons/components/scale.ts";
+import { skipSuite } from "../support/skip.ts";
 
 const LANGS = ["en", "ko"] as const;
 type Lang = (typeof LANGS)[number];
@@ -218,8 +219,7 @@ function luminance(css: string): number {
 
 const skip = browserSkipReason();
 if (skip) {
-  console.log(`  skip scale browser tests: ${skip}`);
-  test.skip("scale: the lesson in a browser");
+  skipSuite("browser: scale", skip);
 } else {
   test("scale: both languages load offline, and every heatmap cell matches the verifier", async () => {
     const world = base();

@@ -17,6 +17,7 @@ import type { PageHandle } from "./harness.ts";
 import { cell, codeOf, run, runsOf, setCode, Site } from "./cells.ts";
 import { LeakListener } from "./listener.ts";
 import { encodeShare } from "../../lessons/kernel/notebook/share.js";
+import { skipSuite } from "../support/skip.ts";
 
 const skip = browserSkipReason();
 const site = new Site();
@@ -53,7 +54,7 @@ async function follow(p: PageHandle, path: string, id: string, code: string) {
 }
 
 if (skip) {
-  test(`share: skipped — ${skip}`, () => {});
+  skipSuite("browser: share", skip);
 } else {
   test("share: a link's code waits for Run, is shown and scrolled to, and is not saved over the reader's code", async () => {
     await using p = await site.open("en/hosts");

@@ -25,6 +25,7 @@ import {
 } from "./harness.ts";
 import type { BrowserHandle, StaticServer } from "./harness.ts";
 import { pagePath, PAGES, parsePath } from "../../lessons/components/pages.js";
+import { skipSuite } from "../support/skip.ts";
 
 const PHONE = { width: 390, height: 844 };
 
@@ -98,8 +99,7 @@ test("site: built HTML, JS and CSS name no other host", async () => {
 
 const skip = browserSkipReason();
 if (skip) {
-  console.log(`  skip browser tests: ${skip}`);
-  test.skip("site: pages in a browser");
+  skipSuite("browser: site", skip);
 } else {
   test("site: every page loads offline with no error", async () => {
     const { url, pages } = await site();

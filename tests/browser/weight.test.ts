@@ -14,6 +14,7 @@ import * as assert from "uvu/assert";
 import { browserSkipReason, buildSite, DIST_DIR } from "./harness.ts";
 import { openEditor, run, setCode, Site } from "./cells.ts";
 import { PAGE_BUDGET_GZIP, pageSizes } from "../../tools/sizes.ts";
+import { skipSuite } from "../support/skip.ts";
 
 const skip = browserSkipReason();
 const site = new Site();
@@ -23,7 +24,7 @@ test.after(() => site.close());
 const LESSONS = /^(en|ko)\/[a-z-]+\.html$/;
 
 if (skip) {
-  test(`weight: skipped — ${skip}`, () => {});
+  skipSuite("browser: weight", skip);
 } else {
   test("weight: every lesson page loads at most 400 kB of JavaScript (gzip) before the first interaction", async () => {
     await buildSite();

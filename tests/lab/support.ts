@@ -7,6 +7,7 @@
  * @module
  */
 import * as assert from "uvu/assert";
+import { skipSuite } from "../support/skip.ts";
 import { labUnavailable, namespacesWithPrefix, run } from "../../src/lab/linux.js";
 import { formatReport, type LabReport, runLab } from "../../src/lab/runner.js";
 import type { World } from "../../src/model/world.js";
@@ -15,14 +16,16 @@ let checked: Promise<string | undefined> | undefined;
 
 /**
  * Why the lab tests cannot run here (not Linux, not root, a tool missing),
- * printed once per process; `undefined` when they can.
+ * or `undefined` when they can. Each file that asks registers its skip
+ * ({@linkcode skipSuite}), so the summary counts every skipped file.
+ *
+ * @param suite The file's tests, for the skip line.
  */
-export function skipReason(): Promise<string | undefined> {
-  checked ??= labUnavailable(["unshare", "nsenter", "sleep"]).then((why) => {
-    if (why) console.log(`lab tests skipped: ${why}`);
-    return why;
-  });
-  return checked;
+export async function skipReason(suite = "lab"): Promise<string | undefined> {
+  checked ??= labUnavailable(["unshare", "nsenter", "sleep"]);
+  const why = await checked;
+  if (why) skipSuite(suite, why);
+  return why;
 }
 
 /**
