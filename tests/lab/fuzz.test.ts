@@ -8,8 +8,13 @@
  */
 import { test } from "uvu";
 import * as assert from "uvu/assert";
+import { applyMutation } from "../../src/fuzz/mutate.js";
 import { formatFuzzCase, type FuzzReport, runFuzz } from "../../src/lab/fuzz.js";
-import { envNumber, skipReason } from "./support.ts";
+import { runLab } from "../../src/lab/runner.js";
+import { buildScenario } from "../../src/scenario/build.js";
+import { loadScenario } from "../../src/scenario/load.js";
+import { must } from "../support/world.ts";
+import { assertAgrees, envNumber, skipReason } from "./support.ts";
 
 /**
  * Worlds that disagreed once: `[N, seed, index]` as printed by
@@ -35,6 +40,24 @@ if (!(await skipReason())) {
       assert.ok(r.cases.length === 1, "the world ran");
     });
   }
+
+  test("lab: a static bridge FDB entry on the wrong port is moved by learning (each pod's port in turn)", async () => {
+    const doc = must(buildScenario({ mode: "single-host", pods: 3 }));
+    const w = must(loadScenario(doc));
+    const node = w.namespaces.find((n) => n.name === "node-1")!;
+    const mac = w.namespaces.find((n) =>
+      n.name === "pod-c"
+    )!.devices.find((d) => d.name === "eth0")!
+      .mac;
+    const ports = node.devices.filter((d) => d.master === "cbr0");
+    for (const port of ports) { // one lab at a time: each is small
+      const line = `${mac} dev ${port.name} master cbr0 static`;
+      const broken = must(
+        loadScenario(applyMutation(doc, { kind: "fdb-add", ns: "node-1", line })),
+      );
+      assertAgrees(await runLab(broken), `${line}: `);
+    }
+  });
 
   test("lab fuzz: fresh broken worlds from a fixed seed agree with Linux", async () => {
     const seed = envNumber("FUZZ_SEED", 20261202);
