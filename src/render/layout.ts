@@ -201,6 +201,38 @@ export function deviceId(ref: DeviceRef): string {
   return `${ref.namespace}/${ref.device}`;
 }
 
+/** The id of a pod's box: `pod:NAME`. */
+export function podBoxId(pod: string): `pod:${string}` {
+  return `pod:${pod}`;
+}
+
+/** The id of a namespace's box: `ns:NAME`. */
+export function namespaceBoxId(namespace: string): `ns:${string}` {
+  return `ns:${namespace}`;
+}
+
+/** The id of a container's box: `ctr:POD/NAME`. */
+export function containerBoxId(pod: string, container: string): `ctr:${string}` {
+  return `ctr:${pod}/${container}`;
+}
+
+/**
+ * The id of a bus: `bus:` and the bridge's device id, or the segment's name.
+ * Ids are made only by these functions, never taken apart: a bus keeps its
+ * name beside its id.
+ *
+ * @param name The bridge's device id (`node-1/cbr0`) or the segment's name.
+ * @returns The bus's id.
+ * @example
+ * ```ts
+ * import { busId, deviceId } from "./layout.js";
+ * busId(deviceId({ namespace: "node-1", device: "cbr0" })); // "bus:node-1/cbr0"
+ * ```
+ */
+export function busId(name: string): `bus:${string}` {
+  return `bus:${name}`;
+}
+
 // --- measuring ---------------------------------------------------------------
 
 /** A thing measured but not yet placed; `place` puts it at (x, y) and returns it. */
@@ -342,7 +374,7 @@ function containerPiece(ctx: Ctx, pod: Pod, name: string, width: number): Piece 
     h,
     place(x, y, out) {
       out.boxes.push({
-        id: `ctr:${pod.name}/${c.name}`,
+        id: containerBoxId(pod.name, c.name),
         kind: "container",
         title: c.name,
         detail: detail || undefined,
@@ -419,7 +451,7 @@ function podPiece(ctx: Ctx, pod: Pod, maxInner: number): Piece {
     h,
     place(x, y, out) {
       out.boxes.push({
-        id: `pod:${pod.name}`,
+        id: podBoxId(pod.name),
         kind: "pod",
         title,
         detail,
@@ -485,9 +517,10 @@ function nodePiece(ctx: Ctx, nodeName: string, maxWidth: number): Piece {
     ns.devices.filter((d) => d.kind === "veth" && podNs.has(d.peer.namespace)).map((d) => d.name),
   );
   const bridge = ns.devices.find((d) => d.name === node.bridge && d.kind === "bridge");
-  const busId = bridge ? `bus:${deviceId({ namespace: ns.name, device: bridge.name })}` : undefined;
+  const busName = bridge ? deviceId({ namespace: ns.name, device: bridge.name }) : undefined;
+  const bridgeBus = busName === undefined ? undefined : busId(busName);
   const inner = Math.max(160, maxWidth - 2 * BOX_PAD - JOIN_STRIP);
-  const busFor = (d: Device) => (bridge && d.master === bridge.name ? busId : undefined);
+  const busFor = (d: Device) => (bridge && d.master === bridge.name ? bridgeBus : undefined);
   const slots = pods.map((p) => slotPiece(ctx, p, hostEndsOf(p), inner, busFor));
   const rank = (d: Device) =>
     d === bridge
@@ -522,7 +555,7 @@ function nodePiece(ctx: Ctx, nodeName: string, maxWidth: number): Piece {
     h,
     place(x, y, out) {
       out.boxes.push({
-        id: `ns:${ns.name}`,
+        id: namespaceBoxId(ns.name),
         kind: "node",
         title,
         detail,
@@ -566,11 +599,11 @@ function nodePiece(ctx: Ctx, nodeName: string, maxWidth: number): Piece {
       const placed = placeFlow(otherFlow, left, cy, contentW, out, false);
       cy += otherFlow.h + (nics.length ? GAP : 0);
       placeFlow(nicFlow, left, cy, contentW, out, false);
-      if (bridge && busId && busRows > 0) {
+      if (bridge && bridgeBus && busName && busRows > 0) {
         const chip = placed.find((p) => p.piece === others[0])!;
         const chipY = chip.y + others[0].h / 2;
         rows.push({ y: chipY, x0: joinX, x1: chip.x });
-        out.buses.push({ id: busId, kind: "bridge", name: busId.slice(4), rows, joinX });
+        out.buses.push({ id: bridgeBus, kind: "bridge", name: busName, rows, joinX });
       }
     },
   };
@@ -600,7 +633,7 @@ function hostPiece(ctx: Ctx, ns: Namespace, maxWidth: number): Piece {
     h,
     place(x, y, out) {
       out.boxes.push({
-        id: `ns:${ns.name}`,
+        id: namespaceBoxId(ns.name),
         kind,
         title,
         detail,
@@ -704,7 +737,7 @@ function segmentBus(
       x.name === d.name && x.kind === "nic" && x.segment === seg.name
     );
   const nics = out.devices.filter(nicOn);
-  const id = `bus:${seg.name}`;
+  const id = busId(seg.name);
   const tapped = gridRows.map((r) => nics.filter((d) => d.y >= r.top && d.y < r.top + r.h));
   const first = tapped.findIndex((t) => t.length > 0);
   const last = tapped.findLastIndex((t) => t.length > 0);
@@ -885,7 +918,7 @@ function visitsOf(trace: Trace, layout: Layout): { id: string; hop: number; tunn
     if (out[out.length - 1]?.id !== id) out.push({ id, hop, tunnel });
   };
   const podBox = (ns: string) =>
-    layout.boxes.find((b) => b.kind === "pod" && b.namespace === ns)?.id ?? `ns:${ns}`;
+    layout.boxes.find((b) => b.kind === "pod" && b.namespace === ns)?.id ?? namespaceBoxId(ns);
   const from = trace.probe.from;
   trace.hops.forEach((hop, h) => {
     const ns = hop.at.name;
@@ -895,8 +928,8 @@ function visitsOf(trace: Trace, layout: Layout): { id: string; hop: number; tunn
         case "send":
           add(
             from.pod
-              ? from.container ? `ctr:${from.pod}/${from.container}` : `pod:${from.pod}`
-              : `ns:${from.namespace}`,
+              ? from.container ? containerBoxId(from.pod, from.container) : podBoxId(from.pod)
+              : namespaceBoxId(from.namespace),
             h,
           );
           break;
@@ -926,7 +959,7 @@ function visitsOf(trace: Trace, layout: Layout): { id: string; hop: number; tunn
           break;
         case "deliver": {
           const pod = layout.boxes.find((b) => b.id === podBox(ns))?.pod;
-          add(s.container && pod ? `ctr:${pod}/${s.container}` : podBox(ns), h);
+          add(s.container && pod ? containerBoxId(pod, s.container) : podBox(ns), h);
           break;
         }
         default:
@@ -1047,7 +1080,7 @@ export function tracePath(layout: Layout, trace: Trace): TracePath {
     }
     : undefined;
   const targetBox = trace.probe.to.pod
-    ? byId(layout.boxes, `pod:${trace.probe.to.pod}`)
+    ? byId(layout.boxes, podBoxId(trace.probe.to.pod))
     : undefined;
   return {
     visits: known.map(({ id, hop }) => ({ id, hop })),
