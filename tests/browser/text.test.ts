@@ -20,6 +20,20 @@ import { Site } from "./cells.ts";
 const site = new Site();
 test.after(() => site.close());
 
+/** Opens a built page and waits until each notebook cell on it (if it has any) has run. */
+async function openPage(path: string) {
+  const p = await site.open(path.slice(1), { settled: false });
+  await p.page.waitForFunction(
+    () =>
+      [...document.querySelectorAll<HTMLElement>(".pn-cell")].every((c) =>
+        Number(c.dataset.runs ?? 0) >= 1 && c.dataset.state !== "running"
+      ),
+    null,
+    { timeout: 60_000 },
+  );
+  return p;
+}
+
 /** Font families that cover Korean, as fontconfig (which Chromium uses on Linux) lists them. */
 async function koreanFamilies(): Promise<Set<string>> {
   const out = await new Deno.Command("fc-list", { args: [":lang=ko", "family"], stdout: "piped" })
@@ -93,9 +107,7 @@ if (skip) {
     assert.ok(pages.length >= 15, `all pages built (${pages.join(", ")})`);
     const found: string[] = [];
     for (const path of pages) {
-      await using p = await site.open(path.slice(1), {
-        settled: path.match(/^\/(en|ko)\/./) !== null,
-      });
+      await using p = await openPage(path);
       for (const f of await literalMarkdown(p.page)) found.push(`${path}: …${f}…`);
     }
     assert.equal(found, [], "literal Markdown in rendered pages");
@@ -110,7 +122,7 @@ if (skip) {
     const pages = (await builtPages(await buildSite())).filter((p) => p.startsWith("/ko/"));
     assert.ok(pages.length >= 7, `Korean pages built (${pages.join(", ")})`);
     for (const path of pages) {
-      await using p = await site.open(path.slice(1));
+      await using p = await openPage(path);
       const nodes = await hangulFonts(p.page);
       const drawn = nodes.filter((n) => n.fonts.length > 0).length;
       assert.ok(drawn > 20, `${path}: Hangul drawn (${drawn} of ${nodes.length} elements)`);
