@@ -19,6 +19,27 @@
  * @module
  */
 
+/**
+ * The Python interpreter the lab runs: the system's own `/usr/bin/python3`
+ * where it exists, else `python3` from PATH. Version managers put a shell
+ * shim first on PATH that costs seconds per start on a busy machine, which
+ * the lab would otherwise report as probes it could not observe.
+ *
+ * @example
+ * ```ts
+ * import { python } from "./agent.js";
+ * python(); // "/usr/bin/python3" on Debian
+ * ```
+ */
+export function python(): string {
+  try {
+    if (Deno.statSync("/usr/bin/python3").isFile) return "/usr/bin/python3";
+  } catch {
+    // no system interpreter: PATH decides
+  }
+  return "python3";
+}
+
 /** The agent's Python source; run it as `python3 -u -c AGENT_PY MODE ARGS...`. */
 export const AGENT_PY: string = String.raw`
 import errno, json, select, socket, struct, sys

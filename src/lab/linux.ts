@@ -13,7 +13,7 @@
  * @module
  */
 import type { World } from "../model/world.js";
-import { AGENT_PY } from "./agent.js";
+import { AGENT_PY, python } from "./agent.js";
 import { exportLab, type LabPlan, scriptOf } from "./export.js";
 import { type AgentReport, parseAgentLine } from "./observe.js";
 
@@ -116,7 +116,7 @@ class Agent {
 
   constructor(readonly namespace: string, args: readonly string[]) {
     this.#child = new Deno.Command("ip", {
-      args: ["netns", "exec", namespace, "python3", "-u", "-c", AGENT_PY, ...args],
+      args: ["netns", "exec", namespace, python(), "-u", "-c", AGENT_PY, ...args],
       stdin: "null",
       stdout: "piped",
       stderr: "piped",
@@ -206,7 +206,15 @@ const signals = Object.keys(SIGNALS) as LabSignal[];
  * @returns When everything the open labs built is gone.
  */
 export async function closeAll(): Promise<void> {
-  await Promise.all([...cleanups].map((c) => c().catch(() => {})));
+  // A lab that registered while others were closing is closed too: repeat
+  // until every cleanup registered so far has run once.
+  const ran = new Set<() => Promise<void>>();
+  for (;;) {
+    const pending = [...cleanups].filter((c) => !ran.has(c));
+    if (pending.length === 0) return;
+    for (const c of pending) ran.add(c);
+    await Promise.all(pending.map((c) => c().catch(() => {})));
+  }
 }
 
 /**
@@ -268,6 +276,9 @@ export class Lab {
    * @returns The open lab; close it in a `finally` block.
    */
   static async open(world: World, options: LabOptions = {}): Promise<Lab> {
+    // After a signal nothing new is built: the cleanup may already have
+    // listed what exists, and a lab started now would outlive it.
+    if (stopping) throw new Error("the lab is stopping after a signal");
     const planned = exportLab(world, { prefix: options.prefix ?? uniquePrefix() });
     if (!planned.ok) throw new Error(`${planned.error.subject}: ${planned.error.message}`);
     const plan = planned.value;
@@ -284,6 +295,7 @@ export class Lab {
     const lab = new Lab(world, plan, timings);
     lab.#unregister = onInterrupt(() => lab.close());
     try {
+      if (stopping) throw new Error("the lab is stopping after a signal");
       let t = performance.now();
       const built = await run(["sh", "-s", "up"], scriptOf(plan), (c) => (lab.#building = c));
       lab.#building = undefined;

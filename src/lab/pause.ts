@@ -12,7 +12,7 @@
  *
  * @module
  */
-import { AGENT_PY } from "./agent.js";
+import { AGENT_PY, python } from "./agent.js";
 import { PINNED_SYSCTLS } from "./export.js";
 import { namespacesWithPrefix, onInterrupt, run, sleep, uniquePrefix } from "./linux.js";
 
@@ -138,7 +138,7 @@ export async function runPauseDemo(options: { prefix?: string } = {}): Promise<P
         "netns",
         "exec",
         bridgeNs,
-        "python3",
+        python(),
         "-c",
         AGENT_PY,
         "send",
@@ -157,7 +157,7 @@ export async function runPauseDemo(options: { prefix?: string } = {}): Promise<P
       const app = new Proc([
         "nsenter",
         `--net=/proc/${holder.pid}/ns/net`,
-        "python3",
+        python(),
         "-u",
         "-c",
         AGENT_PY,

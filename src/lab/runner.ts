@@ -11,7 +11,7 @@ import { resolveProbe } from "../trace/probe.js";
 import type { Trace } from "../trace/types.js";
 import type { World } from "../model/world.js";
 import { unwrap } from "../result.js";
-import { AGENT_PY } from "./agent.js";
+import { AGENT_PY, python } from "./agent.js";
 import { Lab, type LabOptions, type LabTimings, sleep } from "./linux.js";
 import {
   type Crossing,
@@ -178,7 +178,7 @@ async function runProbeAlone(
     sender = parsePing(out.stdout + out.stderr);
   } else {
     const out = await lab.exec(probe.namespace, [
-      "python3",
+      python(),
       "-c",
       AGENT_PY,
       "send",
