@@ -59,7 +59,14 @@ export default {
     // both in the files (tools/site.ts), this script does the same under `deno task dev`.
     const fix = `document.documentElement.lang = "${lang}"; document.querySelector(` +
       `'meta[name="viewport"]')?.setAttribute("content", "width=device-width, initial-scale=1");`;
-    return `<link rel="icon" type="image/svg+xml" href="${FAVICON}">\n<script>${fix}</script>`;
+    // Framework's search box says "Search"; a Korean page says 검색.
+    const search = lang === "ko"
+      ? `addEventListener("DOMContentLoaded", () => { const i = document.querySelector(` +
+        `"#observablehq-search input"); if (i) { i.placeholder = "검색"; i.setAttribute(` +
+        `"aria-label", "검색"); } });`
+      : `addEventListener("DOMContentLoaded", () => document.querySelector(` +
+        `"#observablehq-search input")?.setAttribute("aria-label", "Search"));`;
+    return `<link rel="icon" type="image/svg+xml" href="${FAVICON}">\n<script>${fix} ${search}</script>`;
   },
   footer: ({ path }: { path: string }) => {
     const lang = parsePath(path)?.lang;

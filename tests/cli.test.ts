@@ -74,7 +74,7 @@ test("cli: verify holds on the sound examples and names counterexamples on the o
   assert.is(same.code, 1);
   assert.match(same.stdout, /FAILS {2}unique-pod-ips/);
   assert.match(same.stdout, /10\.244\.0\.2 is used by pods a, c/);
-  assert.match(same.stdout, /a → d: delivered to pod b instead of d/);
+  assert.match(same.stdout, /a → d: pod b has the same address as d and took the packet itself/);
   const nat = await run("verify", "lessons/scenarios/nat.json", "--json");
   assert.is(nat.code, 1);
   const j = JSON.parse(nat.stdout);

@@ -62,7 +62,7 @@ export function topologyDiagram(world: World, options: DiagramOptions): SVGSVGEl
     height: layout.height,
     class: "pn-diagram",
     role: "img",
-    "aria-label": say(lang, UI.diagram),
+    "aria-label": describeDiagram(world, trace, lang),
     "data-testid": options.id ? `${options.id}-diagram` : undefined,
     "data-world": world.name,
   }) as SVGSVGElement;
@@ -76,6 +76,41 @@ export function topologyDiagram(world: World, options: DiagramOptions): SVGSVGEl
     drawEnd(path, hop),
   );
   return svg;
+}
+
+/**
+ * The diagram in words, for a screen reader: which nodes and routers, which
+ * pods on which node, the bridges and VXLAN devices, and where the traced
+ * packet went ("Topology: node node-1 with pods a, b and bridge cbr0; …;
+ * traced a → c: delivered to pod c, source 10.244.1.2, TTL 62").
+ *
+ * @param world The world drawn.
+ * @param trace The trace drawn on it, if any.
+ * @param lang The page's language.
+ * @returns One paragraph.
+ */
+export function describeDiagram(world: World, trace: Trace | undefined, lang: Lang): string {
+  const en = lang === "en";
+  const parts = world.namespaces.filter((n) => n.role !== "pod").map((n) => {
+    const pods = world.pods.filter((p) => p.node === n.name).map((p) => p.name);
+    const bridges = n.devices.filter((d) => d.kind === "bridge")
+      .map((d) => d.name);
+    const vxlan = n.devices.filter((d) => d.kind === "vxlan").map((d) => d.name);
+    const words = [
+      pods.length ? (en ? `pods ${pods.join(", ")}` : `파드 ${pods.join(", ")}`) : "",
+      bridges.length ? (en ? `bridge ${bridges.join(", ")}` : `브리지 ${bridges.join(", ")}`) : "",
+      vxlan.length ? `VXLAN ${vxlan.join(", ")}` : "",
+    ].filter(Boolean);
+    const role = n.role === "node" ? (en ? "node" : "노드") : en ? "router" : "라우터";
+    return `${role} ${n.name}${words.length ? ` (${words.join("; ")})` : ""}`;
+  });
+  const underlay = world.segments.map((g) => `${en ? "underlay" : "언더레이"} ${g.name}`);
+  const traced = trace
+    ? `${en ? "traced" : "추적"} ${trace.probe.from.pod ?? trace.probe.from.namespace} → ${
+      trace.probe.to.pod ?? trace.probe.to.addr
+    }: ${kernel.describeVerdict(trace.verdict, lang)}`
+    : "";
+  return `${say(lang, UI.diagram)}: ${[...parts, ...underlay, traced].filter(Boolean).join("; ")}`;
 }
 
 function title(text: string): SVGElement {

@@ -152,6 +152,7 @@ export function probeInputs(world: World, options: ProbeInputOptions): ViewEleme
   const df = options.size !== undefined
     ? Inputs.toggle({ label: say(lang, UI.df), value: true })
     : undefined;
+  if (size) labelRanges(size);
   if (size) size.dataset.testid = `${id}-size`;
   if (df) df.dataset.testid = `${id}-df`;
   const root = html`<div class="pn-probe" data-testid=${`${id}-probe`}>${parts}${size ?? ""}${
@@ -221,4 +222,22 @@ export function checklist<T>(
     ${items.map((item, i) => html`<label>${boxes[i]} ${options.format(item)}</label>`)}
   </fieldset>`;
   return relay(root, () => items.filter((_, i) => boxes[i].checked));
+}
+
+/**
+ * Gives every range slider inside `root` an accessible name: Observable
+ * Inputs labels only the number box beside a slider, so a screen reader
+ * would announce the slider as "slider" and nothing more.
+ *
+ * @param root An input (or form of inputs) from `@observablehq/inputs`.
+ * @returns `root`, for chaining.
+ */
+export function labelRanges<T extends Element>(root: T): T {
+  for (const range of root.querySelectorAll<HTMLInputElement>('input[type="range"]')) {
+    if (range.hasAttribute("aria-label") || range.labels?.length) continue;
+    const form = range.closest("form");
+    const label = form?.querySelector("label")?.textContent?.trim();
+    if (label) range.setAttribute("aria-label", label);
+  }
+  return root;
 }

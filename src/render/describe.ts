@@ -462,8 +462,8 @@ export function describeDrop(d: Drop, lang: Lang): string {
       (x) =>
         t(
           lang,
-          `delivered to pod ${x.receiver} instead of ${x.intended} (address conflict)`,
-          ko`${x.intended} 대신 파드 ${x.receiver}로 전달됨 (주소 충돌)`,
+          `pod ${x.receiver} has the same address as ${x.intended} and took the packet itself; ${x.intended} never sees it (address conflict)`,
+          ko`파드 ${x.receiver}가 ${x.intended}와 같은 주소를 가져서 패킷을 자기가 받음; ${x.intended}에는 닿지 않음 (주소 충돌)`,
         ),
     )
     .with(
