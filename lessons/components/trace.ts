@@ -289,7 +289,9 @@ export function traceStepper(
   const next = html`<button type="button" class="pn-arrow" aria-label=${
     say(lang, UI.next)
   } data-testid=${tid("next")}>▶</button>` as HTMLButtonElement;
-  const root = html`<div class="pn-stepper" data-testid=${tid("stepper")}>
+  const root = html`<div class="pn-stepper" data-testid=${
+    tid("stepper")
+  } data-hops=${trace.hops.length}>
     <div class="pn-stepper-bar">${prev}<div class="pn-hop-buttons">${bar}</div>${next}</div>
     ${detail}
   </div>` as HTMLElement & { value: number };

@@ -317,8 +317,8 @@ if (skip) {
                 failing: d?.getAttribute("data-failing") ?? null,
                 verdict: v?.getAttribute("data-verdict") ?? null,
                 reason: v?.getAttribute("data-reason") ?? null,
-                hops: document.querySelectorAll('[data-testid="scale-cell-stepper"] [data-hop]')
-                  .length,
+                // the whole trace, also when a loop's middle rounds are one button
+                hops: Number(at("scale-cell-stepper")?.getAttribute("data-hops") ?? -1),
               };
             });
             const view = mirror.nodePair(index(shown.from), index(shown.to));
