@@ -211,17 +211,13 @@ test("scenario: the builders never throw: any pod CIDRs, overlapping or not, giv
   );
 });
 
-test("scenario: a VXLAN device's MTU is bounded by its underlay, as ip link enforces it", () => {
+test("scenario: a VXLAN device's MTU is bounded by its underlay when changed, as ip link enforces it", () => {
+  // A file may describe the state Linux reaches when the underlay is lowered
+  // after the VXLAN device was made; raising the VXLAN MTU itself is refused.
   const doc = read("vxlan");
   const flannel = doc.namespaces[0].devices.find((d: { name: string }) => d.name === "flannel.1");
   flannel.mtu = 1451;
-  const r = loadScenario(doc);
-  assert.ok(
-    !r.ok &&
-      r.error.some((e) =>
-        /devices\/\d+\/mtu$/.test(e.path) && /device maximum \(1450/.test(e.message)
-      ),
-  );
+  assert.ok(loadScenario(doc).ok);
   const w = loadScenario(read("vxlan"));
   if (!w.ok) throw new Error("example must load");
   const up = setMtu(w.value, { namespace: "node-1", device: "flannel.1" }, 1451);
