@@ -186,7 +186,10 @@ test("layout: links join veth peers, bridge ports, NICs and VXLAN peers", () => 
           }
         }
       }
-      const vxlanNodes = spec.mode === "vxlan" ? spec.nodes : 0;
+      // Every VTEP has an FDB entry for every other one (flannel and Felix alike).
+      const vxlanNodes = ["vxlan", "calico-vxlan", "calico-vxlan-cross-subnet"].includes(spec.mode)
+        ? spec.nodes
+        : 0;
       assert.is(
         layout.links.filter((l) => l.kind === "tunnel").length,
         (vxlanNodes * (vxlanNodes - 1)) / 2,
@@ -258,7 +261,11 @@ test("tracePath: an unbroken path from the sender to where the kernel ended the 
           }
           const crossNode = world.pods.find((p) => p.name === from)!.node !==
             world.pods.find((p) => p.name === to)!.node;
-          const expectTunnel = spec.mode === "vxlan" && crossNode && v.kind === "delivered" ? 1 : 0;
+          // flannel's VXLAN encapsulates between any two nodes; Calico's
+          // CrossSubnet only between subnets (the trace's encapsulation says where).
+          const encapsulated = spec.mode === "vxlan" ||
+            t.hops.some((h) => h.steps.some((s) => s.kind === "vxlan-encap"));
+          const expectTunnel = encapsulated && crossNode && v.kind === "delivered" ? 1 : 0;
           assert.is(path.tunnels.length, expectTunnel, `${from} → ${to} tunnels`);
           assert.is(
             path.pieces.some((p) => p.tunnel),

@@ -250,7 +250,8 @@ const podAddr = (w: World, i: number) => {
 /** Applies an edit with the kernel's edit functions; a refused edit leaves the world as it was. */
 function applyWorldEdit(w: World, e: Edit): World {
   const keep = (r: { ok: true; value: World } | { ok: false }) => (r.ok ? r.value : w);
-  const bridge = (i: number) => w.nodes[i % w.nodes.length].bridge;
+  // A routed node (no bridge) takes the edit on its underlay NIC instead.
+  const bridge = (i: number) => w.nodes[i % w.nodes.length].bridge ?? "eth0";
   switch (e.kind) {
     case "delete-route": {
       const ns = w.namespaces.find((n) => n.name === nodeNs(w, e.node))!;

@@ -105,6 +105,11 @@ const PINS: readonly Pin[] = [
     why: "the model sends no ICMP redirects",
   },
   { key: "net.ipv6.conf.{all,default}.disable_ipv6", value: 1, why: "the model is IPv4 only" },
+  {
+    key: "net.ipv4.conf.{all,default}.proxy_arp",
+    value: 0,
+    why: "no proxy ARP but on the devices the model turns it on for",
+  },
 ];
 
 /**
@@ -406,7 +411,8 @@ function namespaceLines(cx: Context, ns: Namespace): ScriptLine[] {
     // A port joining a bridge lowers the bridge's MTU; set it back afterwards.
     if (d.kind === "bridge") later.push(sh`ip -n ${n} link set ${d.name} mtu ${d.mtu}`);
   }
-  lines.push(...later, ...routeLines(ns, n), ...neighbourLines(ns, n), ...fdbLines(ns, n));
+  lines.push(...later, ...proxyArpLines(ns, n));
+  lines.push(...routeLines(ns, n), ...neighbourLines(ns, n), ...fdbLines(ns, n));
   lines.push(...iptablesLines(ns, n));
   return lines;
 }
@@ -459,11 +465,30 @@ function createDevice({ world, names, segments }: Context, ns: Namespace, d: Dev
 function routeLines(ns: Namespace, n: string): Command[] {
   const derived = connectedRoutes(ns.devices);
   const removed = derived.filter((r) => !ns.routes.some((x) => sameRoute(x, r)));
-  const added = ns.routes.filter((r) => r.proto !== "kernel");
+  // Gateway-less routes first: Calico's `default via 169.254.1.1` needs its link route.
+  const statics = ns.routes.filter((r) => r.proto !== "kernel");
+  const added = [...statics.filter((r) => !r.via), ...statics.filter((r) => r.via)];
   return [
     ...removed.map((r) => sh`ip -n ${n} route del ${formatRoute(r).split(" ")}`),
     ...added.map((r) => sh`ip -n ${n} route add ${formatRoute(r).split(" ")}`),
   ];
+}
+
+/**
+ * `proxy_arp=1` on the devices the model has it on, once they exist, and
+ * `proxy_delay=0` on them as Felix sets it: otherwise Linux queues the
+ * answer for a random time up to 0.8 s (timing only; the model answers).
+ */
+function proxyArpLines(ns: Namespace, n: string): Command[] {
+  const on = (ns.sysctl.proxyArp ?? []).filter((d) => d !== "all");
+  const keys = [
+    ...(ns.sysctl.proxyArp?.includes("all") ? ["net.ipv4.conf.all.proxy_arp=1"] : []),
+    ...on.flatMap((d) => {
+      const key = d.replaceAll(".", "/");
+      return [`net.ipv4.conf.${key}.proxy_arp=1`, `net.ipv4.neigh.${key}.proxy_delay=0`];
+    }),
+  ];
+  return keys.length === 0 ? [] : [sh`ip netns exec ${n} sysctl -qw ${keys}`];
 }
 
 function sameRoute(a: Route, b: Route): boolean {

@@ -102,8 +102,8 @@ export interface Route {
   /** Preferred source address (`src`). */
   readonly src?: Addr;
   readonly metric: number;
-  /** `kernel` for connected routes derived from addresses. */
-  readonly proto: "kernel" | "static";
+  /** `kernel` for connected routes derived from addresses; `bird` for routes a BGP daemon installed. */
+  readonly proto: "kernel" | "static" | "bird";
   readonly scope: "link" | "global";
 }
 
@@ -161,6 +161,11 @@ export interface Sysctls {
   readonly ipForward: boolean;
   /** `net.ipv4.ip_default_ttl` */
   readonly defaultTtl: number;
+  /**
+   * Devices with `net.ipv4.conf.DEV.proxy_arp=1` (`all` for every device,
+   * as Linux ORs `conf.all` with the device's own); absent: none.
+   */
+  readonly proxyArp?: readonly string[];
 }
 
 /** What a namespace stands for in the cluster. */
@@ -250,12 +255,17 @@ export interface Pod {
   readonly containers: readonly Container[];
 }
 
-/** A Kubernetes node: its root namespace, bridge and pod CIDR. */
+/**
+ * A Kubernetes node: its root namespace, pod CIDR and how pods attach —
+ * to a bridge (`bridge` set: flannel, Docker), or by a routed veth with no
+ * bridge at all (`bridge` absent: Calico's `cali…` devices, a `/32` route
+ * per pod and proxy ARP).
+ */
 export interface Node {
   readonly name: string;
   readonly namespace: string;
   readonly podCidr: Prefix;
-  readonly bridge: string;
+  readonly bridge?: string;
   /** MTU given to new pods' interfaces. */
   readonly podMtu: number;
   /** host-local IPAM: the last address handed out (round-robin). */

@@ -10,7 +10,7 @@
  *
  * @module
  */
-import { type Addr, Mac, Prefix } from "../addr/mod.js";
+import { Addr, Mac, Prefix } from "../addr/mod.js";
 import { err, ok, type Result } from "../result.js";
 import { defaultMac, hostVethName } from "../world/names.js";
 import { namespaceNamed, nodeNamed, podIp, podNamed } from "../world/query.js";
@@ -22,6 +22,7 @@ import type {
   Namespace,
   Node,
   Pod,
+  Route,
   World,
 } from "../model/world.js";
 
@@ -35,7 +36,8 @@ export type PodEvent =
     readonly kind: "veth-created";
     readonly pod: string;
     readonly host: string;
-    readonly bridge: string;
+    /** The bridge the host end joined; absent for a routed veth. */
+    readonly bridge?: string;
   }
   | { readonly kind: "veth-deleted"; readonly host: string }
   | { readonly kind: "container-started"; readonly container: string }
@@ -69,6 +71,8 @@ export interface PodSpec {
   readonly containers?: readonly ContainerSpec[];
   /** False builds the hypothetical pod without a pause container. */
   readonly pause?: boolean;
+  /** The address the cluster's IPAM assigned (Calico's blocks); default: host-local's next. */
+  readonly ip?: Addr;
 }
 
 const fail = (subject: string, message: string) => err<PodError>({ subject, message });
@@ -116,10 +120,91 @@ export function createPod(world: World, spec: PodSpec): Result<PodChange, PodErr
     return fail(spec.name, "A pod needs at least one app container");
   }
   const pod: Pod = { name: spec.name, node: node.name, containers };
-  const sandbox = createSandbox({ ...world, pods: [...world.pods, pod] }, pod, node);
+  const sandbox = createSandbox(
+    { ...world, pods: [...world.pods, pod] },
+    pod,
+    node,
+    undefined,
+    spec.ip,
+  );
   if (!sandbox.ok) return sandbox;
   const started = apps.map((c) => ({ kind: "container-started", container: c.name }) as const);
   return ok({ world: sandbox.value.world, events: [...sandbox.value.events, ...started] });
+}
+
+/**
+ * How a pod's veth is attached on its node, the strategy a node's
+ * configuration picks: to the node's bridge (flannel's `bridge` CNI plugin:
+ * the pod's subnet on `eth0`, default route via the bridge's address), or
+ * routed (Calico: no bridge, the pod's `/32` on `eth0`, default route via
+ * `169.254.1.1` that the node answers by proxy ARP on the `cali…` veth, a
+ * `/32` route per pod on the node).
+ */
+interface Attachment {
+  /** The pod's address with its prefix length on `eth0`. */
+  readonly address: Prefix;
+  /** The pod's own routes (besides the connected ones). */
+  readonly podRoutes: readonly Route[];
+  /** The host end's MAC and bridge. */
+  readonly hostEnd: (host: string) => { readonly mac: Mac; readonly master?: string };
+  /** The node's namespace with the pod attached. */
+  readonly attach: (ns: Namespace, hostEnd: Device) => Namespace;
+  /** The host veth's name. */
+  readonly hostName: (nodeNs: Namespace, podNs: string) => string;
+}
+
+/** Calico's gateway for every pod: link-local, owned by nobody, answered by proxy ARP. */
+export const CALICO_GATEWAY: Addr = Addr.mustParse("169.254.1.1");
+
+/** The MAC Calico gives every `cali…` veth. */
+export const CALICO_VETH_MAC: Mac = Mac.mustParse("ee:ee:ee:ee:ee:ee");
+
+const staticRoute = (dst: Prefix, rest: Partial<Route>): Route => ({
+  type: "unicast",
+  dst,
+  onlink: false,
+  metric: 0,
+  proto: "static",
+  scope: "global",
+  ...rest,
+});
+
+function bridgeAttachment(node: Node, nodeNs: Namespace, ip: Addr): Result<Attachment, PodError> {
+  const bridgeName = node.bridge!;
+  const bridge = nodeNs.devices.find((d) => d.name === bridgeName)!;
+  const gateway = bridge.addresses.find((a) => node.podCidr.contains(a.addr))?.addr;
+  if (gateway === undefined) {
+    return fail(node.name, `Bridge ${bridgeName} has no address in ${node.podCidr}`);
+  }
+  return ok({
+    address: Prefix.of(ip, node.podCidr.bits),
+    podRoutes: [staticRoute(DEFAULT_ROUTE, { via: gateway, dev: "eth0" })],
+    hostName: freshVethName,
+    hostEnd: (host) => ({ mac: defaultMac(node.namespace, host), master: bridgeName }),
+    attach: (ns, hostEnd) => ({ ...ns, devices: [...ns.devices, hostEnd] }),
+  });
+}
+
+function routedAttachment(ip: Addr): Attachment {
+  const gateway = Prefix.of(CALICO_GATEWAY, 32);
+  return {
+    address: Prefix.of(ip, 32),
+    podRoutes: [
+      staticRoute(gateway, { dev: "eth0", scope: "link" }),
+      staticRoute(DEFAULT_ROUTE, { via: CALICO_GATEWAY, dev: "eth0" }),
+    ],
+    hostName: (nodeNs, podNs) => freshVethName(nodeNs, podNs, "cali"),
+    hostEnd: () => ({ mac: CALICO_VETH_MAC }),
+    attach: (ns, hostEnd) => ({
+      ...ns,
+      devices: [...ns.devices, hostEnd],
+      routes: [
+        ...ns.routes,
+        staticRoute(Prefix.of(ip, 32), { dev: hostEnd.name, scope: "link" }),
+      ].sort(compareRoutes),
+      sysctl: { ...ns.sysctl, proxyArp: [...ns.sysctl.proxyArp ?? [], hostEnd.name] },
+    }),
+  };
 }
 
 /** Creates the namespace, IP and veth pair of a pod that has none. */
@@ -128,17 +213,18 @@ function createSandbox(
   pod: Pod,
   node: Node,
   previous?: string,
+  assigned?: Addr,
 ): Result<PodChange, PodError> {
-  const ip = allocateIp(world, node);
+  const ip = assigned ?? allocateIp(world, node);
   if (ip === undefined) return fail(node.name, `No free address in ${node.podCidr}`);
   const nodeNs = namespaceNamed(world, node.namespace)!;
-  const bridge = nodeNs.devices.find((d) => d.name === node.bridge)!;
-  const gateway = bridge.addresses.find((a) => node.podCidr.contains(a.addr))?.addr;
-  if (gateway === undefined) {
-    return fail(node.name, `Bridge ${node.bridge} has no address in ${node.podCidr}`);
-  }
+  const attachment = node.bridge === undefined
+    ? ok(routedAttachment(ip))
+    : bridgeAttachment(node, nodeNs, ip);
+  if (!attachment.ok) return attachment;
+  const how = attachment.value;
   const nsName = freshNamespaceName(world, `pod-${pod.name}`, previous);
-  const host = freshVethName(nodeNs, nsName);
+  const host = how.hostName(nodeNs, nsName);
   const eth0: Device = {
     kind: "veth",
     name: "eth0",
@@ -146,7 +232,7 @@ function createSandbox(
     up: true,
     mtu: node.podMtu,
     mac: defaultMac(nsName, "eth0"),
-    addresses: [Prefix.of(ip, node.podCidr.bits)],
+    addresses: [how.address],
     peer: { namespace: node.namespace, device: host },
   };
   const hostEnd: Device = {
@@ -155,9 +241,8 @@ function createSandbox(
     namespace: node.namespace,
     up: true,
     mtu: node.podMtu,
-    mac: defaultMac(node.namespace, host),
     addresses: [],
-    master: node.bridge,
+    ...how.hostEnd(host),
     peer: { namespace: nsName, device: "eth0" },
   };
   const lo: Device = {
@@ -170,19 +255,7 @@ function createSandbox(
     addresses: [Prefix.mustParse("127.0.0.1/8")],
   };
   const devices = [lo, eth0];
-  const routes = [
-    ...connectedRoutes(devices),
-    {
-      type: "unicast",
-      dst: DEFAULT_ROUTE,
-      via: gateway,
-      dev: "eth0",
-      onlink: false,
-      metric: 0,
-      proto: "static",
-      scope: "global",
-    } as const,
-  ].sort(compareRoutes);
+  const routes = [...connectedRoutes(devices), ...how.podRoutes].sort(compareRoutes);
   const podNs: Namespace = {
     name: nsName,
     role: "pod",
@@ -195,9 +268,7 @@ function createSandbox(
   const next: World = {
     ...world,
     namespaces: [
-      ...world.namespaces.map((
-        n,
-      ) => (n.name === node.namespace ? { ...n, devices: [...n.devices, hostEnd] } : n)),
+      ...world.namespaces.map((n) => (n.name === node.namespace ? how.attach(n, hostEnd) : n)),
       podNs,
     ],
     nodes: world.nodes.map((n) => (n.name === node.name ? { ...n, lastReserved: ip } : n)),
@@ -208,7 +279,12 @@ function createSandbox(
     events: [
       { kind: "namespace-created", namespace: nsName },
       { kind: "ip-allocated", ip, node: node.name },
-      { kind: "veth-created", pod: pod.name, host, bridge: node.bridge },
+      {
+        kind: "veth-created",
+        pod: pod.name,
+        host,
+        ...(node.bridge === undefined ? {} : { bridge: node.bridge }),
+      },
     ],
   });
 }
@@ -236,12 +312,21 @@ function destroySandbox(world: World, pod: Pod): PodChange {
   return { world: next, events };
 }
 
+/** The node without a pod's host veth: its bridge FDB entries, routes and proxy_arp go with it. */
 function withoutPort(ns: Namespace, port: string): Namespace {
+  const proxyArp = ns.sysctl.proxyArp?.filter((d) => d !== port);
   return {
     ...ns,
     devices: ns.devices
       .filter((d) => d.name !== port)
       .map((d) => (d.kind === "bridge" ? { ...d, fdb: d.fdb.filter((e) => e.port !== port) } : d)),
+    routes: ns.routes.filter((r) => r.dev !== port),
+    neighbours: ns.neighbours.filter((n) => n.dev !== port),
+    sysctl: {
+      ipForward: ns.sysctl.ipForward,
+      defaultTtl: ns.sysctl.defaultTtl,
+      ...(proxyArp?.length ? { proxyArp } : {}),
+    },
   };
 }
 
@@ -282,9 +367,9 @@ function freshNamespaceName(world: World, base: string, previous?: string): stri
   for (let i = 2;; i++) if (free(`${base}-${i}`)) return `${base}-${i}`;
 }
 
-function freshVethName(nodeNs: Namespace, podNs: string): string {
+function freshVethName(nodeNs: Namespace, podNs: string, prefix: "veth" | "cali" = "veth"): string {
   for (let salt = 0;; salt++) {
-    const name = hostVethName(podNs, salt);
+    const name = hostVethName(podNs, salt, prefix);
     if (!nodeNs.devices.some((d) => d.name === name)) return name;
   }
 }

@@ -164,6 +164,16 @@ export function describeStep(step: Step, lang: Lang): string {
               o.others.length ? ` (그 외: ${o.others.map(ref).join(", ")})` : ""
             }`,
           ))
+        .with({ kind: "proxy-arp" }, (o) =>
+          t(
+            lang,
+            `ARP who-has ${s.addr} on ${s.dev}: nobody owns it; ${
+              ref(o.answeredBy)
+            } answers ${o.mac} by proxy ARP (its route "${o.route}" leaves by another device)`,
+            ko`ARP ${s.addr} 질의 (${s.dev}): 주인이 없는 주소 → ${
+              ref(o.answeredBy)
+            }가 프록시 ARP로 ${o.mac} 응답 (그쪽 경로 "${o.route}"가 다른 장치로 나감)`,
+          ))
         .with({ kind: "failed" }, () =>
           t(
             lang,

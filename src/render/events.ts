@@ -51,7 +51,11 @@ export function describePodEvent(e: PodEvent, lang: Lang): string {
     .with(
       { kind: "veth-created" },
       (x) =>
-        en
+        x.bridge === undefined
+          ? (en
+            ? `veth pair created: eth0 of pod ${x.pod} ↔ ${x.host}, routed (no bridge: a /32 route to it, proxy ARP on it)`
+            : `veth 쌍 생성: 파드 ${x.pod}의 eth0 ↔ ${x.host}, 라우팅 방식 (브리지 없음: /32 경로와 프록시 ARP)`)
+          : en
           ? `veth pair created: eth0 of pod ${x.pod} ↔ ${x.host} on bridge ${x.bridge}`
           : `veth 쌍 생성: 파드 ${x.pod}의 eth0 ↔ 브리지 ${x.bridge}의 ${x.host}`,
     )

@@ -1,63 +1,26 @@
 /**
- * Builders: functions that produce scenario documents for the networking
- * modes the course teaches, with fixed naming rules — `eth0` in a pod,
- * `vethXXXXXXXX` on the node, `cbr0` (or `docker0`), `flannel.1` — and
- * addresses laid out as flannel lays them out (a /24 per node of
- * 10.244.0.0/16, nodes at 192.168.0.11, .12, ...).
+ * Builds scenario documents for the networking modes the course teaches.
+ * Each mode is one declarative builder in the registry (`modes.ts`,
+ * `calico.ts`); this file reads the spec, asks the mode's builder for the
+ * nodes, devices and routes, and creates the pods — attached to a bridge
+ * or routed, as the builder's nodes say.
  *
  * @module
  */
 import { Addr, formatParseError, maskOf, Prefix } from "../addr/mod.js";
 import { createPod } from "../pods/lifecycle.js";
 import { err, ok, type Result } from "../result.js";
-import { VXLAN_OVERHEAD } from "../wire/vxlan.js";
-import { podIp } from "../world/query.js";
 import type { World } from "../model/world.js";
 import { loadScenario } from "./load.js";
 import { formatLoadError } from "./reader.js";
-import { defaultMac, type Mode, MODES } from "../world/names.js";
+import { MODES } from "../world/names.js";
 import { toScenario } from "./save.js";
-import type { DeviceDoc, NamespaceDoc, ScenarioDoc } from "./schema.js";
+import type { ScenarioDoc } from "./schema.js";
+import { BUILDERS } from "./modes.js";
+import type { BuildError, ClusterSpec, Infrastructure, Layout, ModeBuilder } from "./plan.js";
 
 export { type Mode, MODES } from "../world/names.js";
-
-/** What to build. Every field but `mode` has a default. */
-export interface ClusterSpec {
-  readonly mode: Mode;
-  /** Scenario name (default: the mode). */
-  readonly name?: string;
-  /** Number of nodes (default 1 for single-host, else 2). */
-  readonly nodes?: number;
-  /** Pods per node: one number for all, or one per node (default 2; single-host 3). */
-  readonly pods?: number | readonly number[];
-  /** Pod CIDR per node (default 10.244.N.0/24; same-range 10.244.0.0/24 everywhere; nat 172.17.N.0/24). */
-  readonly podCidrs?: readonly string[];
-  /** Range the flannel masquerade rules treat as the cluster (default: smallest prefix covering all pod CIDRs). */
-  readonly clusterCidr?: string;
-  /** Underlay subnet (default 192.168.0.0/24); node N gets host number 10 + N, the gateway 1. */
-  readonly underlay?: string;
-  /** Underlay MTU (default 1500). */
-  readonly mtu?: number;
-  readonly description?: { readonly en: string; readonly ko: string };
-}
-
-/** Why a cluster could not be built. */
-export interface BuildError {
-  readonly field: keyof ClusterSpec;
-  readonly message: string;
-}
-
-interface Layout {
-  readonly spec: ClusterSpec;
-  readonly nodeCount: number;
-  readonly pods: readonly number[];
-  readonly cidrs: readonly Prefix[];
-  readonly cluster: Prefix;
-  readonly underlay: Prefix;
-  readonly mtu: number;
-  readonly bridge: string;
-  readonly podMtu: number;
-}
+export type { BuildError, ClusterSpec } from "./plan.js";
 
 /**
  * Builds a scenario document for a mode.
@@ -74,13 +37,16 @@ interface Layout {
 export function buildScenario(spec: ClusterSpec): Result<ScenarioDoc, BuildError> {
   const layout = plan(spec);
   if (!layout.ok) return layout;
-  let world = loadRefusingLines(infrastructure(layout.value));
+  const builder = BUILDERS[spec.mode];
+  const infra = builder.build(layout.value);
+  if ("field" in infra) return err(infra);
+  let world = loadRefusingLines(document(layout.value, infra));
   const names = podNames(layout.value.pods);
   for (let n = 0; n < layout.value.nodeCount; n++) {
     for (let k = 0; k < layout.value.pods[n]; k++) {
       const created = createPod(world, {
         name: names[n][k],
-        node: nodeName(n),
+        node: world.nodes[n].name,
         containers: [
           {
             name: "app",
@@ -88,12 +54,13 @@ export function buildScenario(spec: ClusterSpec): Result<ScenarioDoc, BuildError
           },
           { name: "sidecar", ports: [{ port: 9090, protocol: "tcp" }] },
         ],
+        ...(infra.podIps ? { ip: infra.podIps[n][k] } : {}),
       });
       if (!created.ok) return err({ field: "pods", message: created.error.message });
       world = created.value.world;
     }
   }
-  if (spec.mode === "nat") world = publishFirstPods(world, layout.value);
+  if (builder.finish) world = builder.finish(world, layout.value);
   return ok(toScenario(world));
 }
 
@@ -158,25 +125,29 @@ function plan(spec: ClusterSpec): Result<Layout, BuildError> {
   if (!(MODES as readonly string[]).includes(spec.mode)) {
     return err({ field: "mode", message: `Mode must be one of ${MODES.join(", ")}` });
   }
-  const nodeCount = spec.nodes ?? (spec.mode === "single-host" ? 1 : 2);
+  const builder: ModeBuilder = BUILDERS[spec.mode];
+  const nodeCount = spec.nodes ?? builder.defaultNodes;
   if (!Number.isInteger(nodeCount) || nodeCount < 1 || nodeCount > 200) {
     return err({ field: "nodes", message: "Nodes must be a whole number from 1 to 200" });
   }
-  if (spec.mode === "single-host" && nodeCount !== 1) {
-    return err({ field: "nodes", message: "single-host has one node" });
+  if (builder.fixedNodes && nodeCount !== builder.defaultNodes) {
+    return err({ field: "nodes", message: `${spec.mode} has ${builder.defaultNodes} node(s)` });
   }
   const pods = typeof spec.pods === "object"
     ? [...spec.pods]
-    : Array(nodeCount).fill(spec.pods ?? (spec.mode === "single-host" ? 3 : 2));
+    : Array(nodeCount).fill(spec.pods ?? builder.defaultPods);
   if (pods.length !== nodeCount || pods.some((n) => !Number.isInteger(n) || n < 0 || n > 250)) {
     return err({
       field: "pods",
       message: "Pods per node must be whole numbers from 0 to 250, one per node",
     });
   }
-  const cidrs = readCidrs(spec, nodeCount);
+  const cidrs = readCidrs(spec, builder, nodeCount);
   if (!cidrs.ok) return cidrs;
-  const underlay = readPrefix(spec.underlay ?? "192.168.0.0/24", "underlay");
+  const underlay = readPrefix(
+    spec.underlay ?? builder.defaultUnderlay ?? "192.168.0.0/24",
+    "underlay",
+  );
   if (!underlay.ok) return underlay;
   if (underlay.value.size < nodeCount + 12) {
     return err({ field: "underlay", message: "Underlay subnet is too small for the nodes" });
@@ -200,8 +171,6 @@ function plan(spec: ClusterSpec): Result<Layout, BuildError> {
     cluster: cluster.value,
     underlay: underlay.value.masked(),
     mtu,
-    bridge: spec.mode === "nat" ? "docker0" : "cbr0",
-    podMtu: spec.mode === "vxlan" ? mtu - VXLAN_OVERHEAD : mtu,
   });
 }
 
@@ -210,10 +179,18 @@ function readPrefix(text: string, field: keyof ClusterSpec): Result<Prefix, Buil
   return p.ok ? ok(p.value) : err({ field, message: formatParseError(p.error) });
 }
 
-function readCidrs(spec: ClusterSpec, count: number): Result<Prefix[], BuildError> {
-  const texts = spec.podCidrs ?? Array.from({ length: count }, (_, i) => defaultCidr(spec.mode, i));
-  if (texts.length !== count) {
-    return err({ field: "podCidrs", message: "Give one pod CIDR per node" });
+function readCidrs(
+  spec: ClusterSpec,
+  builder: ModeBuilder,
+  count: number,
+): Result<Prefix[], BuildError> {
+  const wanted = builder.onePool ? 1 : count;
+  const texts = spec.podCidrs ?? Array.from({ length: wanted }, (_, i) => builder.defaultCidr(i));
+  if (texts.length !== wanted) {
+    return err({
+      field: "podCidrs",
+      message: builder.onePool ? "Give one IP pool" : "Give one pod CIDR per node",
+    });
   }
   const out: Prefix[] = [];
   for (const t of texts) {
@@ -227,13 +204,7 @@ function readCidrs(spec: ClusterSpec, count: number): Result<Prefix[], BuildErro
     }
     out.push(p.value);
   }
-  return ok(out);
-}
-
-function defaultCidr(mode: Mode, i: number): string {
-  if (mode === "same-range") return "10.244.0.0/24";
-  if (mode === "nat") return `172.17.${i + 1}.0/24`;
-  return `10.244.${i + 1}.0/24`;
+  return ok(builder.onePool ? Array(count).fill(out[0]) : out);
 }
 
 /** The longest prefix that contains every given prefix. */
@@ -242,14 +213,6 @@ export function covering(prefixes: readonly Prefix[]): Prefix {
   const base = prefixes[0].addr.value;
   while (bits > 0 && prefixes.some((p) => ((p.addr.value ^ base) & maskOf(bits)) !== 0)) bits--;
   return Prefix.of(Addr.fromUint32((base & maskOf(bits)) >>> 0), bits);
-}
-
-function nodeName(i: number): string {
-  return `node-${i + 1}`;
-}
-
-function nodeIp(layout: Layout, i: number): Addr {
-  return layout.underlay.first.add(11 + i)!;
 }
 
 function podNames(pods: readonly number[]): string[][] {
@@ -263,175 +226,17 @@ function podNames(pods: readonly number[]): string[][] {
   );
 }
 
-function infrastructure(layout: Layout): ScenarioDoc {
+/** The scenario document of a cluster's infrastructure, before its pods. */
+function document(layout: Layout, infra: Infrastructure): ScenarioDoc {
   const { spec } = layout;
-  const nodes = Array.from({ length: layout.nodeCount }, (_, i) => i);
-  const namespaces: NamespaceDoc[] = nodes.map((i) => nodeNamespace(layout, i));
-  if (spec.mode === "gateway") namespaces.push(gatewayNamespace(layout));
   return {
     version: 1,
     name: spec.name ?? spec.mode,
     mode: spec.mode,
     ...(spec.description ? { description: spec.description } : {}),
-    segments: [{ name: "underlay", mtu: layout.mtu }],
-    nodes: nodes.map((i) => ({
-      name: nodeName(i),
-      podCidr: layout.cidrs[i].toString(),
-      bridge: layout.bridge,
-      podMtu: layout.podMtu,
-    })),
-    namespaces,
+    segments: infra.segments,
+    nodes: infra.nodes.map((n) => n.node),
+    namespaces: [...infra.nodes.map((n) => n.namespace), ...infra.others],
     pods: [],
   };
-}
-
-function nodeNamespace(layout: Layout, i: number): NamespaceDoc {
-  const name = nodeName(i);
-  const cidr = layout.cidrs[i];
-  const devices: DeviceDoc[] = [
-    {
-      name: "eth0",
-      kind: "nic",
-      segment: "underlay",
-      mtu: layout.mtu,
-      addresses: [`${nodeIp(layout, i)}/${layout.underlay.bits}`],
-    },
-    {
-      name: layout.bridge,
-      kind: "bridge",
-      mtu: layout.podMtu,
-      addresses: [`${cidr.first.add(1)}/${cidr.bits}`],
-    },
-  ];
-  const others = reachableOthers(layout, i);
-  let routes: string[] = [];
-  let neighbours: string[] = [];
-  let fdb: string[] = [];
-  let iptables: string[] = [];
-  switch (layout.spec.mode) {
-    case "single-host":
-    case "same-range":
-      break;
-    case "gateway":
-      routes = [`default via ${layout.underlay.first.add(1)} dev eth0`];
-      break;
-    case "host-gw":
-      routes = others.map((j) => `${layout.cidrs[j]} via ${nodeIp(layout, j)} dev eth0`);
-      iptables = flannelMasquerade(layout);
-      break;
-    case "vxlan": {
-      devices.push({
-        name: "flannel.1",
-        kind: "vxlan",
-        vni: 1,
-        local: nodeIp(layout, i).toString(),
-        dstport: 8472,
-        dev: "eth0",
-        learning: false,
-        mtu: layout.podMtu,
-        addresses: [`${cidr.first}/32`],
-      });
-      routes = others.map((j) =>
-        `${layout.cidrs[j]} via ${layout.cidrs[j].first} dev flannel.1 onlink`
-      );
-      neighbours = others.map((j) =>
-        `${layout.cidrs[j].first} dev flannel.1 lladdr ${
-          defaultMac(nodeName(j), "flannel.1")
-        } nud permanent`
-      );
-      fdb = others.map((j) =>
-        `${defaultMac(nodeName(j), "flannel.1")} dev flannel.1 dst ${
-          nodeIp(layout, j)
-        } self permanent`
-      );
-      iptables = flannelMasquerade(layout);
-      break;
-    }
-    case "nat":
-      routes = others.map((j) => `${layout.cidrs[j]} via ${nodeIp(layout, j)} dev eth0`);
-      iptables = [
-        "-P FORWARD DROP",
-        `-A FORWARD -i ${layout.bridge} -j ACCEPT`,
-        `-A FORWARD -o ${layout.bridge} -j ACCEPT`,
-        `-t nat -A POSTROUTING -s ${cidr} ! -o ${layout.bridge} -j MASQUERADE`,
-      ];
-      break;
-  }
-  return {
-    name,
-    role: "node",
-    sysctl: { "net.ipv4.ip_forward": 1 },
-    devices,
-    ...(routes.length ? { routes } : {}),
-    ...(neighbours.length ? { neighbours } : {}),
-    ...(fdb.length ? { fdb } : {}),
-    ...(iptables.length ? { iptables } : {}),
-  };
-}
-
-/**
- * The nodes whose pod CIDR gets a route on node `i` (-1: the gateway): not
- * `i` itself, and not a range already routed — with overlapping ranges the
- * kernel refuses the second route ("File exists"), so the first one wins.
- */
-function reachableOthers(layout: Layout, i: number): number[] {
-  const seen = new Set<Prefix>(i >= 0 ? [layout.cidrs[i]] : []);
-  const out: number[] = [];
-  for (let j = 0; j < layout.nodeCount; j++) {
-    if (j === i || seen.has(layout.cidrs[j])) continue;
-    seen.add(layout.cidrs[j]);
-    out.push(j);
-  }
-  return out;
-}
-
-/** flannel's `--ip-masq` rules: no NAT inside the cluster, MASQUERADE on the way out. */
-function flannelMasquerade(layout: Layout): string[] {
-  const c = layout.cluster;
-  return [
-    `-t nat -A POSTROUTING -s ${c} -d ${c} -j RETURN`,
-    `-t nat -A POSTROUTING -s ${c} ! -d 224.0.0.0/4 -j MASQUERADE`,
-  ];
-}
-
-function gatewayNamespace(layout: Layout): NamespaceDoc {
-  return {
-    name: "gateway",
-    role: "router",
-    sysctl: { "net.ipv4.ip_forward": 1 },
-    devices: [
-      {
-        name: "eth0",
-        kind: "nic",
-        segment: "underlay",
-        mtu: layout.mtu,
-        addresses: [`${layout.underlay.first.add(1)}/${layout.underlay.bits}`],
-      },
-    ],
-    routes: reachableOthers(layout, -1).map((j) =>
-      `${layout.cidrs[j]} via ${nodeIp(layout, j)} dev eth0`
-    ),
-  };
-}
-
-/** Docker-style port mapping: node port 8080 → the node's first pod, port 8080. */
-function publishFirstPods(world: World, layout: Layout): World {
-  const doc = toScenario(world);
-  const namespaces = doc.namespaces.map((ns) => {
-    const i = world.nodes.findIndex((n) => n.namespace === ns.name);
-    const pod = world.pods.find((p) => p.node === world.nodes[i]?.name);
-    const ip = pod ? podIp(world, pod) : undefined;
-    if (i < 0 || ip === undefined) return ns;
-    const rule = `-t nat -A PREROUTING -d ${
-      nodeIp(layout, i)
-    }/32 -p tcp --dport 8080 -j DNAT --to-destination ${ip}:8080`;
-    return { ...ns, iptables: [...(ns.iptables ?? []), rule] };
-  });
-  const loaded = loadScenario({ ...doc, namespaces });
-  if (!loaded.ok) {
-    throw new Error(
-      `Builder produced a bad scenario: ${loaded.error.map(formatLoadError).join("; ")}`,
-    );
-  }
-  return loaded.value;
 }

@@ -64,4 +64,33 @@ export const EXAMPLES: readonly ClusterSpec[] = [
         "도커 방식의 호스트: 호스트마다 docker0, 나갈 때 MASQUERADE, 게시된 포트(DNAT). 패킷은 도착하지만 출발지가 노드 주소로 바뀐다.",
     },
   },
+  {
+    mode: "calico-bgp",
+    description: {
+      en:
+        "Calico with BGP: no bridge. Each pod's cali veth is routed (a /32 route per pod, proxy ARP for the pod's gateway 169.254.1.1); each node holds a /26 IPAM block with a blackhole route and learns the other blocks from BIRD over a BGP full mesh. Same node: TTL 63; across nodes: 62.",
+      ko:
+        "BGP 방식의 Calico: 브리지가 없다. 파드마다 cali veth를 라우팅으로 잇고(파드마다 /32 경로, 파드 게이트웨이 169.254.1.1에는 프록시 ARP로 응답), 노드마다 /26 IPAM 블록과 그 블록의 blackhole 경로를 두며, 다른 블록은 BGP 풀 메시로 BIRD에게서 배운다. 같은 노드 안에서는 TTL 63, 노드를 건너면 62.",
+    },
+  },
+  {
+    mode: "calico-vxlan",
+    description: {
+      en:
+        "Calico with VXLAN: routed cali veths as with BGP, but Felix routes each remote block via the remote node's tunnel address on vxlan.calico (VNI 4096, UDP 4789), with a permanent neighbour and FDB entry per node; pod MTU 1450.",
+      ko:
+        "VXLAN 방식의 Calico: cali veth는 BGP 방식과 같이 라우팅으로 잇지만, 원격 블록은 Felix가 vxlan.calico(VNI 4096, UDP 4789) 위의 원격 노드 터널 주소로 보내며, 노드마다 고정 이웃·FDB 항목을 둔다. 파드 MTU 1450.",
+    },
+  },
+  {
+    mode: "calico-vxlan-cross-subnet",
+    nodes: 4,
+    pods: 1,
+    description: {
+      en:
+        "Calico VXLAN in CrossSubnet mode: four nodes on two underlay subnets joined by a router. Blocks of nodes on the same subnet are routed directly over eth0; only traffic to the other subnet is encapsulated on vxlan.calico.",
+      ko:
+        "CrossSubnet 방식의 Calico VXLAN: 라우터로 이어진 두 언더레이 서브넷에 노드 네 대. 같은 서브넷 노드의 블록은 eth0으로 바로 라우팅하고, 다른 서브넷으로 가는 트래픽만 vxlan.calico로 캡슐화한다.",
+    },
+  },
 ];

@@ -225,8 +225,8 @@ function readNamespace(r: Reader, v: unknown, path: string): Namespace | undefin
   if (o === undefined) return undefined;
   const name = r.string(o, "name", path, nameOf("namespace"));
   const role = r.oneOf(o, "role", path, ROLES);
-  const sysctl = readSysctl(r, o.sysctl, at(path, "sysctl"));
   const devices = readDevices(r, o, path, name ?? "");
+  const sysctl = readSysctl(r, o.sysctl, at(path, "sysctl"), devices);
   if (name === undefined || role === undefined) return undefined;
   return {
     name,
@@ -239,10 +239,19 @@ function readNamespace(r: Reader, v: unknown, path: string): Namespace | undefin
   };
 }
 
-function readSysctl(r: Reader, v: unknown, path: string): Sysctls {
+/** `net.ipv4.conf.DEV.proxy_arp`: the device part, or undefined for another key. */
+function proxyArpDevice(key: string): string | undefined {
+  const m = /^net\.ipv4\.conf\.(.+)\.proxy_arp$/.exec(key);
+  return m !== null && (m[1] === "all" || isInterfaceName(m[1])) ? m[1] : undefined;
+}
+
+function readSysctl(r: Reader, v: unknown, path: string, devices: readonly Device[]): Sysctls {
   const s = { ipForward: false, defaultTtl: 64 };
   if (v === undefined) return s;
-  const o = r.object(v, path, ["net.ipv4.ip_forward", "net.ipv4.ip_default_ttl"]);
+  const fixed = ["net.ipv4.ip_forward", "net.ipv4.ip_default_ttl"];
+  const keys = typeof v === "object" && v !== null ? Object.keys(v) : [];
+  const perDevice = keys.filter((k) => proxyArpDevice(k) !== undefined);
+  const o = r.object(v, path, [...fixed, ...perDevice]);
   if (o === undefined) return s;
   const num = (key: string, min: number, max: number): number | undefined => {
     const raw = o[key];
@@ -255,9 +264,18 @@ function readSysctl(r: Reader, v: unknown, path: string): Sysctls {
   };
   const fwd = num("net.ipv4.ip_forward", 0, 1);
   const ttl = num("net.ipv4.ip_default_ttl", 1, 255);
+  const proxyArp: string[] = [];
+  for (const key of perDevice) {
+    const dev = proxyArpDevice(key)!;
+    // Linux has the sysctl only for `all`, `default` and existing devices.
+    if (dev !== "all" && !devices.some((d) => d.name === dev)) {
+      r.fail(at(path, key), o[key], `No device "${dev}" in this namespace`);
+    } else if (num(key, 0, 1) === 1) proxyArp.push(dev);
+  }
   return {
     ipForward: fwd === undefined ? s.ipForward : fwd === 1,
     defaultTtl: ttl ?? s.defaultTtl,
+    ...(proxyArp.length > 0 ? { proxyArp } : {}),
   };
 }
 
@@ -709,10 +727,9 @@ function readNode(
   const name = r.string(o, "name", path, nameOf("node"));
   const nsName = r.string(o, "namespace", path, { optional: true }) ?? name;
   const cidrText = r.string(o, "podCidr", path);
-  const bridge = r.string(o, "bridge", path);
-  if (
-    name === undefined || nsName === undefined || cidrText === undefined || bridge === undefined
-  ) return undefined;
+  // No bridge: pods attach by routed veths (Calico).
+  const bridge = r.string(o, "bridge", path, { optional: true });
+  if (name === undefined || nsName === undefined || cidrText === undefined) return undefined;
   const ns = namespaces.get(nsName);
   if (ns === undefined) return r.fail(at(path, "namespace"), nsName, "No such namespace");
   if (ns.role !== "node") {
@@ -724,11 +741,11 @@ function readNode(
   if (cidr.value.bits > 30) {
     return r.fail(at(path, "podCidr"), cidrText, "A pod CIDR needs at least /30");
   }
-  const dev = deviceNamed(ns.devices, bridge);
-  if (dev?.kind !== "bridge") {
+  const dev = bridge === undefined ? undefined : deviceNamed(ns.devices, bridge);
+  if (bridge !== undefined && dev?.kind !== "bridge") {
     return r.fail(at(path, "bridge"), bridge, "No bridge of that name in the node's namespace");
   }
-  const podMtu = r.int(o, "podMtu", path, 68, 65535, dev.mtu);
+  const podMtu = r.int(o, "podMtu", path, 68, 65535, dev?.mtu ?? 1500);
   const lastText = r.string(o, "lastReserved", path, { optional: true });
   const lastReserved = lastText === undefined
     ? undefined
@@ -737,7 +754,14 @@ function readNode(
     r.fail(at(path, "lastReserved"), lastText, "Not inside the pod CIDR");
   }
   if (podMtu === undefined) return undefined;
-  return { name, namespace: nsName, podCidr: cidr.value, bridge, podMtu, lastReserved };
+  return {
+    name,
+    namespace: nsName,
+    podCidr: cidr.value,
+    ...(bridge === undefined ? {} : { bridge }),
+    podMtu,
+    lastReserved,
+  };
 }
 
 function readPod(

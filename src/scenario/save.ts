@@ -36,7 +36,7 @@ export function toScenario(world: World): ScenarioDoc {
       name: n.name,
       ...(n.namespace !== n.name ? { namespace: n.namespace } : {}),
       podCidr: n.podCidr.toString(),
-      bridge: n.bridge,
+      ...(n.bridge === undefined ? {} : { bridge: n.bridge }),
       podMtu: n.podMtu,
       ...(n.lastReserved ? { lastReserved: n.lastReserved.toString() } : {}),
     })),
@@ -56,13 +56,18 @@ function namespaceDoc(ns: Namespace): NamespaceDoc {
     ns.routes.some((x) => x.proto === "kernel" && x.dst === r.dst && x.dev === r.dev);
   const sysctl: Record<string, number> = { "net.ipv4.ip_forward": ns.sysctl.ipForward ? 1 : 0 };
   if (ns.sysctl.defaultTtl !== 64) sysctl["net.ipv4.ip_default_ttl"] = ns.sysctl.defaultTtl;
+  for (const dev of ns.sysctl.proxyArp ?? []) sysctl[`net.ipv4.conf.${dev}.proxy_arp`] = 1;
   const doc: Record<string, unknown> = {
     name: ns.name,
     role: ns.role,
     sysctl,
     devices: ns.devices.map(deviceDoc),
   };
-  const routes = ns.routes.filter((r) => r.proto !== "kernel").map(formatRoute);
+  // Routes without a gateway first: a gateway needs a link route to it when
+  // the file is loaded (Calico's default via 169.254.1.1 needs its dev route).
+  const statics = ns.routes.filter((r) => r.proto !== "kernel");
+  const routes = [...statics.filter((r) => !r.via), ...statics.filter((r) => r.via)]
+    .map(formatRoute);
   const removed = derived.filter((r) => !kept(r)).map((r) => `${r.dst} dev ${r.dev}`);
   const fdb = ns.devices.flatMap(fdbLines);
   const iptables = [

@@ -33,7 +33,8 @@ export interface NodeDoc {
   /** Defaults to the node's name. */
   readonly namespace?: string;
   readonly podCidr: string;
-  readonly bridge: string;
+  /** The bridge pods attach to; absent: routed veths, no bridge (Calico). */
+  readonly bridge?: string;
   readonly podMtu?: number;
   readonly lastReserved?: string;
 }

@@ -27,7 +27,7 @@ type Fields = {
  * Reads one route in `ip route` syntax, as `ip route add` takes it and
  * `ip route show` prints it:
  * `[TYPE] PREFIX|default [via ADDR] [dev NAME] [onlink] [src ADDR]
- * [metric N] [proto kernel|static|boot] [scope link|global]`.
+ * [metric N] [proto kernel|static|boot|bird] [scope link|global]`.
  *
  * @param line The route line.
  * @returns The route, or an error naming the token at fault.
@@ -134,7 +134,8 @@ function readProto(cursor: Cursor, token: Token | undefined, fields: Fields) {
   if (token === undefined) return cursor.fail(undefined, 'Protocol is missing after "proto"');
   if (token.text === "kernel") fields.proto = "kernel";
   else if (token.text === "static" || token.text === "boot") fields.proto = "static";
-  else return cursor.fail(token, "Protocol must be kernel, static or boot");
+  else if (token.text === "bird") fields.proto = "bird";
+  else return cursor.fail(token, "Protocol must be kernel, static, boot or bird");
   return undefined;
 }
 
@@ -182,7 +183,7 @@ export function formatRoute(route: RouteSpec): string {
   words.push(route.dst.bits === 0 ? "default" : formatDst(route.dst));
   if (route.via) words.push("via", route.via.toString());
   if (route.dev) words.push("dev", route.dev);
-  if (route.proto === "kernel") words.push("proto", "kernel");
+  if (route.proto !== "static") words.push("proto", route.proto);
   if (route.scope === "link" && (route.proto === "kernel" || !route.via)) {
     words.push("scope", "link");
   }

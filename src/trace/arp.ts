@@ -13,7 +13,8 @@
  */
 import type { Addr, Prefix } from "../addr/mod.js";
 import { type Endpoint, reach, type TunnelReach } from "../forward/layer2.js";
-import type { Device, World } from "../model/world.js";
+import { proxyArpOn, proxyArpRoute } from "../forward/proxyarp.js";
+import type { Device, Route, World } from "../model/world.js";
 import { namespaceNamed } from "../world/query.js";
 import { isLocal } from "../world/routes.js";
 
@@ -24,6 +25,8 @@ interface Flood {
   readonly owners: ReadonlyMap<number, readonly number[]>;
   /** Prefixes of loopback devices among the endpoints' namespaces (whole prefixes are local). */
   readonly loopbacks: readonly Prefix[];
+  /** Positions of the endpoints whose namespace has proxy ARP on for the receiving device. */
+  readonly proxies: readonly number[];
 }
 
 /** Floods by world, then tunnel depth, then sending device. Worlds never change. */
@@ -85,6 +88,48 @@ export function arpAnswerers(
   return out;
 }
 
+/** An answer by proxy ARP: the endpoint that answers and the route that made it. */
+export interface ProxyAnswer {
+  readonly endpoint: Endpoint;
+  readonly route: Route;
+}
+
+/** An ARP request: where it leaves, what it asks, and how deep in tunnel sub-runs. */
+export interface ArpRequest {
+  /** The device the request leaves by. */
+  readonly dev: Device;
+  /** The address asked for. */
+  readonly addr: Addr;
+  /** The request's sender address, if it has one. */
+  readonly sip: Addr | undefined;
+  /** The tunnel resolver's depth. */
+  readonly depth: number;
+  /** Resolves VXLAN crossings. */
+  readonly tunnel: TunnelReach;
+}
+
+/**
+ * The endpoints an ARP request reaches that answer it by proxy ARP
+ * (`forward/proxyarp.ts`), in the order the request reaches them.
+ *
+ * @param world The world.
+ * @param request The request.
+ * @returns The proxy answers with their routes.
+ */
+export function arpProxies(world: World, request: ArpRequest): ProxyAnswer[] {
+  const { dev, addr, sip, depth, tunnel } = request;
+  const f = flood(world, dev, depth, tunnel);
+  const out: ProxyAnswer[] = [];
+  for (const i of f.proxies) {
+    const e = f.endpoints[i];
+    if (e.dev === dev) continue;
+    const far = namespaceNamed(world, e.dev.namespace)!;
+    const route = proxyArpRoute(far, e.dev.name, addr, sip);
+    if (route !== undefined) out.push({ endpoint: e, route });
+  }
+  return out;
+}
+
 function flood(world: World, dev: Device, depth: number, tunnel: TunnelReach): Flood {
   let byDepth = floods.get(world);
   if (byDepth === undefined) floods.set(world, byDepth = new Map());
@@ -95,8 +140,10 @@ function flood(world: World, dev: Device, depth: number, tunnel: TunnelReach): F
   const endpoints = reach(world, dev, "broadcast", tunnel);
   const owners = new Map<number, number[]>();
   const loopbacks = new Set<Prefix>();
+  const proxies: number[] = [];
   endpoints.forEach((e, i) => {
     const far = namespaceNamed(world, e.dev.namespace)!;
+    if (proxyArpOn(far, e.dev.name)) proxies.push(i);
     // Every address of every device, up or down: a superset of what
     // `isLocal` counts, which the answer check then applies exactly.
     for (const d of far.devices) {
@@ -108,7 +155,7 @@ function flood(world: World, dev: Device, depth: number, tunnel: TunnelReach): F
       }
     }
   });
-  f = { endpoints, owners, loopbacks: [...loopbacks] };
+  f = { endpoints, owners, loopbacks: [...loopbacks], proxies };
   byDev.set(dev, f);
   return f;
 }

@@ -33,10 +33,11 @@ import {
 } from "../world/query.js";
 import { isLocal, localDevice } from "../world/routes.js";
 import { lookupRoute, selectSource } from "../forward/fib.js";
+import { formatRoute } from "../syntax/iproute.js";
 import { fragmentSize, frameFits, martianDestination, martianSource } from "../forward/rules.js";
 import { type Meeting, unmodelledMet } from "../world/unmodelled.js";
 import type { Bridge, Device, Namespace, Route, Vxlan, World } from "../model/world.js";
-import { arpAnswerers, broadcastEndpoints } from "./arp.js";
+import { arpAnswerers, arpProxies, broadcastEndpoints } from "./arp.js";
 import { type Probe, type ProbeError, type ResolvedProbe, resolveProbe } from "./probe.js";
 import type {
   Drop,
@@ -870,7 +871,19 @@ class Run {
     if (entry) return { kind: "entry", mac: entry.mac, state: entry.state };
     const sip = isLocal(ns, packetSrc) ? packetSrc : dev.addresses[0]?.addr;
     const answers = arpAnswerers(this.world, dev, addr, sip, this.depth, this.tunnelReach);
-    if (answers.length === 0) return { kind: "failed" };
+    if (answers.length === 0) {
+      const request = { dev, addr, sip, depth: this.depth, tunnel: this.tunnelReach };
+      const proxy = arpProxies(this.world, request)[0];
+      if (proxy === undefined) return { kind: "failed" };
+      const by = proxy.endpoint.dev;
+      this.learn(proxy.endpoint.path, by.mac);
+      return {
+        kind: "proxy-arp",
+        mac: by.mac,
+        answeredBy: { namespace: by.namespace, device: by.name },
+        route: formatRoute(proxy.route),
+      };
+    }
     this.learn(answers[0].path, answers[0].dev.mac);
     const refs = answers.map((a) => ({ namespace: a.dev.namespace, device: a.dev.name }));
     return { kind: "arp", mac: answers[0].dev.mac, answeredBy: refs[0], others: refs.slice(1) };

@@ -26,6 +26,14 @@ export type NeighbourOutcome =
     readonly answeredBy: DeviceRef;
     readonly others: readonly DeviceRef[];
   }
+  | {
+    /** Nobody owns the address; a namespace answered by proxy ARP with the MAC of the device the request reached, because its route for the address leaves by another device. */
+    readonly kind: "proxy-arp";
+    readonly mac: Mac;
+    readonly answeredBy: DeviceRef;
+    /** The answering namespace's route for the address (`ip route get`). */
+    readonly route: string;
+  }
   | { readonly kind: "failed" };
 
 /** What a bridge did with a frame. */

@@ -15,7 +15,17 @@ import { Mac } from "../addr/mod.js";
 import { isInterfaceName } from "../syntax/tokens.js";
 
 /** The networking modes the builders know. */
-export const MODES = ["single-host", "same-range", "gateway", "host-gw", "vxlan", "nat"] as const;
+export const MODES = [
+  "single-host",
+  "same-range",
+  "gateway",
+  "host-gw",
+  "vxlan",
+  "nat",
+  "calico-bgp",
+  "calico-vxlan",
+  "calico-vxlan-cross-subnet",
+] as const;
 
 /** A networking mode. */
 export type Mode = (typeof MODES)[number];
@@ -88,13 +98,27 @@ export function defaultMac(namespace: string, device: string): Mac {
 }
 
 /**
- * The host-side veth name of a pod's interface, like CNI's `vethXXXXXXXX`.
+ * The host-side veth name of a pod's interface, like CNI's `vethXXXXXXXX`,
+ * or Calico's `caliXXXXXXXXXXX` (`cali` and 11 hex digits, 15 characters).
  *
  * @param podNamespace The pod's namespace name.
  * @param salt Bumped to avoid a name already in use.
- * @returns A 12-character interface name.
+ * @param prefix `veth` (bridge CNI plugin) or `cali` (Calico).
+ * @returns A 12- or 15-character interface name.
+ * @example
+ * ```ts
+ * import { hostVethName } from "./names.js";
+ * hostVethName("pod-a").length; // 12
+ * hostVethName("pod-a", 0, "cali").length; // 15
+ * ```
  */
-export function hostVethName(podNamespace: string, salt = 0): string {
-  const h = fnv1a(salt === 0 ? podNamespace : `${podNamespace}#${salt}`);
-  return `veth${h.toString(16).padStart(8, "0")}`;
+export function hostVethName(
+  podNamespace: string,
+  salt = 0,
+  prefix: "veth" | "cali" = "veth",
+): string {
+  const key = salt === 0 ? podNamespace : `${podNamespace}#${salt}`;
+  const h = fnv1a(key).toString(16).padStart(8, "0");
+  if (prefix === "veth") return `veth${h}`;
+  return `cali${h}${fnv1a(`${key}/cali`).toString(16).padStart(8, "0").slice(0, 3)}`;
 }

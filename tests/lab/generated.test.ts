@@ -28,8 +28,11 @@ interface Case {
   readonly at: number;
 }
 
+/** The bridged modes; Calico's clusters and their breakages are in calico.test.ts. */
+const BRIDGED = MODES.filter((m) => !m.startsWith("calico-"));
+
 const cases: fc.Arbitrary<Case> = fc.record({
-  mode: fc.constantFrom(...MODES),
+  mode: fc.constantFrom(...BRIDGED),
   nodes: fc.integer({ min: 1, max: 3 }),
   pods: fc.integer({ min: 1, max: 2 }),
   broken: fc.constantFrom(...BREAKS),
@@ -70,7 +73,9 @@ function worldOf(c: Case): World {
     case "masquerade":
       return must(addIptables(w, node.namespace, "-t nat -A POSTROUTING -o eth0 -j MASQUERADE"));
     case "mtu":
-      return must(setMtu(w, { namespace: node.namespace, device: node.bridge }, node.podMtu - 100));
+      return must(
+        setMtu(w, { namespace: node.namespace, device: node.bridge! }, node.podMtu - 100),
+      );
   }
 }
 

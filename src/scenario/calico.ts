@@ -1,0 +1,251 @@
+/**
+ * Calico's networking modes as declarative builders. Every node has no
+ * bridge: pods attach by routed `cali…` veths (`pods/lifecycle.ts`), the
+ * node holds IPAM blocks (`control/ipam.ts`) with a `blackhole` route for
+ * each, and learns where the other blocks live —
+ *
+ * - `calico-bgp`: over BGP from BIRD (`control/bgp.ts`): `BLOCK via NODE
+ *   dev eth0 proto bird`, plain routing on one underlay segment;
+ * - `calico-vxlan`: from Felix (the datastore, no BGP): `BLOCK via
+ *   TUNNEL dev vxlan.calico onlink` with a permanent neighbour and FDB
+ *   entry per remote VTEP (`vxlan.calico`, VNI 4096, UDP 4789, MTU 50
+ *   less than the underlay);
+ * - `calico-vxlan-cross-subnet`: nodes on two underlay segments behind a
+ *   router; a node routes blocks of its own subnet directly and
+ *   encapsulates only across subnets (Calico's `CrossSubnet`).
+ *
+ * Each node has a default route to its underlay gateway: Calico's proxy
+ * ARP for `169.254.1.1` answers only when the node routes that address out
+ * of another device.
+ *
+ * @module
+ */
+import type { Addr, Prefix } from "../addr/mod.js";
+import { type BgpConfig, learnedRoutes } from "../control/bgp.js";
+import { allocate, type IpamState, originated } from "../control/ipam.js";
+import { VXLAN_OVERHEAD } from "../wire/vxlan.js";
+import { defaultMac } from "../world/names.js";
+import {
+  type BuildError,
+  type Infrastructure,
+  type Layout,
+  type ModeBuilder,
+  nodeIp,
+  nodeName,
+} from "./plan.js";
+import type { DeviceDoc, NamespaceDoc } from "./schema.js";
+
+/** Calico's VXLAN device, VNI and port. */
+export const CALICO_VXLAN = { name: "vxlan.calico", vni: 4096, dstport: 4789 } as const;
+
+const DEFAULT_BGP: BgpConfig = { topology: { kind: "full-mesh" } };
+
+/** Where node `i` sits on the underlay: its segment, address and gateway. */
+interface Underlay {
+  readonly segment: string;
+  readonly addr: (i: number) => Addr;
+  readonly bits: number;
+  readonly gateway: (i: number) => Addr;
+  readonly sameSubnet: (i: number, j: number) => boolean;
+}
+
+function flat(layout: Layout): Underlay {
+  return {
+    segment: "underlay",
+    addr: (i) => nodeIp(layout, i),
+    bits: layout.underlay.bits,
+    gateway: () => layout.underlay.first.add(1)!,
+    sameSubnet: () => true,
+  };
+}
+
+function ipam(layout: Layout, tunnel: boolean): IpamState | BuildError {
+  const pool = { cidr: layout.cidrs[0], blockBits: layout.spec.blockBits ?? 26 };
+  const state = allocate(pool, layout.pods, tunnel);
+  return state.ok ? state.value : { field: "podCidrs", message: state.error };
+}
+
+const isError = (x: unknown): x is BuildError =>
+  typeof x === "object" && x !== null && "field" in x && "message" in x;
+
+/** The node's namespace with what every Calico node has. */
+function calicoNode(
+  layout: Layout,
+  under: Underlay,
+  i: number,
+  state: IpamState,
+  parts: { devices?: DeviceDoc[]; routes: string[]; neighbours?: string[]; fdb?: string[] },
+  segment = under.segment,
+): NamespaceDoc {
+  return {
+    name: nodeName(i),
+    role: "node",
+    sysctl: { "net.ipv4.ip_forward": 1 },
+    devices: [
+      {
+        name: "eth0",
+        kind: "nic",
+        segment,
+        mtu: layout.mtu,
+        addresses: [`${under.addr(i)}/${under.bits}`],
+      },
+      ...parts.devices ?? [],
+    ],
+    routes: [
+      `default via ${under.gateway(i)} dev eth0`,
+      ...state.blocks[i].map((b) => `blackhole ${b} proto bird`),
+      ...parts.routes,
+    ],
+    ...(parts.neighbours?.length ? { neighbours: parts.neighbours } : {}),
+    ...(parts.fdb?.length ? { fdb: parts.fdb } : {}),
+  };
+}
+
+function infrastructure(
+  layout: Layout,
+  state: IpamState,
+  podMtu: number,
+  namespaces: NamespaceDoc[],
+  extra: Partial<Infrastructure> = {},
+): Infrastructure {
+  return {
+    segments: [{ name: "underlay", mtu: layout.mtu }],
+    others: [],
+    ...extra,
+    nodes: namespaces.map((namespace, i) => ({
+      node: { name: nodeName(i), podCidr: state.blocks[i][0].toString(), podMtu },
+      namespace,
+    })),
+    podIps: state.allocations.map((list) => list.map((a) => a.ip)),
+  };
+}
+
+function bgpBuild(layout: Layout): Infrastructure | BuildError {
+  const state = ipam(layout, false);
+  if (isError(state)) return state;
+  const under = flat(layout);
+  const origins = layout.pods.map((_, i) => originated(state, i));
+  const learned = learnedRoutes(origins, layout.spec.bgp ?? DEFAULT_BGP);
+  const namespaces = layout.pods.map((_, i) =>
+    calicoNode(layout, under, i, state, {
+      routes: learned[i].map((r) =>
+        `${formatDst(r.prefix)} via ${under.addr(r.origin)} dev eth0 proto bird`
+      ),
+    })
+  );
+  return infrastructure(layout, state, layout.mtu, namespaces);
+}
+
+/** The remote VTEP of node `j`: its tunnel address (first of its first block) and MAC. */
+function vtep(state: IpamState, j: number) {
+  return { ip: state.blocks[j][0].first, mac: defaultMac(nodeName(j), CALICO_VXLAN.name) };
+}
+
+/** Felix's routes, neighbours and FDB for the blocks of every other node. */
+function felixVxlan(
+  layout: Layout,
+  under: Underlay,
+  state: IpamState,
+  i: number,
+  segment: string,
+): NamespaceDoc {
+  const others = layout.pods.map((_, j) => j).filter((j) => j !== i);
+  const prefixes = (j: number) => originated(state, j).map(formatDst);
+  const routes = others.flatMap((j) =>
+    under.sameSubnet(i, j)
+      ? prefixes(j).map((p) => `${p} via ${under.addr(j)} dev eth0`)
+      : prefixes(j).map((p) => `${p} via ${vtep(state, j).ip} dev ${CALICO_VXLAN.name} onlink`)
+  );
+  const device: DeviceDoc = {
+    name: CALICO_VXLAN.name,
+    kind: "vxlan",
+    vni: CALICO_VXLAN.vni,
+    local: under.addr(i).toString(),
+    dstport: CALICO_VXLAN.dstport,
+    dev: "eth0",
+    learning: false,
+    mac: vtep(state, i).mac.toString(),
+    mtu: layout.mtu - VXLAN_OVERHEAD,
+    addresses: [`${vtep(state, i).ip}/32`],
+  };
+  return calicoNode(layout, under, i, state, {
+    devices: [device],
+    routes,
+    neighbours: others.map((j) =>
+      `${vtep(state, j).ip} dev ${CALICO_VXLAN.name} lladdr ${vtep(state, j).mac} nud permanent`
+    ),
+    fdb: others.map((j) =>
+      `${vtep(state, j).mac} dev ${CALICO_VXLAN.name} dst ${under.addr(j)} self permanent`
+    ),
+  }, segment);
+}
+
+function vxlanBuild(layout: Layout): Infrastructure | BuildError {
+  const state = ipam(layout, true);
+  if (isError(state)) return state;
+  const under = flat(layout);
+  const namespaces = layout.pods.map((_, i) => felixVxlan(layout, under, state, i, under.segment));
+  return infrastructure(layout, state, layout.mtu - VXLAN_OVERHEAD, namespaces);
+}
+
+/** Two subnets of the underlay, /24 each: node i in the first half on A, the rest on B. */
+function crossSubnetBuild(layout: Layout): Infrastructure | BuildError {
+  const state = ipam(layout, true);
+  if (isError(state)) return state;
+  if (layout.underlay.bits > 23) {
+    return { field: "underlay", message: "Cross-subnet needs an underlay of /23 or wider" };
+  }
+  const half = Math.ceil(layout.nodeCount / 2);
+  const side = (i: number) => (i < half ? 0 : 1);
+  const subnet = (s: number) => layout.underlay.first.add(s * 256)!;
+  const under: Underlay = {
+    segment: "underlay-a",
+    addr: (i) => subnet(side(i)).add(11 + (side(i) === 0 ? i : i - half))!,
+    bits: 24,
+    gateway: (i) => subnet(side(i)).add(1)!,
+    sameSubnet: (i, j) => side(i) === side(j),
+  };
+  const segments = ["underlay-a", "underlay-b"];
+  const namespaces = layout.pods.map((_, i) =>
+    felixVxlan(layout, under, state, i, segments[side(i)])
+  );
+  const router: NamespaceDoc = {
+    name: "router",
+    role: "router",
+    sysctl: { "net.ipv4.ip_forward": 1 },
+    devices: segments.map((segment, s) => ({
+      name: `eth${s}`,
+      kind: "nic",
+      segment,
+      mtu: layout.mtu,
+      addresses: [`${subnet(s).add(1)}/24`],
+    })),
+  };
+  return infrastructure(layout, state, layout.mtu - VXLAN_OVERHEAD, namespaces, {
+    segments: segments.map((name) => ({ name, mtu: layout.mtu })),
+    others: [router],
+  });
+}
+
+function formatDst(p: Prefix): string {
+  return p.bits === 32 ? p.addr.toString() : p.toString();
+}
+
+const calico = (
+  build: (layout: Layout) => Infrastructure | BuildError,
+  defaultUnderlay?: string,
+): ModeBuilder => ({
+  defaultNodes: 2,
+  defaultPods: 2,
+  onePool: true,
+  defaultCidr: () => "10.244.0.0/16",
+  ...(defaultUnderlay ? { defaultUnderlay } : {}),
+  build,
+});
+
+/** The Calico modes, by name. */
+export const CALICO_BUILDERS = {
+  "calico-bgp": calico(bgpBuild),
+  "calico-vxlan": calico(vxlanBuild),
+  "calico-vxlan-cross-subnet": calico(crossSubnetBuild, "192.168.0.0/16"),
+} as const;

@@ -1,0 +1,231 @@
+/**
+ * The registry of networking modes: one declarative builder per mode
+ * (`plan.ts`'s `ModeBuilder`). The bridged family lives here — one host
+ * with Docker's layout, overlapping ranges, a gateway router, flannel's
+ * host-gw and VXLAN backends, Docker NAT — with fixed naming rules (`eth0`
+ * in a pod, `vethXXXXXXXX` on the node, `cbr0` or `docker0`, `flannel.1`)
+ * and addresses laid out as flannel lays them out (a /24 per node of
+ * 10.244.0.0/16); the routed family (Calico) in `calico.ts`.
+ *
+ * @module
+ */
+import { VXLAN_OVERHEAD } from "../wire/vxlan.js";
+import { podIp } from "../world/query.js";
+import type { World } from "../model/world.js";
+import { defaultMac, type Mode } from "../world/names.js";
+import { CALICO_BUILDERS } from "./calico.js";
+import { loadScenario } from "./load.js";
+import {
+  type Infrastructure,
+  type Layout,
+  type ModeBuilder,
+  nodeIp,
+  nodeName,
+  type NodeParts,
+  underlayNic,
+} from "./plan.js";
+import { formatLoadError } from "./reader.js";
+import { toScenario } from "./save.js";
+import type { NamespaceDoc } from "./schema.js";
+
+/** What a bridged mode adds to each node: routes, neighbours, FDB, rules, devices. */
+interface BridgedParts {
+  readonly routes?: readonly string[];
+  readonly neighbours?: readonly string[];
+  readonly fdb?: readonly string[];
+  readonly iptables?: readonly string[];
+  readonly devices?: NamespaceDoc["devices"];
+}
+
+/** A mode where pods hang off a bridge on every node. */
+function bridged(options: {
+  readonly bridge?: string;
+  readonly podMtu?: (mtu: number) => number;
+  readonly defaultNodes?: number;
+  readonly fixedNodes?: boolean;
+  readonly defaultPods?: number;
+  readonly defaultCidr?: (i: number) => string;
+  readonly parts: (layout: Layout, i: number, bridge: string) => BridgedParts;
+  readonly others?: (layout: Layout) => NamespaceDoc[];
+  readonly finish?: (world: World, layout: Layout) => World;
+}): ModeBuilder {
+  const bridge = options.bridge ?? "cbr0";
+  const podMtu = options.podMtu ?? ((mtu) => mtu);
+  return {
+    defaultNodes: options.defaultNodes ?? 2,
+    fixedNodes: options.fixedNodes,
+    defaultPods: options.defaultPods ?? 2,
+    defaultCidr: options.defaultCidr ?? ((i) => `10.244.${i + 1}.0/24`),
+    build: (layout): Infrastructure => ({
+      segments: [{ name: "underlay", mtu: layout.mtu }],
+      nodes: Array.from(
+        { length: layout.nodeCount },
+        (_, i) => bridgedNode(layout, i, bridge, podMtu(layout.mtu), options.parts),
+      ),
+      others: options.others?.(layout) ?? [],
+    }),
+    finish: options.finish,
+  };
+}
+
+function bridgedNode(
+  layout: Layout,
+  i: number,
+  bridge: string,
+  podMtu: number,
+  parts: (layout: Layout, i: number, bridge: string) => BridgedParts,
+): NodeParts {
+  const cidr = layout.cidrs[i];
+  const extra = parts(layout, i, bridge);
+  const namespace: NamespaceDoc = {
+    name: nodeName(i),
+    role: "node",
+    sysctl: { "net.ipv4.ip_forward": 1 },
+    devices: [
+      underlayNic(layout, i),
+      {
+        name: bridge,
+        kind: "bridge",
+        mtu: podMtu,
+        addresses: [`${cidr.first.add(1)}/${cidr.bits}`],
+      },
+      ...extra.devices ?? [],
+    ],
+    ...(extra.routes?.length ? { routes: extra.routes } : {}),
+    ...(extra.neighbours?.length ? { neighbours: extra.neighbours } : {}),
+    ...(extra.fdb?.length ? { fdb: extra.fdb } : {}),
+    ...(extra.iptables?.length ? { iptables: extra.iptables } : {}),
+  };
+  return {
+    node: { name: nodeName(i), podCidr: cidr.toString(), bridge, podMtu },
+    namespace,
+  };
+}
+
+/**
+ * The nodes whose pod CIDR gets a route on node `i` (-1: the gateway): not
+ * `i` itself, and not a range already routed — with overlapping ranges the
+ * kernel refuses the second route ("File exists"), so the first one wins.
+ */
+function reachableOthers(layout: Layout, i: number): number[] {
+  const seen = new Set(i >= 0 ? [layout.cidrs[i]] : []);
+  const out: number[] = [];
+  for (let j = 0; j < layout.nodeCount; j++) {
+    if (j === i || seen.has(layout.cidrs[j])) continue;
+    seen.add(layout.cidrs[j]);
+    out.push(j);
+  }
+  return out;
+}
+
+/** flannel's `--ip-masq` rules: no NAT inside the cluster, MASQUERADE on the way out. */
+function flannelMasquerade(layout: Layout): string[] {
+  const c = layout.cluster;
+  return [
+    `-t nat -A POSTROUTING -s ${c} -d ${c} -j RETURN`,
+    `-t nat -A POSTROUTING -s ${c} ! -d 224.0.0.0/4 -j MASQUERADE`,
+  ];
+}
+
+const hostRoutes = (layout: Layout, i: number) =>
+  reachableOthers(layout, i).map((j) => `${layout.cidrs[j]} via ${nodeIp(layout, j)} dev eth0`);
+
+function flannelVxlan(layout: Layout, i: number): BridgedParts {
+  const others = reachableOthers(layout, i);
+  const vtep = (j: number) => defaultMac(nodeName(j), "flannel.1");
+  return {
+    devices: [{
+      name: "flannel.1",
+      kind: "vxlan",
+      vni: 1,
+      local: nodeIp(layout, i).toString(),
+      dstport: 8472,
+      dev: "eth0",
+      learning: false,
+      mtu: layout.mtu - VXLAN_OVERHEAD,
+      addresses: [`${layout.cidrs[i].first}/32`],
+    }],
+    routes: others.map((j) =>
+      `${layout.cidrs[j]} via ${layout.cidrs[j].first} dev flannel.1 onlink`
+    ),
+    neighbours: others.map((j) =>
+      `${layout.cidrs[j].first} dev flannel.1 lladdr ${vtep(j)} nud permanent`
+    ),
+    fdb: others.map((j) => `${vtep(j)} dev flannel.1 dst ${nodeIp(layout, j)} self permanent`),
+    iptables: flannelMasquerade(layout),
+  };
+}
+
+function gatewayNamespace(layout: Layout): NamespaceDoc {
+  return {
+    name: "gateway",
+    role: "router",
+    sysctl: { "net.ipv4.ip_forward": 1 },
+    devices: [{
+      name: "eth0",
+      kind: "nic",
+      segment: "underlay",
+      mtu: layout.mtu,
+      addresses: [`${layout.underlay.first.add(1)}/${layout.underlay.bits}`],
+    }],
+    routes: reachableOthers(layout, -1).map((j) =>
+      `${layout.cidrs[j]} via ${nodeIp(layout, j)} dev eth0`
+    ),
+  };
+}
+
+/** Docker-style port mapping: node port 8080 → the node's first pod, port 8080. */
+function publishFirstPods(world: World, layout: Layout): World {
+  const doc = toScenario(world);
+  const namespaces = doc.namespaces.map((ns) => {
+    const i = world.nodes.findIndex((n) => n.namespace === ns.name);
+    const pod = world.pods.find((p) => p.node === world.nodes[i]?.name);
+    const ip = pod ? podIp(world, pod) : undefined;
+    if (i < 0 || ip === undefined) return ns;
+    const rule = `-t nat -A PREROUTING -d ${
+      nodeIp(layout, i)
+    }/32 -p tcp --dport 8080 -j DNAT --to-destination ${ip}:8080`;
+    return { ...ns, iptables: [...(ns.iptables ?? []), rule] };
+  });
+  const loaded = loadScenario({ ...doc, namespaces });
+  if (!loaded.ok) {
+    throw new Error(
+      `Builder produced a bad scenario: ${loaded.error.map(formatLoadError).join("; ")}`,
+    );
+  }
+  return loaded.value;
+}
+
+/** Every mode's builder, by mode. */
+export const BUILDERS: Readonly<Record<Mode, ModeBuilder>> = {
+  "single-host": bridged({
+    defaultNodes: 1,
+    fixedNodes: true,
+    defaultPods: 3,
+    parts: () => ({}),
+  }),
+  "same-range": bridged({ defaultCidr: () => "10.244.0.0/24", parts: () => ({}) }),
+  gateway: bridged({
+    parts: (layout) => ({ routes: [`default via ${layout.underlay.first.add(1)} dev eth0`] }),
+    others: (layout) => [gatewayNamespace(layout)],
+  }),
+  "host-gw": bridged({
+    parts: (layout, i) => ({ routes: hostRoutes(layout, i), iptables: flannelMasquerade(layout) }),
+  }),
+  vxlan: bridged({ podMtu: (mtu) => mtu - VXLAN_OVERHEAD, parts: flannelVxlan }),
+  nat: bridged({
+    bridge: "docker0",
+    defaultCidr: (i) => `172.17.${i + 1}.0/24`,
+    parts: (layout, i, bridge) => ({
+      routes: hostRoutes(layout, i),
+      iptables: [
+        "-P FORWARD DROP",
+        `-A FORWARD -i ${bridge} -j ACCEPT`,
+        `-A FORWARD -o ${bridge} -j ACCEPT`,
+        `-t nat -A POSTROUTING -s ${layout.cidrs[i]} ! -o ${bridge} -j MASQUERADE`,
+      ],
+    }),
+    finish: publishFirstPods,
+  }),
+  ...CALICO_BUILDERS,
+};
