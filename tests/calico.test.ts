@@ -168,7 +168,21 @@ test("BGP: a route reflector passes clients' routes; without it nothing crosses"
     topology: rr,
     faults: [{ kind: "bird-stopped", node: 0 }],
   });
-  down.forEach((routes) => assert.is(routes.length, 0));
+  // The clients lose every other block; the stopped reflector keeps what it installed.
+  down.slice(1).forEach((routes) => assert.is(routes.length, 0));
+  assert.is(down[0].length, 3);
+});
+
+test("BGP: a stopped BIRD keeps what it had when it stopped, not what later stops withdraw", () => {
+  const rr = { kind: "route-reflectors", reflectors: [0] } as const;
+  const got = learnedRoutes(blocksOf(3), {
+    topology: rr,
+    faults: [{ kind: "bird-stopped", node: 1 }, { kind: "bird-stopped", node: 2 }],
+  });
+  // Node 2 stopped first: it still has both other blocks; node 3 lost node 2's.
+  assert.equal(got[1].map((r) => r.origin).sort(), [0, 2]);
+  assert.equal(got[2].map((r) => r.origin).sort(), [0]);
+  assert.equal(got[0].map((r) => r.origin).sort(), []);
 });
 
 test("BGP: a node down keeps its routes until the hold time, then they are withdrawn", () => {

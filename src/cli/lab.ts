@@ -13,7 +13,7 @@
  */
 import { closeAll, labUnavailable } from "../lab/linux.js";
 import { formatPauseDemo, runPauseDemo } from "../lab/pause.js";
-import { formatReport, runLab } from "../lab/runner.js";
+import { disagreements as countDisagreements, formatReport, runLab } from "../lab/runner.js";
 import { formatFuzzCase, formatFuzzSummary, runFuzz } from "../lab/fuzz.js";
 import { escapeText } from "../text.js";
 import { readArgs, readWorld, UsageError } from "./common.js";
@@ -77,7 +77,7 @@ async function main(): Promise<number> {
       prefix: values.prefix,
       extras: !values["no-extras"],
     });
-    disagreements += report.rows.filter((r) => r.differences.length > 0).length;
+    disagreements += countDisagreements(report);
     console.log(values.json ? JSON.stringify(report, null, 2) : formatReport(report) + "\n");
   }
   return disagreements === 0 ? 0 : 1;

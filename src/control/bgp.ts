@@ -11,8 +11,9 @@
  *
  * Faults change the sessions, and so the routes: a missing peering has no
  * session; a node whose BIRD stopped closes its sessions at once (its
- * kernel answers the peers' TCP with a reset), so peers withdraw its
- * routes; a node that is down (powered off, unreachable) keeps its
+ * kernel closes the TCP connections), so peers withdraw its routes, while
+ * the routes it had installed stay in its own kernel (a killed BIRD
+ * removes nothing; Calico's kernel protocol has `persist`); a node that is down (powered off, unreachable) keeps its
  * sessions until the hold time runs out, then the same; an export filter
  * on a node keeps a prefix from its peers.
  *
@@ -29,7 +30,7 @@ export type BgpTopology =
 export type BgpFault =
   /** No session between the two nodes (a BGPPeer removed, a firewall on TCP 179). */
   | { readonly kind: "missing-peering"; readonly a: number; readonly b: number }
-  /** The node's BIRD is stopped: its sessions close at once. */
+  /** The node's BIRD is stopped: its sessions close at once; its kernel keeps the routes it had (stops count in list order). */
   | { readonly kind: "bird-stopped"; readonly node: number }
   /** The node is down since `elapsed` seconds: its sessions last until the hold time. */
   | { readonly kind: "node-down"; readonly node: number; readonly elapsed: number }
@@ -120,6 +121,19 @@ export function learnedRoutes(
   originated: readonly (readonly Prefix[])[],
   config: BgpConfig,
 ): Learned[][] {
+  const routes = propagate(originated, config);
+  const faults = config.faults ?? [];
+  // A node whose BIRD stopped keeps what it had installed when it stopped:
+  // BIRDs stop in the order of the faults, so only earlier stops count.
+  faults.forEach((f, k) => {
+    if (f.kind !== "bird-stopped") return;
+    const earlier = faults.filter((g, j) => g.kind !== "bird-stopped" || j < k);
+    routes[f.node] = propagate(originated, { ...config, faults: earlier })[f.node];
+  });
+  return routes;
+}
+
+function propagate(originated: readonly (readonly Prefix[])[], config: BgpConfig): Learned[][] {
   const n = originated.length;
   const filtered = (node: number, prefix: Prefix) =>
     (config.faults ?? []).some((f) =>

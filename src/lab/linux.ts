@@ -257,6 +257,8 @@ export interface LabOptions {
 export class Lab {
   readonly #agents = new Map<string, Agent>();
   #closed?: Promise<void>;
+  /** A folder for files of processes the lab runs (BIRD's configuration and sockets). */
+  #scratch?: Promise<string>;
   #unregister = () => {};
   /** The build script while it runs. */
   #building?: Deno.ChildProcess;
@@ -349,6 +351,18 @@ export class Lab {
     return run(["ip", "netns", "exec", ns, ...argv]);
   }
 
+  /**
+   * A private folder for this lab's files, made on first use and removed
+   * when the lab closes (after every process of its namespaces is killed).
+   *
+   * @returns The folder's path.
+   */
+  scratch(): Promise<string> {
+    if (this.#closed) throw new Error("the lab is closed");
+    this.#scratch ??= Deno.makeTempDir({ prefix: `${this.plan.prefix}files-` });
+    return this.#scratch;
+  }
+
   /** Runs `ip -n NS ARGS` in a model namespace. */
   ip(namespace: string, args: readonly string[]): Promise<CommandResult> {
     return run(["ip", "-n", this.plan.namespaces[namespace], ...args]);
@@ -380,6 +394,8 @@ export class Lab {
       for (const ns of await namespacesWithPrefix(this.plan.prefix)) {
         await run(["ip", "netns", "del", ns]);
       }
+      const scratch = await this.#scratch?.catch(() => undefined);
+      if (scratch !== undefined) await Deno.remove(scratch, { recursive: true }).catch(() => {});
       this.timings.downMs = performance.now() - t;
       this.#unregister();
     })();

@@ -12,6 +12,15 @@ import type { Trace } from "../trace/types.js";
 import type { World } from "../model/world.js";
 import { unwrap } from "../result.js";
 import { AGENT_PY, python } from "./agent.js";
+import type { BgpConfig } from "../control/bgp.js";
+import {
+  type BgpCheck,
+  bgpSpeakers,
+  checkBird,
+  killBird,
+  startBird,
+  withoutBirdRoutes,
+} from "./bird.js";
 import { Lab, type LabOptions, type LabTimings, sleep } from "./linux.js";
 import {
   type Crossing,
@@ -44,6 +53,8 @@ export interface LabReport {
   readonly world: string;
   readonly prefix: string;
   readonly rows: readonly LabRow[];
+  /** BIRD's sessions and routes against the model, for a world whose routes come from BGP. */
+  readonly bgp?: BgpCheck;
   readonly timings: LabTimings & { readonly probesMs: number };
 }
 
@@ -55,6 +66,8 @@ export interface RunOptions extends LabOptions, ProbeOptions {
   readonly timeoutMs?: number;
   /** Only these probes (default: {@linkcode labProbes} of the world). */
   readonly probes?: readonly LabProbe[];
+  /** The BGP topology and faults the world was built with (default: a full mesh). */
+  readonly bgp?: BgpConfig;
 }
 
 /**
@@ -67,9 +80,23 @@ export interface RunOptions extends LabOptions, ProbeOptions {
  */
 export async function runLab(world: World, options: RunOptions = {}): Promise<LabReport> {
   const probes = options.probes ?? labProbes(world, options);
-  const lab = await Lab.open(world, options);
+  // Routes that come from BGP are BIRD's to install: the lab builds the
+  // world without them, starts BIRD and checks what BIRD installed.
+  const speakers = bgpSpeakers(world);
+  const lab = await Lab.open(speakers.length > 0 ? withoutBirdRoutes(world) : world, options);
   let probesMs = 0;
   try {
+    const bird = speakers.length > 0 ? await startBird(lab, speakers, options.bgp) : undefined;
+    let bgp = bird ? await checkBird(lab, bird) : undefined;
+    // A BIRD the world was built without (stopped) runs first, then is killed.
+    const stopped = (options.bgp?.faults ?? []).flatMap((f) =>
+      f.kind === "bird-stopped" ? [f.node] : []
+    );
+    for (const i of stopped) {
+      const w = await killBird(lab, bird!, i);
+      const after = w.differences.map((d) => `after BIRD of ${w.stopped} was killed: ${d}`);
+      bgp = { ...bgp!, differences: [...bgp!.differences, ...after] };
+    }
     const t = performance.now();
     const traces = probes.map((p) => traceOf(world, p));
     const budgets = traces.map(errorBudget);
@@ -95,12 +122,18 @@ export async function runLab(world: World, options: RunOptions = {}): Promise<La
       rows[i] = await runProbe(lab, probes[i], traces[i], options);
     });
     probesMs = performance.now() - t;
+    // Then one more BIRD crashes: the withdrawal the model predicts.
+    const victim = speakers.findLastIndex((_, i) => !stopped.includes(i));
+    if (bird && bgp && speakers.length > 1 && victim >= 0) {
+      bgp = { ...bgp, withdrawal: await killBird(lab, bird, victim) };
+    }
     await lab.close(); // now, so the report has the teardown's time
 
     return {
       world: world.name,
       prefix: lab.plan.prefix,
       rows,
+      ...(bgp ? { bgp } : {}),
       timings: { ...lab.timings, probesMs },
     };
   } finally {
@@ -301,6 +334,7 @@ export function formatReport(report: LabReport): string {
   });
   const bad = report.rows.filter((r) => r.differences.length > 0).length;
   const t = report.timings;
+  out.push(...(report.bgp ? formatBgp(report.bgp) : []));
   out.push(
     "",
     `${report.world}: ${report.rows.length - bad}/${report.rows.length} probes agree` +
@@ -312,6 +346,39 @@ export function formatReport(report: LabReport): string {
       `${(t.namespaces / (t.upMs / 1000)).toFixed(0)} namespaces/s built`,
   );
   return out.join("\n");
+}
+
+function formatBgp(b: BgpCheck): string[] {
+  const w = b.withdrawal;
+  return [
+    "",
+    `BIRD: ${b.sessions.length} BGP session(s) Established: ${b.sessions.join(", ") || "none"}`,
+    `BIRD: ${b.compared} route(s) compared with the model: ${
+      b.differences.length === 0 ? "all agree" : `${b.differences.length} DISAGREE`
+    }`,
+    ...b.differences.map((d) => `    ✗ ${d}`),
+    ...(w
+      ? [
+        `BIRD of ${w.stopped} killed: ${w.compared} route(s) compared with the model's withdrawal: ${
+          w.differences.length === 0 ? "all agree" : `${w.differences.length} DISAGREE`
+        }`,
+        ...w.differences.map((d) => `    ✗ ${d}`),
+      ]
+      : []),
+  ];
+}
+
+/**
+ * How many of a report's checks disagree: probes, and BIRD's routes
+ * before and after the withdrawal.
+ *
+ * @param report A lab report.
+ * @returns The number of disagreements.
+ */
+export function disagreements(report: LabReport): number {
+  const bgp = report.bgp;
+  return report.rows.filter((r) => r.differences.length > 0).length +
+    (bgp ? bgp.differences.length + (bgp.withdrawal?.differences.length ?? 0) : 0);
 }
 
 function ms(x: number): string {

@@ -74,7 +74,14 @@ function calicoNode(
   under: Underlay,
   i: number,
   state: IpamState,
-  parts: { devices?: DeviceDoc[]; routes: string[]; neighbours?: string[]; fdb?: string[] },
+  parts: {
+    devices?: DeviceDoc[];
+    routes: string[];
+    neighbours?: string[];
+    fdb?: string[];
+    /** Who installs the blocks' blackholes: BIRD (`bird`) or Felix (`static`). */
+    installer: "bird" | "static";
+  },
   segment = under.segment,
 ): NamespaceDoc {
   return {
@@ -93,7 +100,9 @@ function calicoNode(
     ],
     routes: [
       `default via ${under.gateway(i)} dev eth0`,
-      ...state.blocks[i].map((b) => `blackhole ${b} proto bird`),
+      ...state.blocks[i].map((b) =>
+        parts.installer === "bird" ? `blackhole ${b} proto bird` : `blackhole ${b}`
+      ),
       ...parts.routes,
     ],
     ...(parts.neighbours?.length ? { neighbours: parts.neighbours } : {}),
@@ -125,15 +134,38 @@ function bgpBuild(layout: Layout): Infrastructure | BuildError {
   if (isError(state)) return state;
   const under = flat(layout);
   const origins = layout.pods.map((_, i) => originated(state, i));
-  const learned = learnedRoutes(origins, layout.spec.bgp ?? DEFAULT_BGP);
+  const routes = birdRoutes(origins, layout.pods.map((_, i) => under.addr(i)), layout.spec.bgp);
   const namespaces = layout.pods.map((_, i) =>
-    calicoNode(layout, under, i, state, {
-      routes: learned[i].map((r) =>
-        `${formatDst(r.prefix)} via ${under.addr(r.origin)} dev eth0 proto bird`
-      ),
-    })
+    calicoNode(layout, under, i, state, { routes: routes[i], installer: "bird" })
   );
   return infrastructure(layout, state, layout.mtu, namespaces);
+}
+
+/**
+ * The routes BIRD installs on each node (`ip route` lines): for every
+ * prefix it learned over BGP, `PREFIX via ORIGIN dev eth0 proto bird`.
+ *
+ * @param originated The prefixes each node originates (its blocks, borrowed /32s).
+ * @param nodeAddrs Each node's underlay address (its router ID and the next hop).
+ * @param bgp Topology and faults (default: a full mesh).
+ * @returns Per node, the route lines.
+ * @example
+ * ```ts
+ * import { Addr, Prefix } from "../addr/mod.js";
+ * import { birdRoutes } from "./calico.js";
+ * const blocks = [[Prefix.mustParse("10.244.0.0/26")], [Prefix.mustParse("10.244.0.64/26")]];
+ * const addrs = [Addr.mustParse("192.168.0.11"), Addr.mustParse("192.168.0.12")];
+ * birdRoutes(blocks, addrs)[0]; // ["10.244.0.64/26 via 192.168.0.12 dev eth0 proto bird"]
+ * ```
+ */
+export function birdRoutes(
+  originated: readonly (readonly Prefix[])[],
+  nodeAddrs: readonly Addr[],
+  bgp: BgpConfig = DEFAULT_BGP,
+): string[][] {
+  return learnedRoutes(originated, bgp).map((list) =>
+    list.map((r) => `${formatDst(r.prefix)} via ${nodeAddrs[r.origin]} dev eth0 proto bird`)
+  );
 }
 
 /** The remote VTEP of node `j`: its tunnel address (first of its first block) and MAC. */
@@ -177,6 +209,7 @@ function felixVxlan(
     fdb: others.map((j) =>
       `${vtep(state, j).mac} dev ${CALICO_VXLAN.name} dst ${under.addr(j)} self permanent`
     ),
+    installer: "static",
   }, segment);
 }
 

@@ -9,7 +9,13 @@
 import * as assert from "uvu/assert";
 import { skipSuite } from "../support/skip.ts";
 import { labUnavailable, namespacesWithPrefix, run } from "../../src/lab/linux.js";
-import { formatReport, type LabReport, runLab } from "../../src/lab/runner.js";
+import {
+  disagreements,
+  formatReport,
+  type LabReport,
+  runLab,
+  type RunOptions,
+} from "../../src/lab/runner.js";
 import type { World } from "../../src/model/world.js";
 
 let checked: Promise<string | undefined> | undefined;
@@ -48,9 +54,9 @@ export const labNamespaces = namespacesWithPrefix;
 
 /** Fails with the whole table when any probe disagrees. */
 export function assertAgrees(report: LabReport, context = ""): void {
-  const bad = report.rows.filter((r) => r.differences.length > 0);
-  if (bad.length > 0) {
-    assert.unreachable(`${context}${bad.length} probe(s) disagree\n${formatReport(report)}`);
+  const bad = disagreements(report);
+  if (bad > 0) {
+    assert.unreachable(`${context}${bad} check(s) disagree\n${formatReport(report)}`);
   }
   assert.ok(report.rows.length > 0, "the lab sent no probes");
 }
@@ -62,23 +68,23 @@ export const LABS_AT_ONCE = 3;
  * Runs a lab for each world, {@linkcode LABS_AT_ONCE} at a time, and fails
  * with every disagreeing world's table.
  *
- * @param worlds Names and worlds.
+ * @param worlds Names and worlds (and run options: the BGP topology a world was built with).
  * @returns The reports, in order.
  */
-export async function assertAllAgree(worlds: readonly [string, World][]): Promise<LabReport[]> {
+export async function assertAllAgree(
+  worlds: readonly (readonly [string, World, RunOptions?])[],
+): Promise<LabReport[]> {
   const reports: LabReport[] = new Array(worlds.length);
   let next = 0;
   const worker = async () => {
     while (next < worlds.length) {
       const i = next++;
-      reports[i] = await runLab(worlds[i][1]);
+      reports[i] = await runLab(worlds[i][1], worlds[i][2]);
     }
   };
   await Promise.all(Array.from({ length: LABS_AT_ONCE }, worker));
   const failures = reports.flatMap((r, i) =>
-    r.rows.some((row) => row.differences.length > 0) || r.rows.length === 0
-      ? [`${worlds[i][0]}:\n${formatReport(r)}`]
-      : []
+    disagreements(r) > 0 || r.rows.length === 0 ? [`${worlds[i][0]}:\n${formatReport(r)}`] : []
   );
   if (failures.length > 0) assert.unreachable(failures.join("\n\n"));
   return reports;
