@@ -62,6 +62,14 @@ export {
   ETHERTYPE_IPV4,
 } from "./ethernet.js";
 export { decodeIpv4, encodeIpv4, IP_PROTOCOL, IPV4_HEADER_LEN, type Ipv4Header } from "./ipv4.js";
+export {
+  IPIP_OVERHEAD,
+  IPIP_PROTOCOL,
+  ipipDecapsulate,
+  type IpipDecapsulated,
+  ipipEncapsulate,
+  type IpipEncapsulation,
+} from "./ipip.js";
 export { decodeUdp, encodeUdp, UDP_HEADER_LEN, type UdpHeader, type UdpSegment } from "./udp.js";
 export {
   decodeTcp,
