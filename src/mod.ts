@@ -90,6 +90,7 @@ export {
   ETHERNET_HEADER_LEN,
   hexdump,
   type HexdumpRow,
+  IPIP_OVERHEAD,
   IPV4_HEADER_LEN,
   UDP_HEADER_LEN,
   VXLAN_HEADER_LEN,

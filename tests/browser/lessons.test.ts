@@ -121,6 +121,7 @@ function diagramWorlds(slug: Slug): Record<string, World> {
         same: scenario("same-range"),
         lab: scenario("gateway"),
         hostgw: scenario("host-gw"),
+        calico: scenario("calico-bgp"),
         "hosts-fix": scenario("gateway"),
       };
     case "flat-overlay":
