@@ -11,6 +11,8 @@
 import { Addr, Prefix } from "../addr/mod.js";
 import type { World } from "../model/world.js";
 import { loadScenario } from "../scenario/load.js";
+import { covering } from "../scenario/build.js";
+import { parseRoute } from "../syntax/iproute.js";
 import type {
   ContainerDoc,
   NamespaceDoc,
@@ -165,8 +167,11 @@ export function importCluster(
     // The pod range: the bridge's subnet, or else the subnet of the first pod's eth0.
     const podNet = podNs.map((n) => n.devices.find((d) => d.name === "eth0")?.addresses?.[0])
       .find((a) => a !== undefined);
-    const cidr = b?.cidr ?? (podNet ? Prefix.mustParse(podNet).masked() : undefined);
-    const hasNode = b !== undefined && cidr !== undefined && cidr.bits <= 30;
+    const routed = b === undefined ? routedRange(root, podNs) : undefined;
+    const cidr = routed?.cidr ?? b?.cidr ??
+      (podNet ? Prefix.mustParse(podNet).masked() : undefined);
+    const hasNode = (b !== undefined || routed !== undefined) && cidr !== undefined &&
+      cidr.bits <= 30;
     (root as { role: string }).role = hasNode || podNs.length > 0 ? "node" : "router";
     namespaces.push(...node.namespaces);
     if (!hasNode) {
@@ -184,13 +189,17 @@ export function importCluster(
       name: node.node,
       namespace: root.name,
       podCidr: cidr.toString(),
-      bridge: b.name,
+      ...(b ? { bridge: b.name } : {}),
       ...(podMtu ? { podMtu } : {}),
     });
     inferred.push(
-      `${node.node}: pods hang off ${b.name}; pod range ${cidr} (${
-        b.cidr ? "the bridge's subnet" : "the subnet of a pod's eth0: the bridge has no address"
-      })`,
+      b
+        ? `${node.node}: pods hang off ${b.name}; pod range ${cidr} (${
+          b.cidr ? "the bridge's subnet" : "the subnet of a pod's eth0: the bridge has no address"
+        })`
+        : `${node.node}: pods attach by routed veths, no bridge (as Calico does); pod range ${cidr} (${
+          routed!.why
+        })`,
     );
     for (const ns of podNs) {
       const ip = podIp(ns);
@@ -532,4 +541,40 @@ function withRemovedKernelRoutes(
     return { ...ns, removedKernelRoutes: missing.map((r) => `${r.dst} dev ${r.dev}`) };
   });
   return changed ? { ...doc, namespaces } : doc;
+}
+
+/**
+ * A node whose pods attach by routed veths (Calico): every pod namespace's
+ * `eth0` is a veth whose peer in the root namespace is in no bridge. Its
+ * pod range is the `blackhole` route that covers a pod's address (Calico's
+ * IPAM block), or else the smallest range that covers its pods' addresses
+ * (at least a /30, as a node needs).
+ */
+function routedRange(
+  root: NamespaceDoc,
+  podNs: readonly NamespaceDoc[],
+): { cidr: Prefix; why: string } | undefined {
+  if (podNs.length === 0) return undefined;
+  const ips: Addr[] = [];
+  for (const ns of podNs) {
+    const eth0 = ns.devices.find((d) => d.name === "eth0" && d.kind === "veth");
+    const peer = eth0?.peer?.split("/");
+    const host = peer && peer[0] === root.name
+      ? root.devices.find((d) => d.name === peer[1] && d.kind === "veth")
+      : undefined;
+    if (host === undefined || host.master !== undefined) return undefined;
+    // The pod's address: on eth0, or wherever in the pod it was moved.
+    const addr = eth0?.addresses?.[0] ??
+      ns.devices.flatMap((d) => d.addresses ?? []).find((a) => !a.startsWith("127."));
+    if (addr !== undefined) ips.push(Prefix.mustParse(addr).addr);
+  }
+  if (ips.length === 0) return undefined;
+  const block = (root.routes ?? []).map((line) => parseRoute(line)).find((r) =>
+    r.ok && r.value.type === "blackhole" && ips.some((ip) => r.value.dst.contains(ip)) &&
+    r.value.dst.bits <= 30
+  );
+  if (block?.ok) return { cidr: block.value.dst, why: "its blackhole route: Calico's IPAM block" };
+  const all = covering(ips.map((ip) => Prefix.of(ip, 32)));
+  const cidr = all.bits > 30 ? Prefix.of(all.addr, 30).masked() : all;
+  return { cidr, why: "the smallest range covering its pods' addresses" };
 }

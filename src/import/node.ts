@@ -208,8 +208,12 @@ function hasIpv4(b: Building): boolean {
     const list = JSON.parse(c.out);
     return Array.isArray(list) &&
       list.some((x) =>
-        x?.ifname !== "lo" && Array.isArray(x?.addr_info) &&
-        x.addr_info.some((a: { family?: unknown }) => a?.family === "inet")
+        Array.isArray(x?.addr_info) &&
+        x.addr_info.some((a: { family?: unknown; local?: unknown }) =>
+          a?.family === "inet" &&
+          // lo's own 127.0.0.0/8 does not make a pod; an address moved onto lo does.
+          (x.ifname !== "lo" || (typeof a.local === "string" && !a.local.startsWith("127.")))
+        )
       );
   } catch {
     return false;
@@ -553,6 +557,8 @@ function readRoutes(p: Problems, b: Building) {
     if (Number.isInteger(metric) && (metric as number) > 0) words.push("metric", String(metric));
     const kernel = own(o, "protocol") === "kernel";
     if (kernel) words.push("proto", "kernel");
+    // BIRD's routes keep their origin (Calico's BGP); other daemons' read as static.
+    if (own(o, "protocol") === "bird") words.push("proto", "bird");
     if (own(o, "scope") === "link" && typeof gw !== "string") words.push("scope", "link");
     const line = words.filter((w) => w !== "").join(" ");
     if (!parseRoute(line).ok) {
@@ -762,13 +768,9 @@ function sysctls(b: Building): Record<string, number> {
         text: `net.ipv4.conf.${dev}.rp_filter`,
       });
     }
+    // Proxy ARP is modelled (Calico's cali veths): conf.all ORs into every device.
     if (keys.proxy_arp === "1" || all.proxy_arp === "1") {
-      b.unmodelled.push({
-        kind: "device",
-        what: `proxy_arp on ${dev}`,
-        text: `net.ipv4.conf.${dev}.proxy_arp=1`,
-        device: dev,
-      });
+      out[`net.ipv4.conf.${dev}.proxy_arp`] = 1;
     }
     for (const k of ["arp_ignore", "arp_announce", "accept_local"]) {
       if ((keys[k] ?? "0") !== "0" || (all[k] ?? "0") !== "0") {
@@ -811,7 +813,12 @@ function namespaceDoc(b: Building, root: boolean, notes: string[]): NamespaceDoc
     role: root ? "node" : "pod",
     sysctl,
     devices,
-    routes: routes.filter((r) => !r.kernel).map((r) => r.line),
+    // Gateway-less routes first, so that a gateway reachable only through a
+    // static link route (Calico's 169.254.1.1) loads, in whatever order Linux listed them.
+    routes: [
+      ...routes.filter((r) => !r.kernel && !/ via /.test(r.line)),
+      ...routes.filter((r) => !r.kernel && / via /.test(r.line)),
+    ].map((r) => r.line),
     neighbours: neighbourLines.get(b) ?? [],
     fdb: fdbLines.get(b) ?? [],
     iptables: iptablesLines.get(b) ?? [],
