@@ -16,6 +16,8 @@ import { Addr, Prefix } from "../src/addr/mod.ts";
 import { learnedRoutes, sessions } from "../src/control/bgp.ts";
 import { allocate, originated } from "../src/control/ipam.ts";
 import { proxyArpRoute } from "../src/forward/proxyarp.ts";
+import { brokenWorlds, CALICO_FUZZ_MODES } from "../src/fuzz/mutate.ts";
+import { traceShapeProblems } from "../src/trace/shape.ts";
 import type { World } from "../src/model/world.ts";
 import { trace } from "../src/trace/tracer.ts";
 import type { Trace } from "../src/trace/types.ts";
@@ -215,6 +217,21 @@ test("calico-bgp builder: a lost peering makes exactly the pods behind it unreac
   assert.is(run(w, "a", "b").verdict.kind, "delivered");
   const lost = run(w, "a", "c");
   assert.is(lost.verdict.kind, "dropped");
+});
+
+test("every trace in a broken Calico world has a valid shape and ends", () => {
+  holds(
+    fc.property(brokenWorlds({ modes: CALICO_FUZZ_MODES, maxMutations: 3 }), ({ world }) => {
+      for (const a of world.pods) {
+        for (const b of world.pods) {
+          if (a === b || a.namespace === undefined) continue;
+          const t = trace(world, { from: a.name, to: b.name });
+          if (t.ok) assert.equal(traceShapeProblems(t.value), [], `${a.name} → ${b.name}`);
+        }
+      }
+    }),
+    60,
+  );
 });
 
 test.run();

@@ -52,7 +52,7 @@ import {
   routeLines,
   Verifier,
 } from "../src/verify/mod.js";
-import { brokenWorlds, describeMutation } from "../src/fuzz/mutate.ts";
+import { brokenWorlds, CALICO_FUZZ_MODES, describeMutation } from "../src/fuzz/mutate.ts";
 
 const replay = replayParameters();
 
@@ -487,8 +487,39 @@ test("...and of the broken worlds fuzz/ generates: links, MTUs, addresses, sysct
   });
 });
 
+test("...and of broken Calico worlds: routed pods, proxy ARP, blackholes, BGP routes", () => {
+  const broken = brokenWorlds({
+    modes: CALICO_FUZZ_MODES,
+    maxNodes: 3,
+    maxPods: 2,
+    maxMutations: 3,
+  }).map((b) => {
+    Object.defineProperty(b, fc.toStringMethod, {
+      value: () => JSON.stringify({ spec: b.spec, applied: b.applied.map(describeMutation) }),
+    });
+    return b;
+  });
+  fc.assert(fc.property(broken, agrees((f) => new Verifier(f))), {
+    numRuns: 40,
+    includeErrorInReport: true,
+    ...replay,
+  });
+});
+
 test("the shipped scenarios: the verifier and the reference agree", async () => {
-  for (const name of ["single-host", "same-range", "gateway", "host-gw", "vxlan", "nat"]) {
+  for (
+    const name of [
+      "single-host",
+      "same-range",
+      "gateway",
+      "host-gw",
+      "vxlan",
+      "nat",
+      "calico-bgp",
+      "calico-vxlan",
+      "calico-vxlan-cross-subnet",
+    ]
+  ) {
     const { parseScenario } = await import("../src/mod.js");
     const text = await Deno.readTextFile(`lessons/scenarios/${name}.json`);
     const world = unwrap(parseScenario(text), (e) => JSON.stringify(e));
