@@ -28,6 +28,7 @@ import {
   formatRoute,
   loadScenario,
   type Mode,
+  MODES,
   natFreeReachability,
   podIp,
   Prefix,
@@ -507,19 +508,7 @@ test("...and of broken Calico worlds: routed pods, proxy ARP, blackholes, BGP ro
 });
 
 test("the shipped scenarios: the verifier and the reference agree", async () => {
-  for (
-    const name of [
-      "single-host",
-      "same-range",
-      "gateway",
-      "host-gw",
-      "vxlan",
-      "nat",
-      "calico-bgp",
-      "calico-vxlan",
-      "calico-vxlan-cross-subnet",
-    ]
-  ) {
+  for (const name of MODES) {
     const { parseScenario } = await import("../src/mod.js");
     const text = await Deno.readTextFile(`lessons/scenarios/${name}.json`);
     const world = unwrap(parseScenario(text), (e) => JSON.stringify(e));

@@ -55,6 +55,8 @@ export interface LabReport {
   readonly rows: readonly LabRow[];
   /** BIRD's sessions and routes against the model, for a world whose routes come from BGP. */
   readonly bgp?: BgpCheck;
+  /** What the lab did not check, and why. */
+  readonly notes?: readonly string[];
   readonly timings: LabTimings & { readonly probesMs: number };
 }
 
@@ -134,6 +136,13 @@ export async function runLab(world: World, options: RunOptions = {}): Promise<La
       prefix: lab.plan.prefix,
       rows,
       ...(bgp ? { bgp } : {}),
+      ...(speakers.length === 0 && world.mode.startsWith("calico-")
+        ? {
+          notes: [
+            "No BGP in this world: Felix programs the routes of Calico's VXLAN modes, so no BIRD runs",
+          ],
+        }
+        : {}),
       timings: { ...lab.timings, probesMs },
     };
   } finally {
@@ -335,6 +344,7 @@ export function formatReport(report: LabReport): string {
   const bad = report.rows.filter((r) => r.differences.length > 0).length;
   const t = report.timings;
   out.push(...(report.bgp ? formatBgp(report.bgp) : []));
+  if (report.notes?.length) out.push("", ...report.notes);
   out.push(
     "",
     `${report.world}: ${report.rows.length - bad}/${report.rows.length} probes agree` +
