@@ -11,6 +11,7 @@ import fc from "fast-check";
 import { uniquePodIps } from "../src/invariants/invariants.js";
 import {
   createPod,
+  createPods,
   deletePod,
   killPause,
   type PodChange,
@@ -152,6 +153,47 @@ test("pods: any sequence of lifecycle operations keeps pod IPs unique, inside th
       return true;
     }),
     100,
+  );
+});
+
+test("pods: creating pods in one batch gives the same world, events and refusal as creating them one by one", () => {
+  const spec = fc.record({
+    name: fc.oneof(
+      fc.constantFrom("a", "b", "x", "y", "Bad_Name", "z"),
+      fc.nat(30).map((i) => `p${i}`),
+    ),
+    node: fc.constantFrom("node-1", "node-2", "node-9"),
+    pause: fc.boolean(),
+  });
+  const start = fc.tuple(
+    fc.constantFrom("host-gw", "vxlan", "single-host", "calico-bgp", "calico-vxlan"),
+    fc.array(fc.nat(), { maxLength: 3 }),
+  );
+  holds(
+    fc.property(start, fc.array(spec, { maxLength: 12 }), ([mode, kills], specs) => {
+      // Start from a world whose IPAM has moved on (sandboxes recreated), so allocation continues.
+      let w = example(mode as "host-gw");
+      for (const k of kills) w = must(killPause(w, w.pods[k % w.pods.length].name)).world;
+      let one: { world: World; events: unknown[] } | { error: unknown } = { world: w, events: [] };
+      for (const s of specs) {
+        if (!("world" in one)) break;
+        const r = createPod(one.world, s);
+        one = r.ok
+          ? { world: r.value.world, events: [...one.events, ...r.value.events] }
+          : { error: r.error };
+      }
+      const batch = createPods(w, specs);
+      if ("world" in one) {
+        assert.ok(batch.ok, `the batch was refused: ${JSON.stringify(!batch.ok && batch.error)}`);
+        assert.equal(batch.value.world, one.world);
+        assert.equal(batch.value.events, one.events);
+      } else {
+        if (batch.ok) assert.unreachable("one by one refused a pod the batch created");
+        else assert.equal(batch.error, one.error);
+      }
+      return true;
+    }),
+    150,
   );
 });
 

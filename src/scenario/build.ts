@@ -8,7 +8,7 @@
  * @module
  */
 import { Addr, formatParseError, maskOf, Prefix } from "../addr/mod.js";
-import { createPod } from "../pods/lifecycle.js";
+import { createPods } from "../pods/lifecycle.js";
 import { err, ok, type Result } from "../result.js";
 import type { World } from "../model/world.js";
 import { loadScenario } from "./load.js";
@@ -42,24 +42,24 @@ export function buildScenario(spec: ClusterSpec): Result<ScenarioDoc, BuildError
   if ("field" in infra) return err(infra);
   let world = loadRefusingLines(document(layout.value, infra));
   const names = podNames(layout.value.pods);
-  for (let n = 0; n < layout.value.nodeCount; n++) {
-    for (let k = 0; k < layout.value.pods[n]; k++) {
-      const created = createPod(world, {
-        name: names[n][k],
+  const app = {
+    name: "app",
+    ports: [{ port: 8080, protocol: "tcp" as const }, { port: 8080, protocol: "udp" as const }],
+  };
+  const sidecar = { name: "sidecar", ports: [{ port: 9090, protocol: "tcp" as const }] };
+  const created = createPods(
+    world,
+    names.flatMap((onNode, n) =>
+      onNode.map((name, k) => ({
+        name,
         node: world.nodes[n].name,
-        containers: [
-          {
-            name: "app",
-            ports: [{ port: 8080, protocol: "tcp" }, { port: 8080, protocol: "udp" }],
-          },
-          { name: "sidecar", ports: [{ port: 9090, protocol: "tcp" }] },
-        ],
+        containers: [app, sidecar],
         ...(infra.podIps ? { ip: infra.podIps[n][k] } : {}),
-      });
-      if (!created.ok) return err({ field: "pods", message: created.error.message });
-      world = created.value.world;
-    }
-  }
+      }))
+    ),
+  );
+  if (!created.ok) return err({ field: "pods", message: created.error.message });
+  world = created.value.world;
   if (builder.finish) world = builder.finish(world, layout.value);
   return ok(toScenario(world));
 }
@@ -127,8 +127,15 @@ function plan(spec: ClusterSpec): Result<Layout, BuildError> {
   }
   const builder: ModeBuilder = BUILDERS[spec.mode];
   const nodeCount = spec.nodes ?? builder.defaultNodes;
-  if (!Number.isInteger(nodeCount) || nodeCount < 1 || nodeCount > 200) {
-    return err({ field: "nodes", message: "Nodes must be a whole number from 1 to 200" });
+  if (!Number.isInteger(nodeCount) || nodeCount < 1 || nodeCount > 5000) {
+    return err({ field: "nodes", message: "Nodes must be a whole number from 1 to 5000" });
+  }
+  if (nodeCount > 250 && !spec.podCidrs && !builder.onePool) {
+    return err({
+      field: "podCidrs",
+      message:
+        "More than 250 nodes need their pod CIDRs given (the default /24s of 10.244.0.0/16 run out)",
+    });
   }
   if (builder.fixedNodes && nodeCount !== builder.defaultNodes) {
     return err({ field: "nodes", message: `${spec.mode} has ${builder.defaultNodes} node(s)` });
