@@ -87,6 +87,23 @@ test("proxy ARP: forwarding off answers nothing (ip_route_input fails)", () => {
   assert.is(proxyArpRoute(node, node.sysctl.proxyArp![0], GATEWAY, undefined), undefined);
 });
 
+test("proxy ARP: a blackhole or unreachable route for the address answers nothing; conf.all answers for every device (as Linux did in namespaces)", () => {
+  const w = example("calico-bgp");
+  const cali = namespaceNamed(w, "node-1")!.sysctl.proxyArp![0];
+  for (const type of ["blackhole", "unreachable", "prohibit"]) {
+    const holed = must(addRoute(w, "node-1", `${type} 169.254.1.1`));
+    assert.is(
+      proxyArpRoute(namespaceNamed(holed, "node-1")!, cali, GATEWAY, undefined),
+      undefined,
+      type,
+    );
+  }
+  const node = namespaceNamed(w, "node-1")!;
+  const all = { ...node, sysctl: { ...node.sysctl, proxyArp: ["all"] } };
+  assert.ok(proxyArpRoute(all, cali, GATEWAY, undefined));
+  assert.ok(proxyArpRoute(all, "eth0", GATEWAY, undefined) === undefined, "route leaves by eth0");
+});
+
 test("blackhole: a pod IP whose /32 route is gone falls into the block's blackhole, silently", () => {
   const w0 = example("calico-bgp");
   const b = w0.pods.find((p) => p.name === "b")!;
