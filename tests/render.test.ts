@@ -26,7 +26,7 @@ import {
   unwrap,
   VXLAN_OVERHEAD,
 } from "../src/mod.js";
-import { decodeFrame, vxlanDecapsulate } from "../src/wire/mod.js";
+import { decodeFrame, ipipDecapsulate, vxlanDecapsulate } from "../src/wire/mod.js";
 
 const world = (mode: (typeof MODES)[number]) => unwrap(buildWorld({ mode }), (e) => e.message);
 
@@ -48,6 +48,19 @@ test("packetBytes: every framed packet of every trace decodes back to its header
             assert.ok(bytes.ok, `${mode} ${from} → ${to}: ${!bytes.ok && bytes.error}`);
             if (!bytes.ok) continue;
             assert.is(bytes.value.length, ETHERNET_HEADER_LEN + p.ip.length);
+            if (p.ipip) {
+              // IP in IP: an outer IPv4 header (protocol 4), then the inner packet as it was.
+              const un = unwrap(
+                ipipDecapsulate(bytes.value.subarray(ETHERNET_HEADER_LEN)),
+                (e) => e.message,
+              );
+              assert.equal(
+                [un.outer.src, un.outer.dst, un.outer.ttl, un.outer.df],
+                [p.ip.src, p.ip.dst, p.ip.ttl, p.ip.df],
+              );
+              assert.is(un.inner.length, p.ipip.inner.ip.length);
+              continue;
+            }
             const frame = unwrap(decodeFrame(bytes.value), (e) => e.message);
             assert.is(frame.ipv4.src, p.ip.src);
             assert.is(frame.ipv4.dst, p.ip.dst);

@@ -143,6 +143,8 @@ function departures(
     case "vxlan":
       return direct(tunnel(dev, dst));
     case "loopback":
+    case "ipip":
+      // No link layer: an IP-in-IP device carries no frames (and no ARP).
       return [];
     default:
       return unreachable(dev);

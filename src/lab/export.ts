@@ -459,6 +459,17 @@ function createDevice({ world, names, segments }: Context, ns: Namespace, d: Dev
         sh`noudpcsum`,
       )];
     }
+    case "ipip":
+      // `tunl0` with no ends is the ipip module's fallback device, which
+      // every namespace gets once the module is loaded; others are added.
+      if (d.name === "tunl0" && !d.local && !d.remote) {
+        return [sh`ip -n ${n} link set tunl0 mtu ${d.mtu}`];
+      }
+      return [concat(
+        sh`ip -n ${n} link add ${d.name} mtu ${d.mtu} type ipip`,
+        d.local ? sh`local ${String(d.local)}` : sh``,
+        d.remote ? sh`remote ${String(d.remote)}` : sh``,
+      )];
   }
 }
 

@@ -13,6 +13,7 @@ import type { World } from "../model/world.js";
 import { unwrap } from "../result.js";
 import { AGENT_PY, python } from "./agent.js";
 import type { BgpConfig } from "../control/bgp.js";
+import { crossesIpip, hasIpip, ipipAvailable, ipipNote, withoutIpip } from "./ipip.js";
 import {
   type BgpCheck,
   bgpSpeakers,
@@ -81,11 +82,23 @@ export interface RunOptions extends LabOptions, ProbeOptions {
  * @returns The report.
  */
 export async function runLab(world: World, options: RunOptions = {}): Promise<LabReport> {
-  const probes = options.probes ?? labProbes(world, options);
+  let probes = options.probes ?? labProbes(world, options);
+  const notes: string[] = [];
+  // A kernel without ipip: build what it can, run the probes that do not cross a tunnel.
+  let buildable = world;
+  if (hasIpip(world) && !(await ipipAvailable())) {
+    buildable = withoutIpip(world);
+    const crossing = probes.filter((p) => crossesIpip(traceOf(world, p)));
+    probes = probes.filter((p) => !crossing.includes(p));
+    notes.push(ipipNote(crossing.length, probes.length));
+  }
   // Routes that come from BGP are BIRD's to install: the lab builds the
   // world without them, starts BIRD and checks what BIRD installed.
-  const speakers = bgpSpeakers(world);
-  const lab = await Lab.open(speakers.length > 0 ? withoutBirdRoutes(world) : world, options);
+  const speakers = bgpSpeakers(buildable);
+  const lab = await Lab.open(
+    speakers.length > 0 ? withoutBirdRoutes(buildable) : buildable,
+    options,
+  );
   let probesMs = 0;
   try {
     const bird = speakers.length > 0 ? await startBird(lab, speakers, options.bgp) : undefined;
@@ -139,9 +152,12 @@ export async function runLab(world: World, options: RunOptions = {}): Promise<La
       ...(speakers.length === 0 && world.mode.startsWith("calico-")
         ? {
           notes: [
+            ...notes,
             "No BGP in this world: Felix programs the routes of Calico's VXLAN modes, so no BIRD runs",
           ],
         }
+        : notes.length > 0
+        ? { notes }
         : {}),
       timings: { ...lab.timings, probesMs },
     };

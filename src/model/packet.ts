@@ -14,7 +14,8 @@ export interface IpHeader {
   readonly src: Addr;
   readonly dst: Addr;
   readonly ttl: number;
-  readonly proto: Protocol;
+  /** The transport, or `ipip` for an outer IP-in-IP header (protocol 4). */
+  readonly proto: Protocol | "ipip";
   readonly sport?: number;
   readonly dport?: number;
   /** Total length of the datagram in bytes. */
@@ -31,9 +32,10 @@ export interface EthHeader {
   readonly dst: Mac;
 }
 
-/** A packet at one point of its path; `vxlan` marks an outer packet carrying `inner`. */
+/** A packet at one point of its path; `vxlan` and `ipip` mark an outer packet carrying `inner`. */
 export interface Packet {
   readonly ip: IpHeader;
   readonly eth?: EthHeader;
   readonly vxlan?: { readonly vni: number; readonly inner: Packet };
+  readonly ipip?: { readonly inner: Packet };
 }

@@ -71,8 +71,20 @@ export interface Vxlan extends DeviceBase {
   readonly fdb: readonly VxlanFdbEntry[];
 }
 
+/**
+ * An IP-in-IP tunnel (`ipip`; Calico's `tunl0` is the module's fallback
+ * device, with neither end set): a packet routed into it is wrapped in an
+ * outer IPv4 header (protocol 4) to `remote`, or to the route's gateway, and
+ * sent from `local`, or from the address the outer route selects.
+ */
+export interface Ipip extends DeviceBase {
+  readonly kind: "ipip";
+  readonly local?: Addr;
+  readonly remote?: Addr;
+}
+
 /** Every device kind, a closed tagged union. */
-export type Device = Loopback | VethEnd | Bridge | Nic | Vxlan;
+export type Device = Loopback | VethEnd | Bridge | Nic | Vxlan | Ipip;
 
 /** `bridge fdb` entry on a bridge: frames for `mac` leave by `port`. */
 export interface BridgeFdbEntry {

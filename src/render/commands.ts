@@ -42,6 +42,11 @@ export function dropCommand(d: Drop, dst = "<destination>"): string | undefined 
     .with({ reason: "no-vxlan-remote" }, (x) => `bridge fdb show dev ${x.dev}`)
     .with({ reason: "vxlan-vni-not-found" }, () => "ip -d link show type vxlan")
     .with(
+      { reason: "ipip-no-route" },
+      (x) => `ip -s -d link show dev ${x.dev}; ip route get ${x.remote}`,
+    )
+    .with({ reason: "ipip-no-tunnel" }, () => "ip -d link show type ipip")
+    .with(
       { reason: "martian-source" },
       { reason: "martian-destination" },
       () => "sysctl -w net.ipv4.conf.all.log_martians=1; dmesg | grep -i martian",
@@ -96,6 +101,8 @@ export function stepCommand(step: Step, packet?: Packet): string | undefined {
     )
     .with({ kind: "vxlan-encap" }, (s) => `bridge fdb show dev ${s.dev}`)
     .with({ kind: "vxlan-decap" }, (s) => `ip -d link show dev ${s.dev}`)
+    .with({ kind: "ipip-encap" }, (s) => `ip -d link show dev ${s.dev}; ip route get ${s.remote}`)
+    .with({ kind: "ipip-decap" }, (s) => `ip -s -d link show dev ${s.dev}`)
     .with({ kind: "receive" }, (s) => `ip -s link show dev ${s.dev}`)
     .with({ kind: "loopback" }, () => "ip route show table local")
     .with({ kind: "deliver" }, (s) => (s.port === undefined ? undefined : "ss -lntup"))

@@ -262,6 +262,28 @@ export function describeStep(step: Step, lang: Lang): string {
         ),
     )
     .with(
+      { kind: "ipip-encap" },
+      (s) =>
+        t(
+          lang,
+          `IP-in-IP ${s.dev} encapsulates for ${s.remote}: outer ${formatHeader(s.outer)}, +${
+            s.outer.length - s.inner.ip.length
+          } bytes`,
+          ko`IP-in-IP ${s.dev}가 ${s.remote}로 캡슐화: 외부 ${formatHeader(s.outer)}, +${
+            s.outer.length - s.inner.ip.length
+          }바이트`,
+        ),
+    )
+    .with(
+      { kind: "ipip-decap" },
+      (s) =>
+        t(
+          lang,
+          `IP-in-IP ${s.dev} decapsulates: inner ${formatHeader(s.inner.ip)}`,
+          `IP-in-IP ${s.dev} 디캡슐화: 내부 ${formatHeader(s.inner.ip)}`,
+        ),
+    )
+    .with(
       { kind: "receive" },
       (s) =>
         t(lang, `Received on ${s.dev} (to ${s.dstMac})`, `${s.dev}에서 수신 (목적지 ${s.dstMac})`),
@@ -439,6 +461,24 @@ export function describeDrop(d: Drop, lang: Lang): string {
           lang,
           `no VXLAN device with VNI ${x.vni} on UDP port ${x.port}`,
           `UDP ${x.port}에 VNI ${x.vni}인 VXLAN 장치 없음`,
+        ),
+    )
+    .with(
+      { reason: "ipip-no-route" },
+      (x) =>
+        t(
+          lang,
+          `IP-in-IP ${x.dev}: no usable route to ${x.remote} (none, or back into a tunnel): dropped, nobody told`,
+          ko`IP-in-IP ${x.dev}: ${x.remote}로 가는 쓸 만한 경로 없음(없거나 다시 터널로 들어감): 조용히 버림`,
+        ),
+    )
+    .with(
+      { reason: "ipip-no-tunnel" },
+      (x) =>
+        t(
+          lang,
+          `IP-in-IP packet from ${x.from}: no tunnel device here takes it`,
+          ko`${x.from}에서 온 IP-in-IP 패킷: 받아 줄 터널 장치 없음`,
         ),
     )
     .with(

@@ -11,9 +11,13 @@ import { match } from "ts-pattern";
 import { err, ok, type Result } from "../result.js";
 import type { Packet } from "../trace/types.js";
 import {
+  encodeEthernet,
   encodeFrame,
+  ETHERNET_HEADER_LEN,
+  ETHERTYPE_IPV4,
   fillPayload,
   frameOf,
+  ipipEncapsulate,
   IPV4_HEADER_LEN,
   tcpFlags,
   transportHeaderLength,
@@ -23,6 +27,7 @@ import {
 
 function transportOf(p: Packet): TransportSpec {
   const ip = p.ip;
+  if (ip.proto === "ipip") throw new Error("An IP-in-IP packet has no transport header of its own");
   return match(ip.proto)
     .with("icmp", (): TransportSpec => ({
       kind: "icmp",
@@ -84,6 +89,19 @@ export function packetBytes(p: Packet): Result<Uint8Array, string> {
       df: p.ip.df,
     }));
   }
+  if (p.ipip) {
+    // The inner IP packet (framed for a moment to reuse the encoder), behind one outer header.
+    const inner = packetBytes({ ...p.ipip.inner, eth: p.eth });
+    if (!inner.ok) return inner;
+    const outer = ipipEncapsulate(inner.value.subarray(ETHERNET_HEADER_LEN), {
+      local: p.ip.src,
+      remote: p.ip.dst,
+      id: 0,
+    });
+    if (!outer.ok) return err(outer.error.message);
+    const eth = encodeEthernet({ dst: p.eth.dst, src: p.eth.src, ethertype: ETHERTYPE_IPV4 });
+    return ok(concatFrame(eth, outer.value));
+  }
   const transport = transportOf(p);
   const payload = p.ip.length - IPV4_HEADER_LEN - transportHeaderLength(transport.kind);
   if (payload < 0) return err(`${p.ip.length} bytes are too few for the headers`);
@@ -97,4 +115,11 @@ export function packetBytes(p: Packet): Result<Uint8Array, string> {
     ttl: p.ip.ttl,
     df: p.ip.df,
   })));
+}
+
+function concatFrame(a: Uint8Array, b: Uint8Array): Uint8Array {
+  const out = new Uint8Array(a.length + b.length);
+  out.set(a);
+  out.set(b, a.length);
+  return out;
 }

@@ -175,6 +175,7 @@ const WORDS = {
     bridge: { en: "bridge", ko: "브리지" },
     nic: { en: "underlay NIC", ko: "언더레이 NIC" },
     vxlan: { en: "VXLAN device", ko: "VXLAN 장치" },
+    ipip: { en: "IP-in-IP tunnel", ko: "IP-in-IP 터널" },
   },
 } as const;
 

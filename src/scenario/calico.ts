@@ -6,6 +6,9 @@
  *
  * - `calico-bgp`: over BGP from BIRD (`control/bgp.ts`): `BLOCK via NODE
  *   dev eth0 proto bird`, plain routing on one underlay segment;
+ * - `calico-ipip`: the same BGP routes through `tunl0` (IP-in-IP, 20
+ *   bytes, MTU 20 less than the underlay): `BLOCK via NODE dev tunl0 proto
+ *   bird onlink`;
  * - `calico-vxlan`: from Felix (the datastore, no BGP): `BLOCK via
  *   TUNNEL dev vxlan.calico onlink` with a permanent neighbour and FDB
  *   entry per remote VTEP (`vxlan.calico`, VNI 4096, UDP 4789, MTU 50
@@ -24,6 +27,7 @@ import type { Addr, Prefix } from "../addr/mod.js";
 import { type BgpConfig, learnedRoutes } from "../control/bgp.js";
 import { allocate, type IpamState, originated } from "../control/ipam.js";
 import { VXLAN_OVERHEAD } from "../wire/vxlan.js";
+import { IPIP_OVERHEAD } from "../wire/ipip.js";
 import { defaultMac } from "../world/names.js";
 import {
   type BuildError,
@@ -129,16 +133,24 @@ function infrastructure(
   };
 }
 
-function bgpBuild(layout: Layout): Infrastructure | BuildError {
-  const state = ipam(layout, false);
+function bgpBuild(layout: Layout, through: "eth0" | "tunl0" = "eth0"): Infrastructure | BuildError {
+  const ipip = through === "tunl0";
+  const state = ipam(layout, ipip);
   if (isError(state)) return state;
   const under = flat(layout);
   const origins = layout.pods.map((_, i) => originated(state, i));
-  const routes = birdRoutes(origins, layout.pods.map((_, i) => under.addr(i)), layout.spec.bgp);
+  const addrs = layout.pods.map((_, i) => under.addr(i));
+  const routes = birdRoutes(origins, addrs, layout.spec.bgp, through);
+  const mtu = ipip ? layout.mtu - IPIP_OVERHEAD : layout.mtu;
+  // tunl0: the ipip module's fallback device, its address the node's first block address.
+  const tunl0 = (i: number): DeviceDoc[] =>
+    ipip
+      ? [{ name: "tunl0", kind: "ipip", mtu, addresses: [`${state.blocks[i][0].first}/32`] }]
+      : [];
   const namespaces = layout.pods.map((_, i) =>
-    calicoNode(layout, under, i, state, { routes: routes[i], installer: "bird" })
+    calicoNode(layout, under, i, state, { devices: tunl0(i), routes: routes[i], installer: "bird" })
   );
-  return infrastructure(layout, state, layout.mtu, namespaces);
+  return infrastructure(layout, state, mtu, namespaces);
 }
 
 /**
@@ -148,6 +160,7 @@ function bgpBuild(layout: Layout): Infrastructure | BuildError {
  * @param originated The prefixes each node originates (its blocks, borrowed /32s).
  * @param nodeAddrs Each node's underlay address (its router ID and the next hop).
  * @param bgp Topology and faults (default: a full mesh).
+ * @param through `eth0` (plain routing) or `tunl0` (IP-in-IP).
  * @returns Per node, the route lines.
  * @example
  * ```ts
@@ -162,9 +175,12 @@ export function birdRoutes(
   originated: readonly (readonly Prefix[])[],
   nodeAddrs: readonly Addr[],
   bgp: BgpConfig = DEFAULT_BGP,
+  through: "eth0" | "tunl0" = "eth0",
 ): string[][] {
+  // Through tunl0 (IP-in-IP), Calico's BIRD sets the route onlink: the next hop is no neighbour of tunl0.
+  const how = through === "tunl0" ? "dev tunl0 proto bird onlink" : "dev eth0 proto bird";
   return learnedRoutes(originated, bgp).map((list) =>
-    list.map((r) => `${formatDst(r.prefix)} via ${nodeAddrs[r.origin]} dev eth0 proto bird`)
+    list.map((r) => `${formatDst(r.prefix)} via ${nodeAddrs[r.origin]} ${how}`)
   );
 }
 
@@ -278,7 +294,8 @@ const calico = (
 
 /** The Calico modes, by name. */
 export const CALICO_BUILDERS = {
-  "calico-bgp": calico(bgpBuild),
+  "calico-bgp": calico((layout) => bgpBuild(layout)),
+  "calico-ipip": calico((layout) => bgpBuild(layout, "tunl0")),
   "calico-vxlan": calico(vxlanBuild),
   "calico-vxlan-cross-subnet": calico(crossSubnetBuild, "192.168.0.0/16"),
 } as const;

@@ -74,6 +74,15 @@ export const EXAMPLES: readonly ClusterSpec[] = [
     },
   },
   {
+    mode: "calico-ipip",
+    description: {
+      en:
+        "Calico with BGP and IP-in-IP: the same routed pods and BGP routes, but each remote block goes through tunl0 (onlink), wrapped in one more IPv4 header (protocol 4, 20 bytes); pod MTU 1480.",
+      ko:
+        "BGP와 IP-in-IP 방식의 Calico: 라우팅 방식의 파드와 BGP 경로는 같지만, 원격 블록으로 가는 패킷은 tunl0(onlink)을 거쳐 IPv4 헤더 하나(프로토콜 4, 20바이트)에 한 번 더 싸인다. 파드 MTU 1480.",
+    },
+  },
+  {
     mode: "calico-vxlan",
     description: {
       en:

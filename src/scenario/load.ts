@@ -46,7 +46,7 @@ type Obj = Readonly<Record<string, unknown>>;
 const NAME = NAME_GRAMMARS.name.pattern;
 const POD_NAME = NAME_GRAMMARS.pod.pattern;
 const nameOf = (what: string) => ({ pattern: NAME, what: `${what} ${NAME_GRAMMARS.name.what}` });
-const DEVICE_KINDS = ["loopback", "veth", "bridge", "nic", "vxlan"] as const;
+const DEVICE_KINDS = ["loopback", "veth", "bridge", "nic", "vxlan", "ipip"] as const;
 const ROLES = ["node", "pod", "router"] as const;
 
 /**
@@ -319,6 +319,7 @@ const DEVICE_FIELDS = {
   bridge: [],
   nic: ["segment"],
   vxlan: ["vni", "local", "dstport", "dev", "learning"],
+  ipip: ["local", "remote"],
 } as const;
 
 function readDevice(r: Reader, v: unknown, path: string, ns: string): Device | undefined {
@@ -347,7 +348,8 @@ function readDevice(r: Reader, v: unknown, path: string, ns: string): Device | u
     namespace: ns,
     up: r.bool(o, "up", path, true),
     mtu: r.int(o, "mtu", path, 68, 65536, kind === "loopback" ? 65536 : 1500) ?? 1500,
-    mac: kind === "loopback"
+    // Devices without a link layer (lo, an IP-in-IP tunnel) have the zero MAC.
+    mac: kind === "loopback" || kind === "ipip"
       ? readMac(r, o, path, Mac.zero, false)
       : readMac(r, o, path, defaultMac(ns, name ?? ""), true),
     addresses: readAddresses(r, o, path),
@@ -374,6 +376,13 @@ function readDevice(r: Reader, v: unknown, path: string, ns: string): Device | u
     }
     case "vxlan":
       return readVxlan(r, o, path, base);
+    case "ipip": {
+      const end = (key: "local" | "remote") => {
+        const text = r.string(o, key, path, { optional: true });
+        return text === undefined ? {} : { [key]: readAddr(r, text, at(path, key)) };
+      };
+      return { ...base, kind, ...end("local"), ...end("remote") };
+    }
   }
 }
 

@@ -111,7 +111,7 @@ function deviceDoc(d: Device): DeviceDoc {
   const doc: Record<string, unknown> = { name: d.name, kind: d.kind };
   if (!d.up) doc.up = false;
   if (d.mtu !== (d.kind === "loopback" ? 65536 : 1500)) doc.mtu = d.mtu;
-  if (d.kind !== "loopback" && d.mac !== defaultMac(d.namespace, d.name)) {
+  if (d.kind !== "loopback" && d.kind !== "ipip" && d.mac !== defaultMac(d.namespace, d.name)) {
     doc.mac = d.mac.toString();
   }
   const isDefaultLo = d.kind === "loopback" && d.addresses.length === 1 &&
@@ -135,6 +135,10 @@ function deviceDoc(d: Device): DeviceDoc {
       });
       if (d.dev) doc.dev = d.dev;
       doc.learning = d.learning;
+      break;
+    case "ipip":
+      if (d.local) doc.local = d.local.toString();
+      if (d.remote) doc.remote = d.remote.toString();
       break;
     case "loopback":
     case "bridge":

@@ -81,7 +81,7 @@ export interface UnmodelledDoc {
 /** A device; which fields apply depends on `kind`. */
 export interface DeviceDoc {
   readonly name: string;
-  readonly kind: "loopback" | "veth" | "bridge" | "nic" | "vxlan";
+  readonly kind: "loopback" | "veth" | "bridge" | "nic" | "vxlan" | "ipip";
   readonly up?: boolean;
   readonly mtu?: number;
   readonly mac?: string;
@@ -91,9 +91,11 @@ export interface DeviceDoc {
   readonly peer?: string;
   /** nic: the underlay segment. */
   readonly segment?: string;
-  /** vxlan fields. */
+  /** vxlan fields (`local` also for ipip). */
   readonly vni?: number;
   readonly local?: string;
+  /** ipip: the far end; absent for the fallback `tunl0`. */
+  readonly remote?: string;
   readonly dstport?: number;
   readonly dev?: string;
   readonly learning?: boolean;

@@ -36,7 +36,8 @@ import { lookupRoute, selectSource } from "../forward/fib.js";
 import { formatRoute } from "../syntax/iproute.js";
 import { fragmentSize, frameFits, martianDestination, martianSource } from "../forward/rules.js";
 import { type Meeting, unmodelledMet } from "../world/unmodelled.js";
-import type { Bridge, Device, Namespace, Route, Vxlan, World } from "../model/world.js";
+import type { Bridge, Device, Ipip, Namespace, Route, Vxlan, World } from "../model/world.js";
+import { encapsulateIpip, IPIP_OVERHEAD } from "../tunnel/ipip.js";
 import { arpAnswerers, arpProxies, broadcastEndpoints } from "./arp.js";
 import { type Probe, type ProbeError, type ResolvedProbe, resolveProbe } from "./probe.js";
 import type {
@@ -486,6 +487,8 @@ class Run {
       this.step({ kind: "loopback", dev: dev.name });
       return () => this.ipReceive(ns, dev, p);
     }
+    // An IP-in-IP device resolves no neighbour (it has no link layer).
+    if (dev.kind === "ipip") return this.ipipXmit(ns, dev, route, p);
     const nextHop = route.via ?? p.ip.dst;
     const outcome = this.resolveNeighbour(ns, dev, nextHop, p.ip.src);
     this.step({ kind: "neighbour", addr: nextHop, dev: dev.name, outcome });
@@ -522,6 +525,9 @@ class Run {
       .with({ kind: "bridge" }, (d) => this.bridgeForward(ns, d, undefined, packet))
       .with({ kind: "vxlan" }, (d) => this.vxlanXmit(ns, d, packet))
       .with({ kind: "loopback" }, (d) => this.ipReceive(ns, d, packet))
+      .with({ kind: "ipip" }, (d) => {
+        throw new Error(`${ns.name}/${d.name}: an IP-in-IP device sends no frames`);
+      })
       .exhaustive();
   }
 
@@ -721,6 +727,64 @@ class Run {
   }
 
   /**
+   * IP in IP (`ip_tunnel_xmit`): the outer destination is the device's
+   * `remote`, else the route's gateway, else the inner destination
+   * (`rt_nexthop`); the outer source its `local`, else what the outer route
+   * selects. An outer route back into a tunnel device, or none, drops the
+   * packet silently (the device counts an error; nobody is told).
+   */
+  ipipXmit(ns: Namespace, dev: Ipip, route: Route, packet: Packet): Next {
+    const remote = dev.remote ?? route.via ?? packet.ip.dst;
+    const outerRoute = lookupRoute(ns, remote);
+    const under = outerRoute?.type === "unicast" ? this.device(ns, outerRoute.dev!) : undefined;
+    if (outerRoute?.type === "unicast" && (under === undefined || under.kind === "ipip")) {
+      return this.drop(ns, { reason: "ipip-no-route", dev: dev.name, remote }, {
+        kind: "nothing",
+      });
+    }
+    // The tunnel's path MTU check, as for VXLAN: DF packets whose outer
+    // packet would not fit the underlay route are refused with the MTU less 20.
+    if (under !== undefined && packet.ip.df && packet.ip.length + IPIP_OVERHEAD > under.mtu) {
+      const mtu = under.mtu - IPIP_OVERHEAD;
+      const size = packet.ip.length;
+      this.step({ kind: "mtu", dev: dev.name, mtu, size, df: true, outcome: "too-big" });
+      return this.drop(
+        ns,
+        { reason: "mtu-exceeded", dev: dev.name, mtu, size },
+        this.sees(ns, "mtu", mtu),
+      );
+    }
+    const local = dev.local ??
+      (outerRoute?.type === "unicast" ? selectSource(ns, outerRoute) : undefined);
+    const outer = encapsulateIpip(packet, { local: local ?? remote, remote });
+    this.step({ kind: "ipip-encap", dev: dev.name, remote, inner: packet, outer: outer.ip }, outer);
+    const refused = this.routeStep(ns, remote, outerRoute);
+    if (refused) {
+      return refused.kind === "dropped" ? { ...refused, senderSees: { kind: "nothing" } } : refused;
+    }
+    if (local === undefined) return this.drop(ns, { reason: "no-source-address" });
+    return this.localOutput(ns, outerRoute!, outer);
+  }
+
+  /**
+   * An IP-in-IP packet for this namespace (`ipip_rcv`): the tunnel device
+   * whose ends match (a fallback `tunl0`, with none set, takes any) unwraps
+   * it and the inner packet is received on that device.
+   */
+  ipipReceive(ns: Namespace, outer: Packet): Next {
+    const { inner } = outer.ipip!;
+    const matches = (d: Ipip) =>
+      d.up && (d.local === undefined || d.local === outer.ip.dst) &&
+      (d.remote === undefined || d.remote === outer.ip.src);
+    const tunnels = ns.devices.filter((d): d is Ipip => d.kind === "ipip" && matches(d));
+    // A tunnel with both ends set is preferred to the catch-all one (`ip_tunnel_lookup`).
+    const dev = tunnels.find((d) => d.remote !== undefined) ?? tunnels[0];
+    if (dev === undefined) return this.drop(ns, { reason: "ipip-no-tunnel", from: outer.ip.src });
+    this.step({ kind: "ipip-decap", dev: dev.name, inner }, inner);
+    return () => this.ipReceive(ns, dev, inner);
+  }
+
+  /**
    * The tunnel's own path MTU check (`skb_tunnel_check_pmtu`): Linux will
    * not wrap a packet with DF set whose outer packet would not fit the MTU
    * of the underlay route. It drops it, and the sender learns the tunnel's
@@ -751,7 +815,9 @@ class Run {
     const unknown = this.unmodelled(ns, { kind: "hook", hook: "INPUT" });
     if (unknown) return unknown;
     if (packet.vxlan) return this.vxlanReceive(ns, packet);
+    if (packet.ipip) return this.ipipReceive(ns, packet);
     const ip = packet.ip;
+    if (ip.proto === "ipip") return this.drop(ns, { reason: "ipip-no-tunnel", from: ip.src });
     const pod = podOfNamespace(this.world, ns.name);
     let container: string | undefined;
     // An answer is for the sender's own socket, not for a container's port.
@@ -913,6 +979,9 @@ class Run {
   ): boolean {
     if (this.depth > 0) return false;
     const ip = packet.ip;
+    // Answers to an outer tunnel packet go to the tunnel, never to the probe's sender.
+    const proto = ip.proto;
+    if (proto === "ipip") return false;
     const swapped = { sport: ip.dport, dport: ip.sport };
     const probe: ResolvedProbe = {
       namespace: ns.name,
@@ -922,7 +991,7 @@ class Run {
         ? { proto: "icmp", size: 28 + Math.min(ip.length, 548) }
         : kind === "reset"
         ? { proto: "tcp", size: 40, ...swapped }
-        : { proto: ip.proto, size: ip.length, ...swapped }),
+        : { proto, size: ip.length, ...swapped }),
       df: false,
     };
     const sub = new Run(this.world, probe, this.depth + 1, {
@@ -970,7 +1039,8 @@ class Run {
     if (this.depth > 0) return { kind: "nothing" };
     if (this.atSource) return localSees(what, mtu, this.hops[0].after.ip.src);
     const cur = this.hops[this.hops.length - 1].after;
-    if (cur.vxlan) return { kind: "nothing" };
+    // An outer packet's errors go to the tunnel, not to the sender of the inner one.
+    if (cur.vxlan || cur.ipip) return { kind: "nothing" };
     const back = lookupRoute(ns, cur.ip.src);
     const from = back && back.type === "unicast" ? selectSource(ns, back) : undefined;
     if (from === undefined || what === "blackhole") return { kind: "nothing" };

@@ -116,6 +116,20 @@ export type Step =
     readonly vni: number;
     readonly inner: Packet;
   }
+  | {
+    /** The packet routed into an IP-in-IP device, wrapped in an outer IPv4 header (protocol 4). */
+    readonly kind: "ipip-encap";
+    readonly dev: string;
+    readonly remote: Addr;
+    readonly inner: Packet;
+    readonly outer: IpHeader;
+  }
+  | {
+    /** An IP-in-IP packet for this namespace, unwrapped and received on its tunnel device. */
+    readonly kind: "ipip-decap";
+    readonly dev: string;
+    readonly inner: Packet;
+  }
   | { readonly kind: "receive"; readonly dev: string; readonly dstMac: Mac }
   | { readonly kind: "loopback"; readonly dev: string }
   | { readonly kind: "deliver"; readonly container?: string; readonly port?: number }
@@ -188,6 +202,10 @@ export type Drop =
   | { readonly reason: "not-for-us"; readonly dev: string; readonly mac: Mac }
   | { readonly reason: "no-vxlan-remote"; readonly dev: string; readonly mac: Mac }
   | { readonly reason: "vxlan-vni-not-found"; readonly vni: number; readonly port: number }
+  /** An IP-in-IP device's outer route leads back into a tunnel (Linux counts a collision and drops it) or nowhere. */
+  | { readonly reason: "ipip-no-route"; readonly dev: string; readonly remote: Addr }
+  /** An IP-in-IP packet no tunnel device of the receiver takes (none up, or ends that do not match). */
+  | { readonly reason: "ipip-no-tunnel"; readonly from: Addr }
   | { readonly reason: "martian-source"; readonly addr: Addr }
   | { readonly reason: "martian-destination"; readonly addr: Addr }
   | { readonly reason: "no-source-address" }

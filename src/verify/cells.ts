@@ -26,6 +26,8 @@ const DROP_CAUSE: Record<DropReason, Cause> = {
   "not-for-us": "next-hop",
   "no-vxlan-remote": "next-hop",
   "vxlan-vni-not-found": "next-hop",
+  "ipip-no-route": "next-hop",
+  "ipip-no-tunnel": "next-hop",
   "device-down": "next-hop",
   "wrong-pod": "next-hop",
   "ip-forward-off": "forwarding",

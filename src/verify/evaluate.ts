@@ -487,6 +487,8 @@ export class Evaluator {
       }
       case "loopback":
         throw new Unknown("neighbour on a loopback device");
+      case "ipip":
+        throw new Unknown("an IP-in-IP tunnel");
     }
   }
 
@@ -516,6 +518,8 @@ export class Evaluator {
         return this.vxlanXmit(h, dev, mac, p);
       case "loopback":
         throw new Unknown("frame out of a loopback device");
+      case "ipip":
+        throw new Unknown("an IP-in-IP tunnel");
     }
   }
 

@@ -84,7 +84,7 @@ export interface FAddress {
 /** A host device (bridge ports, the pods' host veths, are kept with the pods). */
 export interface FDevice {
   readonly name: string;
-  readonly kind: "loopback" | "nic" | "bridge" | "vxlan";
+  readonly kind: "loopback" | "nic" | "bridge" | "vxlan" | "ipip";
   readonly up: boolean;
   readonly mtu: number;
   readonly mac: number;
@@ -597,6 +597,8 @@ export function compactDevice(d: Device, domain: number | undefined): FDevice {
         local: d.local ? d.local.value : NONE,
         via: d.dev,
       };
+    case "ipip":
+      return { ...base, kind: "ipip" };
     case "veth":
       throw new Error(`Bridge port ${d.namespace}/${d.name} is not a host device`);
   }
@@ -617,6 +619,8 @@ function checkHostDevice(
   if (d.kind === "bridge" && d.fdb.length > 0) {
     hostProblem(ns.name, `${where} has static FDB entries`);
   }
+  // The compact form follows no IP-in-IP tunnel: paths through this host are traced.
+  if (d.kind === "ipip") hostProblem(ns.name, `${where} is an IP-in-IP tunnel`);
   if (d.kind === "veth") return;
   for (const a of d.addresses) {
     if (d.kind === "loopback" ? !a.addr.isLoopback() : isSpecial(a.addr.value)) {

@@ -23,6 +23,7 @@ export const MODES = [
   "vxlan",
   "nat",
   "calico-bgp",
+  "calico-ipip",
   "calico-vxlan",
   "calico-vxlan-cross-subnet",
 ] as const;

@@ -37,7 +37,12 @@ interface Case {
 }
 
 const cases: fc.Arbitrary<Case> = fc.record({
-  mode: fc.constantFrom("calico-bgp", "calico-vxlan", "calico-vxlan-cross-subnet" as const),
+  mode: fc.constantFrom(
+    "calico-bgp",
+    "calico-ipip",
+    "calico-vxlan",
+    "calico-vxlan-cross-subnet" as const,
+  ),
   nodes: fc.integer({ min: 2, max: 3 }),
   pods: fc.integer({ min: 1, max: 2 }),
   reflector: fc.boolean(),
@@ -54,7 +59,12 @@ const cases: fc.Arbitrary<Case> = fc.record({
     ? { kind: "route-reflectors", reflectors: [0] }
     : { kind: "full-mesh" };
   return {
-    spec: { mode, nodes, pods, ...(mode === "calico-bgp" ? { bgp: { topology, faults } } : {}) },
+    spec: {
+      mode,
+      nodes,
+      pods,
+      ...(mode === "calico-bgp" || mode === "calico-ipip" ? { bgp: { topology, faults } } : {}),
+    },
     broken,
     at: i,
   };

@@ -29,6 +29,7 @@ import { trace } from "../../src/trace/tracer.js";
 import type { Trace } from "../../src/trace/types.js";
 import { podIp } from "../../src/world/query.js";
 import { parseScenario } from "../../src/scenario/load.js";
+import { hasIpip, ipipAvailable } from "../../src/lab/ipip.js";
 import { skipReason } from "./support.ts";
 
 const COLLECTOR = new URL("../../src/import/collector.sh", import.meta.url).pathname;
@@ -221,6 +222,11 @@ if (!(await skipReason())) {
     for (const e of Deno.readDirSync(dir)) {
       if (!e.name.endsWith(".json")) continue;
       const w = parseScenario(Deno.readTextFileSync(new URL(e.name, dir)));
+      // A kernel without ipip cannot build tunl0 (the lab loads no modules): that example is left out.
+      if (w.ok && hasIpip(w.value) && !(await ipipAvailable())) {
+        console.log(`lab import: ${e.name} left out: this kernel cannot build IP-in-IP`);
+        continue;
+      }
       if (w.ok) examples.push([e.name, w.value]);
     }
     assert.ok(examples.length >= 6, `found ${examples.length} examples`);
