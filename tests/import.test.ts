@@ -70,30 +70,29 @@ test("import: the vxlan lab's documents trace like the vxlan example, pair by pa
   assert.match(formatImportReport(r.value), /Underlay underlay: .* 192\.168\.0\.0\/24/);
 });
 
-test("import: tunl0, a policy rule and kube-proxy's chains are kept, listed, and stop a trace", () => {
+test("import: wg0, a policy rule and kube-proxy's chains are kept, listed, and stop a trace", () => {
   const ds = docs();
   const root = 0;
   editOut(ds[0], root, "link", (links) => [
     ...links,
     {
       ifindex: 40,
-      ifname: "tunl0",
+      ifname: "wg0",
       flags: ["NOARP", "UP"],
       mtu: 1480,
-      linkinfo: { info_kind: "ipip" },
+      linkinfo: { info_kind: "wireguard" },
     },
   ]);
   editOut(ds[0], root, "addr", (a) => [
     ...a,
-    { ifname: "tunl0", addr_info: [{ family: "inet", local: "10.244.1.0", prefixlen: 32 }] },
+    { ifname: "wg0", addr_info: [{ family: "inet", local: "10.244.1.0", prefixlen: 32 }] },
   ]);
   editOut(ds[0], root, "route", (rs) => [
     ...rs,
     {
       dst: "10.244.2.0/26",
       gateway: "192.168.0.12",
-      dev: "tunl0",
-      protocol: "bird",
+      dev: "wg0",
       flags: ["onlink"],
     },
   ]);
@@ -110,7 +109,7 @@ test("import: tunl0, a policy rule and kube-proxy's chains are kept, listed, and
   const r = importCluster(files(ds));
   if (!r.ok) throw new Error(JSON.stringify(r.error));
   const whats = r.value.report.unmodelled.map((u) => u.what);
-  assert.ok(whats.includes("tunl0 (ipip)"), whats.join(" | "));
+  assert.ok(whats.includes("wg0 (wireguard)"), whats.join(" | "));
   assert.ok(whats.some((w) => /policy routing rule/.test(w)));
   assert.ok(whats.some((w) => /KUBE-SERVICES/.test(w)));
   assert.ok(whats.some((w) => /OUTPUT policy DROP/.test(w)));
@@ -120,15 +119,15 @@ test("import: tunl0, a policy rule and kube-proxy's chains are kept, listed, and
   assert.ok(
     t.ok && t.value.verdict.kind === "dropped" && t.value.verdict.drop.reason === "unmodelled",
   );
-  // Without the rule and the chains, the packet reaches tunl0's route and stops there.
+  // Without the rule and the chains, the packet reaches wg0's route and stops there.
   const ds2 = docs();
   editOut(ds2[0], root, "link", (links) => [
     ...links,
-    { ifindex: 40, ifname: "tunl0", flags: ["UP"], mtu: 1480, linkinfo: { info_kind: "ipip" } },
+    { ifindex: 40, ifname: "wg0", flags: ["UP"], mtu: 1480, linkinfo: { info_kind: "wireguard" } },
   ]);
   editOut(ds2[0], root, "route", (rs) => [
     ...rs,
-    { dst: "10.244.2.0/26", gateway: "192.168.0.12", dev: "tunl0", flags: ["onlink"] },
+    { dst: "10.244.2.0/26", gateway: "192.168.0.12", dev: "wg0", flags: ["onlink"] },
   ]);
   const r2 = importCluster(files(ds2));
   if (!r2.ok) throw new Error(JSON.stringify(r2.error));
@@ -136,14 +135,65 @@ test("import: tunl0, a policy rule and kube-proxy's chains are kept, listed, and
   assert.ok(t2.ok);
   const v = t2.ok ? t2.value.verdict : undefined;
   assert.ok(
-    v?.kind === "dropped" && v.drop.reason === "unmodelled" && v.drop.what === "tunl0 (ipip)",
+    v?.kind === "dropped" && v.drop.reason === "unmodelled" && v.drop.what === "wg0 (wireguard)",
   );
-  // Outside tunl0's /26, the modelled route still decides.
+  // Outside wg0's /26, the modelled route still decides.
   const t3 = trace(r2.value.world, { from: "imptest-pod-a", to: "10.244.2.200" });
   assert.ok(
     t3.ok &&
       !(t3.value.verdict.kind === "dropped" && t3.value.verdict.drop.reason === "unmodelled"),
   );
+});
+
+test("import: Calico's tunl0 (ipip any remote any, ttl inherit, nopmtudisc) is modelled: the trace encapsulates", () => {
+  const ds = docs();
+  editOut(ds[0], 0, "link", (links) => [
+    ...links,
+    {
+      ifindex: 40,
+      ifname: "tunl0",
+      flags: ["NOARP", "UP", "LOWER_UP"],
+      mtu: 1480,
+      linkinfo: {
+        info_kind: "ipip",
+        info_data: { proto: "ipip", remote: "any", local: "any", ttl: 0, pmtudisc: false },
+      },
+    },
+  ]);
+  editOut(ds[0], 0, "route", (rs) => [
+    ...rs,
+    {
+      dst: "10.244.2.0/26",
+      gateway: "192.168.0.12",
+      dev: "tunl0",
+      protocol: "bird",
+      flags: ["onlink"],
+    },
+  ]);
+  const r = importCluster(files(ds));
+  if (!r.ok) throw new Error(JSON.stringify(r.error));
+  assert.not.ok(r.value.report.unmodelled.some((u) => /tunl0/.test(u.what)));
+  const tunl0 = r.value.world.namespaces.flatMap((ns) => ns.devices).find((d) =>
+    d.name === "tunl0"
+  );
+  assert.is(tunl0?.kind, "ipip");
+  const t = trace(r.value.world, { from: "imptest-pod-a", to: "10.244.2.2" });
+  assert.ok(t.ok && t.value.hops.some((h) => h.steps.some((s) => s.kind === "ipip-encap")));
+  // A tunnel with its own TTL is not what the model does: kept as unmodelled.
+  const ds2 = docs();
+  editOut(ds2[0], 0, "link", (links) => [
+    ...links,
+    {
+      ifindex: 40,
+      ifname: "tunl0",
+      flags: ["UP"],
+      mtu: 1480,
+      linkinfo: { info_kind: "ipip", info_data: { remote: "any", local: "any", ttl: 64 } },
+    },
+  ]);
+  const r2 = importCluster(files(ds2));
+  if (!r2.ok) throw new Error(JSON.stringify(r2.error));
+  assert.ok(r2.value.report.unmodelled.some((u) => u.what === "tunl0 (ipip)"));
 });
 
 test("import: hostile names are refused with file, path and value, never passed on", () => {

@@ -417,6 +417,32 @@ function classify(b: Building, l: Link, peers: PeerMap, notes: string[]) {
       });
       return;
     }
+    case "ipip": {
+      // Calico's tunl0: `ipip any remote any local any ttl inherit nopmtudisc`.
+      // The model copies TTL and DF from the inner packet: another TTL or
+      // path MTU discovery on the tunnel is not modelled.
+      const end = (key: string) => {
+        const v = own(l.data, key);
+        return v === undefined || v === "any" || v === "0.0.0.0" ? undefined : v;
+      };
+      const local = end("local");
+      const remote = end("remote");
+      const ttl = own(l.data, "ttl");
+      const readable = [local, remote].every((a) =>
+        a === undefined || (typeof a === "string" && Addr.parse(a).ok)
+      );
+      if (!readable || (ttl !== undefined && ttl !== 0) || own(l.data, "pmtudisc") === true) {
+        unknown(`${l.name} (ipip)`);
+        return;
+      }
+      b.devices.set(l.name, {
+        ...base,
+        kind: "ipip",
+        ...(typeof local === "string" ? { local } : {}),
+        ...(typeof remote === "string" ? { remote } : {}),
+      });
+      return;
+    }
     default:
       unknown(`${l.name} (${/^[A-Za-z0-9_.-]{1,20}$/.test(l.kind) ? l.kind : "unknown type"})`);
   }
