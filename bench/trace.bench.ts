@@ -9,6 +9,7 @@
  */
 import {
   buildScenario,
+  CLUSTER_LIMITS,
   formatLoadError,
   loadScenario,
   resolveProbe,
@@ -28,12 +29,28 @@ function hostGw(
 ): { world: World; buildMs: number; loadMs: number; heap: number } {
   const base = track.settle();
   let t = performance.now();
-  const doc = unwrap(buildScenario({ mode: "host-gw", nodes, pods }), (e) => e.message);
+  const doc = unwrap(buildScenario(clusterSpec(nodes, pods)), (e) => e.message);
   const buildMs = performance.now() - t;
   t = performance.now();
-  const world = unwrap(loadScenario(doc), (e) => e.map(formatLoadError).join("; "));
+  const world = unwrap(
+    loadScenario(doc, { limits: CLUSTER_LIMITS }),
+    (e) => e.map(formatLoadError).join("; "),
+  );
   const loadMs = performance.now() - t;
   return { world, buildMs, loadMs, heap: track.heapSince(base) };
+}
+
+/** A host-gw cluster; past 250 nodes, /24s of 10.0.0.0/8 on a /16 underlay (the defaults run out). */
+function clusterSpec(nodes: number, pods: number) {
+  if (nodes <= 250) return { mode: "host-gw", nodes, pods } as const;
+  return {
+    mode: "host-gw",
+    nodes,
+    pods,
+    podCidrs: Array.from({ length: nodes }, (_, i) => `10.${16 + (i >> 8)}.${i & 255}.0/24`),
+    clusterCidr: "10.0.0.0/8",
+    underlay: "192.168.0.0/16",
+  } as const;
 }
 
 /** Median and p99 of one trace from the first node's pod to the last node's, in ms. */
@@ -82,28 +99,28 @@ export function bench(): Row[] {
       });
     }
   }
-  // Kubernetes' documented maximum. The builder refuses it today (its limit
-  // is in the row); were it accepted, it is built and traced like the rest.
-  const top = { mode: "host-gw", nodes: 5000, pods: 30 } as const;
-  const refused = buildScenario(top);
-  if (!refused.ok) {
-    rows.push({
-      what: "build + load a host-gw world",
-      size: `5000 nodes, 150,000 pods: refused (${refused.error.message})`,
-      target: "≤ 3000 ms, ≤ 1500 MB; trace median ≤ 0.010 ms",
-      ok: false,
-    });
-  } else {
-    const built = hostGw(top.nodes, top.pods);
-    const t = timeTrace(built.world);
-    rows.push({
-      what: "build + load a host-gw world",
-      size: `5000 nodes, 150,000 pods (trace median ${(t.median * 1000).toFixed(1)} µs)`,
-      median: built.buildMs + built.loadMs,
-      memory: built.heap,
-      target: "≤ 3000 ms, ≤ 1500 MB; trace median ≤ 0.010 ms",
-      ok: built.buildMs + built.loadMs <= 3000 && built.heap <= 1500 && t.median <= 0.010,
-    });
-  }
+  // The largest cluster measured here: 1,000 nodes of 30 pods (a million
+  // routes: every node's route to every other node's pods). Kubernetes'
+  // documented maximum, 5,000 nodes and 150,000 pods, holds 25 million routes;
+  // loading grows with them (about 1.5 µs a route here), so it is reported
+  // as not met rather than run into the heap's limit.
+  const big = hostGw(1000, 30);
+  const t = timeTrace(big.world);
+  rows.push({
+    what: "build + load a host-gw world",
+    size: `1000 nodes, 30,000 pods, 1M routes (trace median ${(t.median * 1000).toFixed(1)} µs, ${
+      (t.median / baseline).toFixed(2)
+    }× the 2-node median)`,
+    median: big.buildMs + big.loadMs,
+    memory: big.heap,
+    target: "reported; the 5,000-node target is the next row's",
+    ok: true,
+  });
+  rows.push({
+    what: "build + load a host-gw world",
+    size: "5000 nodes, 150,000 pods, 25M routes: not run (about 25× the 1000-node row)",
+    target: "≤ 3000 ms, ≤ 1500 MB; trace median ≤ 0.010 ms",
+    ok: false,
+  });
   return rows;
 }

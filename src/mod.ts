@@ -69,6 +69,7 @@ export * from "./pods/lifecycle.js";
 export type * from "./scenario/schema.js";
 export { loadScenario, parseScenario } from "./scenario/load.js";
 export { formatLoadError, type LoadError } from "./scenario/reader.js";
+export { CLUSTER_LIMITS, LOAD_LIMITS, type LoadLimits } from "./scenario/screen.js";
 export { toScenario } from "./scenario/save.js";
 export {
   type BuildError,

@@ -13,6 +13,7 @@ import { Addr, Prefix } from "../src/addr/mod.js";
 import { buildScenario, buildWorld, MODES } from "../src/scenario/build.js";
 import { EXAMPLES } from "../src/scenario/examples.js";
 import { loadScenario, parseScenario } from "../src/scenario/load.js";
+import { CLUSTER_LIMITS, LOAD_LIMITS } from "../src/scenario/screen.js";
 import { parseNeighbour } from "../src/syntax/ipneigh.js";
 import { setMtu } from "../src/world/edit.js";
 import { formatLoadError, type LoadError } from "../src/scenario/reader.js";
@@ -209,6 +210,46 @@ test("scenario: the builders never throw: any pod CIDRs, overlapping or not, giv
     ),
     300,
   );
+});
+
+test("scenario: a cluster beyond a file's bounds builds and loads with the cluster bounds; a file's bounds refuse it, naming the count", () => {
+  const nodes = 400;
+  const podCidrs = Array.from({ length: nodes }, (_, i) => `10.${16 + (i >> 8)}.${i & 255}.0/24`);
+  const doc = buildScenario({
+    mode: "host-gw",
+    nodes,
+    pods: 26,
+    podCidrs,
+    clusterCidr: "10.0.0.0/8",
+    underlay: "192.168.0.0/16",
+  });
+  assert.ok(doc.ok, doc.ok ? "" : doc.error.message);
+  assert.ok(doc.value.pods.length > LOAD_LIMITS.pods);
+  const refused = loadScenario(doc.value);
+  assert.not.ok(refused.ok);
+  assert.ok(
+    refused.error.some((e) =>
+      e.path === "/pods" && e.message.includes(`podnet loads at most ${LOAD_LIMITS.pods}`)
+    ),
+  );
+  const world = loadScenario(doc.value, { limits: CLUSTER_LIMITS });
+  assert.ok(world.ok, world.ok ? "" : world.error.map(formatLoadError).join("; "));
+  assert.is(world.value.pods.length, nodes * 26);
+  // Every node has a route to every other node's pods, and the lines that are alike are one route.
+  const first = world.value.namespaces.find((n) => n.name === "node-1")!;
+  const second = world.value.namespaces.find((n) => n.name === "node-2")!;
+  const last = Prefix.mustParse(podCidrs[nodes - 1]);
+  const a = first.routes.find((r) => r.dst === last)!;
+  assert.is(second.routes.find((r) => r.dst === last), a);
+  assert.is(first.routes.filter((r) => r.proto === "static").length, nodes - 1);
+});
+
+test("scenario: more than 250 nodes need their pod CIDRs given; the error names the field", () => {
+  const r = buildScenario({ mode: "vxlan", nodes: 251, pods: 0, underlay: "192.168.0.0/16" });
+  assert.not.ok(r.ok);
+  assert.is(!r.ok && r.error.field, "podCidrs");
+  const over = buildScenario({ mode: "vxlan", nodes: 5001 });
+  assert.is(!over.ok && over.error.field, "nodes");
 });
 
 test("scenario: a VXLAN device's MTU is bounded by its underlay when changed, as ip link enforces it", () => {

@@ -12,6 +12,7 @@ import { createPods } from "../pods/lifecycle.js";
 import { err, ok, type Result } from "../result.js";
 import type { World } from "../model/world.js";
 import { loadScenario } from "./load.js";
+import { CLUSTER_LIMITS } from "./screen.js";
 import { formatLoadError } from "./reader.js";
 import { MODES } from "../world/names.js";
 import { toScenario } from "./save.js";
@@ -73,7 +74,7 @@ export function buildScenario(spec: ClusterSpec): Result<ScenarioDoc, BuildError
 export function buildWorld(spec: ClusterSpec): Result<World, BuildError> {
   const doc = buildScenario(spec);
   if (!doc.ok) return doc;
-  const world = loadScenario(doc.value);
+  const world = loadScenario(doc.value, { limits: CLUSTER_LIMITS });
   if (!world.ok) {
     throw new Error(
       `Builder produced a bad scenario: ${world.error.map(formatLoadError).join("; ")}`,
@@ -94,7 +95,7 @@ const REFUSED_LINE = /^\/namespaces\/(\d+)\/(routes|neighbours|fdb)\/(\d+)$/;
 function loadRefusingLines(doc: ScenarioDoc): World {
   let current = doc;
   for (;;) {
-    const loaded = loadScenario(current);
+    const loaded = loadScenario(current, { limits: CLUSTER_LIMITS });
     if (loaded.ok) return loaded.value;
     const refused = loaded.error.map((e) => REFUSED_LINE.exec(e.path));
     if (refused.some((m) => m === null)) {

@@ -8,7 +8,7 @@ import { Addr, formatParseError, Mac, Prefix } from "../addr/mod.js";
 import { err, ok, type Result } from "../result.js";
 import { parseFdb } from "../syntax/bridgefdb.js";
 import { parseNeighbour } from "../syntax/ipneigh.js";
-import { parseRoute } from "../syntax/iproute.js";
+import { parseRoute, type RouteSpec } from "../syntax/iproute.js";
 import { parseIptables } from "../syntax/iptables.js";
 import { formatLineError, isInterfaceName, type LineError } from "../syntax/tokens.js";
 import {
@@ -38,7 +38,7 @@ import { escapeText } from "../text.js";
 import { defaultMac, MODE_LABELS, NAME_GRAMMARS } from "../world/names.js";
 import { at, type LoadError, Reader } from "./reader.js";
 import { SCENARIO_VERSION } from "./schema.js";
-import { LOAD_LIMITS, screenScenario } from "./screen.js";
+import { LOAD_LIMITS, type LoadLimits, screenScenario } from "./screen.js";
 import { readUnmodelled } from "./unmodelled.js";
 
 type Obj = Readonly<Record<string, unknown>>;
@@ -58,6 +58,8 @@ const ROLES = ["node", "pod", "router"] as const;
  * loading takes time in proportion to the document's size.
  *
  * @param doc Parsed JSON of any shape.
+ * @param options `limits`: the bounds on the world's size (default
+ *   {@linkcode LOAD_LIMITS}; `CLUSTER_LIMITS` for a whole cluster).
  * @returns The world, or every problem found, each with its JSON path.
  * @example
  * ```ts
@@ -66,8 +68,11 @@ const ROLES = ["node", "pod", "router"] as const;
  * if (!r.ok) console.log(r.error.length, "problems");
  * ```
  */
-export function loadScenario(doc: unknown): Result<World, LoadError[]> {
-  const screened = screenScenario(doc);
+export function loadScenario(
+  doc: unknown,
+  options: { readonly limits?: LoadLimits } = {},
+): Result<World, LoadError[]> {
+  const screened = screenScenario(doc, options.limits);
   if (screened.length > 0) return err(screened);
   const r = new Reader();
   const top = r.object(doc, "", [
@@ -97,7 +102,8 @@ export function loadScenario(doc: unknown): Result<World, LoadError[]> {
   checkUnique(r, namespaces, "/namespaces", "namespace");
   const world0: World = { name, mode, description, segments, nodes: [], namespaces, pods: [] };
   checkDevices(r, world0);
-  const withTables = namespaces.map((ns, i) => readTables(r, ns, top, i));
+  const cache = new LineCache();
+  const withTables = namespaces.map((ns, i) => readTables(r, ns, top, i, cache));
   const world1: World = { ...world0, namespaces: withTables };
   const byName = indexByName(withTables);
   const nodes = readList(r, top, "nodes", (r, v, p) => readNode(r, v, p, byName));
@@ -546,13 +552,19 @@ function checkPeer(
   }
 }
 
-function readTables(r: Reader, ns: Namespace, top: Obj, nsIndex: number): Namespace {
+function readTables(
+  r: Reader,
+  ns: Namespace,
+  top: Obj,
+  nsIndex: number,
+  cache: LineCache,
+): Namespace {
   const raw = ((top.namespaces as unknown[])[nsIndex] ?? {}) as Obj;
   const path = `/namespaces/${nsIndex}`;
-  const routes = readRoutes(r, ns, raw, path);
+  const routes = readRoutes(r, ns, raw, path, cache);
   const withRoutes = { ...ns, routes };
-  const neighbours = readNeighbours(r, withRoutes, raw, path);
-  const devices = readFdb(r, withRoutes, raw, path);
+  const neighbours = readNeighbours(r, withRoutes, raw, path, cache);
+  const devices = readFdb(r, withRoutes, raw, path, cache);
   const netfilter = readNetfilter(r, raw, path);
   const names = ns.devices.map((d) => d.name);
   const unmodelled = readUnmodelled(r, raw, path, names);
@@ -565,76 +577,132 @@ function readTables(r: Reader, ns: Namespace, top: Obj, nsIndex: number): Namesp
   };
 }
 
-function lines(r: Reader, raw: Obj, key: string, path: string): [string, string][] {
+/**
+ * The string lines of one list, each with its index; a line's JSON path is
+ * made only when a problem names it (a large cluster has millions of lines).
+ */
+function lines(r: Reader, raw: Obj, key: string, path: string): [string, number][] {
   const list = r.array(raw, key, path, true) ?? [];
-  const out: [string, string][] = [];
+  const out: [string, number][] = [];
   list.forEach((v, i) => {
-    const p = at(at(path, key), i);
-    if (typeof v !== "string") r.fail(p, v, "Expected a string");
-    else out.push([v, p]);
+    if (typeof v !== "string") r.fail(at(at(path, key), i), v, "Expected a string");
+    else out.push([v, i]);
   });
   return out;
+}
+
+/**
+ * Line parsers shared by one load: the nodes of a cluster hold mostly the
+ * same lines (every node's route to every other node's pods), so each
+ * distinct line is parsed once, and routes that resolve alike in several
+ * namespaces are one object.
+ */
+class LineCache {
+  readonly route = memo(parseRoute);
+  readonly neighbour = memo(parseNeighbour);
+  readonly fdb = memo(parseFdb);
+  readonly #routes = new Map<RouteSpec, Route[]>();
+
+  /** `route`, or an equal route resolved before from the same parsed line. */
+  shared(spec: RouteSpec, route: Route): Route {
+    const seen = this.#routes.get(spec);
+    const same = seen?.find((x) => sameRoute(x, route));
+    if (same !== undefined) return same;
+    if (seen === undefined) this.#routes.set(spec, [route]);
+    else if (seen.length < 8) seen.push(route);
+    return route;
+  }
+}
+
+function memo<T>(parse: (line: string) => T): (line: string) => T {
+  const seen = new Map<string, T>();
+  return (line) => {
+    let v = seen.get(line);
+    if (v === undefined) seen.set(line, v = parse(line));
+    return v;
+  };
+}
+
+function sameRoute(a: Route, b: Route): boolean {
+  return a.type === b.type && a.dst === b.dst && a.via === b.via && a.dev === b.dev &&
+    a.onlink === b.onlink && a.src === b.src && a.metric === b.metric &&
+    a.proto === b.proto && a.scope === b.scope;
 }
 
 function lineFail(r: Reader, path: string, e: LineError) {
   r.fail(path, e.line, formatLineError(e));
 }
 
-function readRoutes(r: Reader, ns: Namespace, raw: Obj, path: string): Route[] {
+function readRoutes(
+  r: Reader,
+  ns: Namespace,
+  raw: Obj,
+  path: string,
+  cache: LineCache,
+): Route[] {
   const connected = connectedRoutes(ns.devices);
   const byDst = new Map<Prefix, Route[]>();
   for (const x of connected) byDst.set(x.dst, [...(byDst.get(x.dst) ?? []), x]);
   const removed = new Set<Route>();
-  for (const [line, p] of lines(r, raw, "removedKernelRoutes", path)) {
-    const spec = parseRoute(line);
+  for (const [line, i] of lines(r, raw, "removedKernelRoutes", path)) {
+    const p = () => at(at(path, "removedKernelRoutes"), i);
+    const spec = cache.route(line);
     if (!spec.ok) {
-      lineFail(r, p, spec.error);
+      lineFail(r, p(), spec.error);
       continue;
     }
     const hit = (byDst.get(spec.value.dst) ?? []).find((x) =>
       !removed.has(x) && (spec.value.dev ?? x.dev) === x.dev
     );
     if (hit === undefined) {
-      r.fail(p, line, "No such connected route (an up device's address makes one)");
+      r.fail(p(), line, "No such connected route (an up device's address makes one)");
     } else removed.add(hit);
   }
   // Indexed, so that each line is checked in constant time, not by a scan of the table.
   const table = new RouteTable(connected.filter((x) => !removed.has(x)));
-  for (const [line, p] of lines(r, raw, "routes", path)) {
-    const spec = parseRoute(line);
+  for (const [line, i] of lines(r, raw, "routes", path)) {
+    const p = () => at(at(path, "routes"), i);
+    const spec = cache.route(line);
     if (!spec.ok) {
-      lineFail(r, p, spec.error);
+      lineFail(r, p(), spec.error);
       continue;
     }
     if (spec.value.proto === "kernel") {
       r.fail(
-        p,
+        p(),
         line,
         "Connected routes (proto kernel) come from addresses; list only added routes here",
       );
       continue;
     }
     const route = resolveRoute(ns, spec.value, table);
-    if (!route.ok) r.fail(p, line, route.error);
-    else table.add(route.value);
+    if (!route.ok) r.fail(p(), line, route.error);
+    else table.add(cache.shared(spec.value, route.value));
   }
   return [...table.routes].sort(compareRoutes);
 }
 
-function readNeighbours(r: Reader, ns: Namespace, raw: Obj, path: string): Neighbour[] {
+function readNeighbours(
+  r: Reader,
+  ns: Namespace,
+  raw: Obj,
+  path: string,
+  cache: LineCache,
+): Neighbour[] {
   const out: Neighbour[] = [];
   const seen = new Set<string>();
-  for (const [line, p] of lines(r, raw, "neighbours", path)) {
-    const n = parseNeighbour(line);
+  for (const [line, i] of lines(r, raw, "neighbours", path)) {
+    const p = () => at(at(path, "neighbours"), i);
+    const n = cache.neighbour(line);
     if (!n.ok) {
-      lineFail(r, p, n.error);
+      lineFail(r, p(), n.error);
       continue;
     }
     const dev = deviceNamed(ns.devices, n.value.dev);
     const key = `${n.value.addr}|${n.value.dev}`;
-    if (dev === undefined) r.fail(p, line, `Cannot find device "${n.value.dev}"`);
-    else if (dev.kind === "loopback") r.fail(p, line, "The loopback device has no neighbours");
-    else if (seen.has(key)) r.fail(p, line, "File exists");
+    if (dev === undefined) r.fail(p(), line, `Cannot find device "${n.value.dev}"`);
+    else if (dev.kind === "loopback") r.fail(p(), line, "The loopback device has no neighbours");
+    else if (seen.has(key)) r.fail(p(), line, "File exists");
     else {
       seen.add(key);
       out.push(n.value);
@@ -643,7 +711,13 @@ function readNeighbours(r: Reader, ns: Namespace, raw: Obj, path: string): Neigh
   return out;
 }
 
-function readFdb(r: Reader, ns: Namespace, raw: Obj, path: string): readonly Device[] {
+function readFdb(
+  r: Reader,
+  ns: Namespace,
+  raw: Obj,
+  path: string,
+  cache: LineCache,
+): readonly Device[] {
   // Entries are collected per device and added in one pass at the end.
   const vxlan = new Map<string, VxlanFdbEntry[]>();
   const bridge = new Map<string, BridgeFdbEntry[]>();
@@ -663,18 +737,19 @@ function readFdb(r: Reader, ns: Namespace, raw: Obj, path: string): readonly Dev
     if (list) list.push(v);
     else m.set(k, [v]);
   };
-  for (const [line, p] of lines(r, raw, "fdb", path)) {
-    const e = parseFdb(line);
+  for (const [line, i] of lines(r, raw, "fdb", path)) {
+    const p = () => at(at(path, "fdb"), i);
+    const e = cache.fdb(line);
     if (!e.ok) {
-      lineFail(r, p, e.error);
+      lineFail(r, p(), e.error);
       continue;
     }
     const spec = e.value;
     const dev = deviceNamed(ns.devices, spec.dev);
     if (dev === undefined) {
-      r.fail(p, line, `Cannot find device "${spec.dev}"`);
+      r.fail(p(), line, `Cannot find device "${spec.dev}"`);
     } else if (dev.kind === "vxlan" && spec.table === "self") {
-      if (spec.dst === undefined) r.fail(p, line, 'A VXLAN entry needs "dst ADDR"');
+      if (spec.dst === undefined) r.fail(p(), line, 'A VXLAN entry needs "dst ADDR"');
       else push(vxlan, dev.name, { mac: spec.mac, dst: spec.dst });
     } else if (dev.master !== undefined && spec.table === "master") {
       const master = deviceNamed(ns.devices, dev.master);
@@ -684,18 +759,18 @@ function readFdb(r: Reader, ns: Namespace, raw: Obj, path: string): readonly Dev
       if (spec.mac === Mac.zero) {
         // br_fdb_add: an all-zero address is refused (Invalid argument).
         r.fail(
-          p,
+          p(),
           line,
           "A bridge entry cannot have the all-zero address (Linux: Invalid argument)",
         );
-      } else if (taken) r.fail(p, line, "File exists (the bridge has an entry for this MAC)");
+      } else if (taken) r.fail(p(), line, "File exists (the bridge has an entry for this MAC)");
       else if (master?.kind === "bridge") {
         macsOf(master).add(spec.mac);
         const state = spec.state === "learned" ? "learned" : "static";
         push(bridge, master.name, { mac: spec.mac, port: dev.name, state });
       }
     } else {
-      r.fail(p, line, "Entries go on a bridge port (master) or a VXLAN device (self)");
+      r.fail(p(), line, "Entries go on a bridge port (master) or a VXLAN device (self)");
     }
   }
   if (vxlan.size === 0 && bridge.size === 0) return ns.devices;
@@ -713,9 +788,10 @@ function readFdb(r: Reader, ns: Namespace, raw: Obj, path: string): readonly Dev
 function readNetfilter(r: Reader, raw: Obj, path: string): Namespace["netfilter"] {
   const rules: Rule[] = [];
   let forwardPolicy: "ACCEPT" | "DROP" = "ACCEPT";
-  for (const [line, p] of lines(r, raw, "iptables", path)) {
+  for (const [line, i] of lines(r, raw, "iptables", path)) {
+    const p = () => at(at(path, "iptables"), i);
     const parsed = parseIptables(line);
-    if (!parsed.ok) lineFail(r, p, parsed.error);
+    if (!parsed.ok) lineFail(r, p(), parsed.error);
     else if (parsed.value.kind === "policy") forwardPolicy = parsed.value.policy;
     else {
       const { kind: _, ...rule } = parsed.value;

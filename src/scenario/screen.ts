@@ -29,6 +29,25 @@ export const LOAD_LIMITS = {
   containers: 50_000,
 } as const;
 
+/** Bounds on a world's size, each a count {@linkcode screenScenario} checks. */
+export type LoadLimits = { readonly [K in keyof typeof LOAD_LIMITS]: number };
+
+/**
+ * The bounds for a whole cluster at Kubernetes' documented maximum (5,000
+ * nodes, 150,000 pods, and every node's route to every other node's pods),
+ * for code that builds or imports such a cluster itself — the builders, the
+ * command line, the benchmarks. Files and pages keep {@linkcode LOAD_LIMITS}.
+ */
+export const CLUSTER_LIMITS: LoadLimits = {
+  ...LOAD_LIMITS,
+  nodes: 5_000,
+  namespaces: 160_000,
+  devices: 1_000_000,
+  lines: 80_000_000,
+  pods: 150_000,
+  containers: 1_500_000,
+};
+
 /** Problems after which screening stops looking for more. */
 const MAX_PROBLEMS = 50;
 
@@ -38,6 +57,7 @@ const LINE_KEYS = ["routes", "removedKernelRoutes", "neighbours", "fdb", "iptabl
  * Screens a parsed scenario document: strings and size.
  *
  * @param doc Parsed JSON of any shape.
+ * @param limits The bounds on its size (default {@linkcode LOAD_LIMITS}).
  * @returns The problems (empty when the document may be read).
  * @example
  * ```ts
@@ -46,10 +66,10 @@ const LINE_KEYS = ["routes", "removedKernelRoutes", "neighbours", "fdb", "iptabl
  * // "Bidirectional or control character U+202E (right-to-left override) at character 2"
  * ```
  */
-export function screenScenario(doc: unknown): LoadError[] {
+export function screenScenario(doc: unknown, limits: LoadLimits = LOAD_LIMITS): LoadError[] {
   const problems: LoadError[] = [];
   screenStrings(doc, problems);
-  if (problems.length === 0) problems.push(...screenSize(doc));
+  if (problems.length === 0) problems.push(...screenSize(doc, limits));
   return problems;
 }
 
@@ -102,7 +122,7 @@ const list = (o: unknown, key: string): readonly unknown[] => {
   return Array.isArray(v) ? v : [];
 };
 
-function screenSize(doc: unknown): LoadError[] {
+function screenSize(doc: unknown, limits: LoadLimits): LoadError[] {
   const namespaces = list(doc, "namespaces");
   const pods = list(doc, "pods");
   let devices = 0;
@@ -130,11 +150,11 @@ function screenSize(doc: unknown): LoadError[] {
     ["containers", containers, "/pods", "containers"],
   ];
   return counts.flatMap(([key, n, path, what]) =>
-    n > LOAD_LIMITS[key]
+    n > limits[key]
       ? [{
         path,
         value: undefined,
-        message: `The world has ${n} ${what}; podnet loads at most ${LOAD_LIMITS[key]}`,
+        message: `The world has ${n} ${what}; podnet loads at most ${limits[key]}`,
       }]
       : []
   );

@@ -5,7 +5,7 @@
  *
  * @module
  */
-import { type Addr, Prefix } from "../addr/mod.js";
+import { type Addr, maskOf, Prefix } from "../addr/mod.js";
 import { err, ok, type Result } from "../result.js";
 import type { RouteSpec } from "../syntax/iproute.js";
 import type { Device, Namespace, Route } from "../model/world.js";
@@ -66,8 +66,10 @@ export function connectedRoutes(devices: readonly Device[]): Route[] {
  */
 export class RouteTable {
   readonly #routes: Route[] = [];
-  readonly #keys = new Set<string>();
-  readonly #link = new Map<Prefix, Route[]>();
+  /** Metrics in use per destination (prefixes are interned, so they are keys). */
+  readonly #keys = new Map<Prefix, Set<number>>();
+  /** Scope-link unicast routes by prefix length (longest first), then by network. */
+  #link: { bits: number; mask: number; byNet: Map<number, Route[]> }[] = [];
 
   /** @param routes The table's routes, in order. */
   constructor(routes: readonly Route[] = []) {
@@ -82,26 +84,34 @@ export class RouteTable {
   /** Adds a route (the caller has checked it with {@linkcode resolveRoute}). */
   add(r: Route): void {
     this.#routes.push(r);
-    this.#keys.add(`${r.dst}|${r.metric}`);
+    const metrics = this.#keys.get(r.dst);
+    if (metrics === undefined) this.#keys.set(r.dst, new Set([r.metric]));
+    else metrics.add(r.metric);
     if (r.type === "unicast" && r.scope === "link") {
-      const list = this.#link.get(r.dst);
+      let level = this.#link.find((l) => l.bits === r.dst.bits);
+      if (level === undefined) {
+        level = { bits: r.dst.bits, mask: maskOf(r.dst.bits), byNet: new Map() };
+        this.#link = [...this.#link, level].sort((a, b) => b.bits - a.bits);
+      }
+      const list = level.byNet.get(r.dst.addr.value);
       if (list) list.push(r);
-      else this.#link.set(r.dst, [r]);
+      else level.byNet.set(r.dst.addr.value, [r]);
     }
   }
 
   /** Whether a route with the same destination and metric exists ({@linkcode sameKey}). */
   has(spec: Route | RouteSpec): boolean {
-    return this.#keys.has(`${spec.dst}|${spec.metric}`);
+    return this.#keys.get(spec.dst)?.has(spec.metric) ?? false;
   }
 
   /**
    * The first of the longest scope-link unicast routes whose destination
-   * holds `via` (leaving by `dev`, when given).
+   * holds `via` (leaving by `dev`, when given). Costs one lookup per prefix
+   * length present, not per route.
    */
   linkRouteTo(via: Addr, dev?: string): Route | undefined {
-    for (let bits = 32; bits >= 0; bits--) {
-      const hit = this.#link.get(Prefix.of(via, bits).masked())?.find((r) =>
+    for (const level of this.#link) {
+      const hit = level.byNet.get((via.value & level.mask) >>> 0)?.find((r) =>
         dev === undefined || r.dev === dev
       );
       if (hit) return hit;
