@@ -206,8 +206,12 @@ const staticRoute = (dst: Prefix, rest: Partial<Route>): Route => ({
   ...rest,
 });
 
-function bridgeAttachment(node: Node, nodeNs: Namespace, ip: Addr): Result<Attachment, PodError> {
-  const bridgeName = node.bridge!;
+function bridgeAttachment(
+  node: Node,
+  bridgeName: string,
+  nodeNs: Namespace,
+  ip: Addr,
+): Result<Attachment, PodError> {
   const bridge = nodeNs.devices.find((d) => d.name === bridgeName)!;
   const gateway = bridge.addresses.find((a) => node.podCidr.contains(a.addr))?.addr;
   if (gateway === undefined) {
@@ -290,7 +294,7 @@ class SandboxBatch {
     const nodeNs = namespaceNamed(this.#world, node.namespace)!;
     const attachment = node.bridge === undefined
       ? ok(routedAttachment(ip))
-      : bridgeAttachment(node, nodeNs, ip);
+      : bridgeAttachment(node, node.bridge, nodeNs, ip);
     if (!attachment.ok) return attachment;
     const how = attachment.value;
     const nsName = this.#freshNamespace(`pod-${pod.name}`, previous);

@@ -74,7 +74,8 @@ function worldOf(c: Case): World {
       return must(addIptables(w, node.namespace, "-t nat -A POSTROUTING -o eth0 -j MASQUERADE"));
     case "mtu":
       return must(
-        setMtu(w, { namespace: node.namespace, device: node.bridge! }, node.podMtu - 100),
+        // The bridged modes only (BRIDGED): every node has a bridge.
+        setMtu(w, { namespace: node.namespace, device: node.bridge ?? "eth0" }, node.podMtu - 100),
       );
   }
 }
