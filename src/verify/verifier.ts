@@ -24,48 +24,19 @@ import type { World } from "../model/world.js";
 import { Atoms } from "./atoms.js";
 import { Evaluator, type Outcome, type Pkt, PROBE_SIZE, ReadKind, type Reads } from "./evaluate.js";
 import { type Fabric, type FHost, NONE } from "./fabric.js";
+import {
+  type FailureSet,
+  type Piece,
+  type PieceView,
+  type Problem,
+  problemKey,
+  type SourceSet,
+  type Verification,
+} from "./pieces.js";
+import { type NodeMatrix, nodeMatrix, nodePair, type NodePairView } from "./views.js";
 
-/** Why a pair fails: the classification `natFreeReachability` uses. */
-export type Problem =
-  | { readonly kind: "dropped"; readonly reason: DropReason }
-  | { readonly kind: "source-rewritten"; readonly seen: Addr }
-  | { readonly kind: "nat-applied" };
-
-/** A set of source pods, as the verifier keeps it. */
-export type SourceSet =
-  | { readonly kind: "class"; readonly cls: number; readonly minus: ReadonlySet<number> }
-  | { readonly kind: "group"; readonly group: number }
-  | { readonly kind: "pods"; readonly pods: readonly number[] };
-
-/**
- * A compact counterexample: every pair in `sources × destinations` (but a
- * pod and itself, and pairs of pods sharing one IP, which have sets of
- * their own) fails with `problem`.
- */
-export interface FailureSet {
-  readonly problem: Problem;
-  readonly sources: SourceSet;
-  /** Destination pod indexes. */
-  readonly destinations: readonly number[];
-  /** Pairs excluded from the product (`[source, destination]`), besides p = q. */
-  readonly except: readonly (readonly [number, number])[];
-  /** How many failing pairs the set stands for. */
-  readonly pairs: number;
-  /** A trace the set came from, when it was traced. */
-  readonly trace?: Trace;
-}
-
-/** The result of a verification. */
-export interface Verification {
-  readonly holds: boolean;
-  readonly pods: number;
-  /** Ordered pairs checked: n × (n − 1). */
-  readonly checked: number;
-  readonly failing: number;
-  /** Pairs the real tracer decided (non-standard pods, unknown outcomes, irregular worlds). */
-  readonly traced: number;
-  readonly failures: readonly FailureSet[];
-}
+export type { FailureSet, Problem, SourceSet, Verification } from "./pieces.js";
+export type { NodeMatrix, NodePairView } from "./views.js";
 
 interface Group {
   readonly id: number;
@@ -101,17 +72,6 @@ interface Cell {
   readonly hosts: readonly number[];
 }
 
-interface Piece {
-  readonly problem: Problem | undefined;
-  readonly sources: SourceSet;
-  readonly destinations: number[];
-  readonly except: [number, number][];
-  pairs: number;
-  readonly trace?: Trace;
-  /** True for a pair the real tracer decided. */
-  readonly traced?: boolean;
-}
-
 interface AtomResult {
   readonly pieces: Piece[];
   readonly failing: number;
@@ -119,9 +79,6 @@ interface AtomResult {
   readonly traced: number;
   readonly hosts: ReadonlySet<number>;
 }
-
-const problemKey = (p: Problem) =>
-  p.kind === "dropped" ? `d:${p.reason}` : p.kind === "source-rewritten" ? `s:${p.seen}` : "n";
 
 /**
  * Verifies NAT-free all-pairs pod reachability of a fabric and keeps what
@@ -1222,103 +1179,46 @@ export class Verifier {
 
   /**
    * Ordered pod pairs by Kubernetes node pair: how many there are and how
-   * many fail (`[source * nodes + destination]`). Meant for lesson-sized
-   * clusters (it walks every failing set by source group).
+   * many fail (see {@linkcode nodeMatrix}).
    *
    * @returns Node names and the two matrices.
    */
   nodeMatrix(): NodeMatrix {
-    const f = this.#fabric;
-    const pods = f.pods;
-    const n = f.nodes.length;
-    const perNode = new Float64Array(n);
-    for (let p = 0; p < pods.count; p++) if (pods.node[p] >= 0) perNode[pods.node[p]]++;
-    const total = new Float64Array(n * n);
-    for (let i = 0; i < n; i++) {
-      for (let j = 0; j < n; j++) total[i * n + j] = perNode[i] * (perNode[j] - (i === j ? 1 : 0));
-    }
-    const failing = new Float64Array(n * n);
-    const add = (piece: Piece) => {
-      if (piece.problem === undefined || piece.pairs === 0) return;
-      const dstNodes = new Map<number, number>();
-      for (const q of piece.destinations) {
-        dstNodes.set(pods.node[q], (dstNodes.get(pods.node[q]) ?? 0) + 1);
-      }
-      const s = piece.sources;
-      const groups = s.kind === "group"
-        ? [s.group]
-        : s.kind === "class"
-        ? this.#classes[s.cls].groups.filter((g) => !s.minus.has(g))
-        : [];
-      for (const g of groups) {
-        const src = pods.node[this.#groups[g].pods[0]];
-        const c = this.#groups[g].pods.length;
-        for (const [d, k] of dstNodes) failing[src * n + d] += c * k;
-      }
-      if (s.kind === "pods") {
-        for (const p of s.pods) for (const [d, k] of dstNodes) failing[pods.node[p] * n + d] += k;
-      }
-      // Take out p = q and the excluded pairs.
-      for (const q of piece.destinations) {
-        if (this.#inSources(s, q) || (s.kind === "pods" && s.pods.includes(q))) {
-          failing[pods.node[q] * n + pods.node[q]] -= 1;
-        }
-      }
-      for (const [p, q] of piece.except) failing[pods.node[p] * n + pods.node[q]] -= 1;
-    };
-    for (const r of this.#atomResults.values()) r.pieces.forEach(add);
-    this.#traced.forEach(add);
-    this.#sameIp.forEach(add);
-    return { nodes: f.nodes.map((x) => x.name), total, failing };
+    return nodeMatrix(this.#view());
   }
 
   /**
    * The failing pairs from one Kubernetes node's pods to another's, by
-   * problem, with an example pair for each (for a heatmap cell; see
-   * {@linkcode Verifier.tracePair} for its trace).
+   * problem, with an example pair for each (see {@linkcode nodePair}).
    *
    * @param from Index of the source node (in `fabric.nodes`).
    * @param to Index of the destination node.
    * @returns The cell.
    */
   nodePair(from: number, to: number): NodePairView {
-    const pods = this.#fabric.pods;
-    let nFrom = 0;
-    let nTo = 0;
-    for (let p = 0; p < pods.count; p++) {
-      if (pods.node[p] === from) nFrom++;
-      if (pods.node[p] === to) nTo++;
-    }
-    const byProblem = new Map<
-      string,
-      { problem: Problem; pairs: number; example: [number, number] }
-    >();
-    const add = (piece: Piece) => {
-      if (piece.problem === undefined || piece.pairs === 0) return;
-      const dsts = piece.destinations.filter((q) => pods.node[q] === to);
-      if (dsts.length === 0) return;
-      const srcs = [...this.#expandSources(piece.sources)].filter((p) => pods.node[p] === from);
-      const except = new Set(piece.except.map(([p, q]) => `${p}|${q}`));
-      for (const q of dsts) {
-        for (const p of srcs) {
-          if (p === q || except.has(`${p}|${q}`)) continue;
-          const key = problemKey(piece.problem);
-          const entry = byProblem.get(key);
-          if (entry) entry.pairs++;
-          else byProblem.set(key, { problem: piece.problem, pairs: 1, example: [p, q] });
-        }
-      }
-    };
-    for (const r of this.#atomResults.values()) r.pieces.forEach(add);
-    this.#traced.forEach(add);
-    this.#sameIp.forEach(add);
-    const problems = [...byProblem.values()];
+    return nodePair(this.#view(), from, to);
+  }
+
+  /** The verdict as the views read it. */
+  #view(): PieceView {
+    const atomResults = this.#atomResults;
+    const traced = this.#traced;
+    const sameIp = this.#sameIp;
     return {
-      from: this.#fabric.nodes[from].name,
-      to: this.#fabric.nodes[to].name,
-      total: nFrom * nTo - (from === to ? nFrom : 0),
-      failing: problems.reduce((n, x) => n + x.pairs, 0),
-      problems,
+      fabric: this.#fabric,
+      pieces: function* () {
+        for (const r of atomResults.values()) yield* r.pieces;
+        yield* traced;
+        yield* sameIp;
+      },
+      sourceGroups: (s) =>
+        (s.kind === "group"
+          ? [s.group]
+          : s.kind === "class"
+          ? this.#classes[s.cls].groups.filter((g) => !s.minus.has(g))
+          : []).map((g) => this.#groups[g].pods),
+      inSources: (s, p) => this.#inSources(s, p),
+      expandSources: (s) => this.#expandSources(s),
     };
   }
 
@@ -1355,21 +1255,6 @@ export class Verifier {
   }
 }
 
-/** What fails from one node's pods to another's (a heatmap cell). */
-export interface NodePairView {
-  readonly from: string;
-  readonly to: string;
-  /** Ordered pod pairs from the first node to the second. */
-  readonly total: number;
-  readonly failing: number;
-  /** One entry per problem, with a pair that shows it (pod indexes). */
-  readonly problems: readonly {
-    readonly problem: Problem;
-    readonly pairs: number;
-    readonly example: readonly [number, number];
-  }[];
-}
-
 /** The numbers of a verdict. */
 export interface Summary {
   readonly holds: boolean;
@@ -1393,13 +1278,6 @@ export interface Classes {
   readonly states: number;
   /** Pods outside the compact form, whose pairs are traced one by one. */
   readonly oddPods: number;
-}
-
-/** Pod pairs by node pair; entry `[i * nodes.length + j]` is from node i to node j. */
-export interface NodeMatrix {
-  readonly nodes: readonly string[];
-  readonly total: Float64Array;
-  readonly failing: Float64Array;
 }
 
 /** Hooks `incremental.ts` uses. */
