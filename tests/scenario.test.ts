@@ -28,7 +28,13 @@ test("scenario: each example file is exactly what its builder makes (run `deno t
   for (const spec of EXAMPLES) {
     const built = buildScenario(spec);
     assert.ok(built.ok, spec.mode);
-    if (built.ok) assert.equal(read(spec.mode), JSON.parse(JSON.stringify(built.value)), spec.mode);
+    if (built.ok) {
+      assert.equal(
+        read(spec.name ?? spec.mode),
+        JSON.parse(JSON.stringify(built.value)),
+        spec.name ?? spec.mode,
+      );
+    }
   }
 });
 

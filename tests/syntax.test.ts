@@ -153,7 +153,8 @@ test("iptables: refuses what iptables refuses, naming the token", () => {
     ["-t nat -A POSTROUTING -j DNAT --to-destination 1.2.3.4", "DNAT"],
     ["-A FORWARD --dport 80 -j DROP", "--dport"],
     ["-t mangle -A PREROUTING -j ACCEPT", "mangle"],
-    ["-A INPUT -j DROP", "INPUT"],
+    ["-t nat -A FORWARD -j ACCEPT", "FORWARD"],
+    ["-A INPUT -j DNAT --to-destination 1.2.3.4", "DNAT"],
     ["-A FORWARD -s 10.0.0.0/8", ""],
     ["-P FORWARD REJECT", "REJECT"],
   ];

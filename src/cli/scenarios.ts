@@ -21,8 +21,8 @@ if (import.meta.main) {
   for (const spec of EXAMPLES) {
     const doc = buildScenario(spec);
     if (!doc.ok) throw new Error(`${spec.mode}: ${doc.error.message}`);
-    const path = new URL(`../../lessons/scenarios/${spec.mode}.json`, import.meta.url);
+    const path = new URL(`../../lessons/scenarios/${spec.name ?? spec.mode}.json`, import.meta.url);
     Deno.writeTextFileSync(path, exampleText(doc.value));
-    console.log(`wrote lessons/scenarios/${spec.mode}.json`);
+    console.log(`wrote lessons/scenarios/${spec.name ?? spec.mode}.json`);
   }
 }

@@ -12,7 +12,7 @@ import type { Protocol } from "../model/world.js";
 import { readArgs, readWorld, run, UsageError } from "./common.js";
 
 const USAGE =
-  "deno task trace <scenario.json> <from pod[/container]|namespace> <to pod|IPv4> [--json] [--proto icmp|udp|tcp] [--port N] [--sport N] [--size BYTES] [--no-df] [--ttl N] [--lang en|ko]";
+  "deno task trace <scenario.json> <from pod[/container]|namespace> <to pod|IPv4> [--json] [--proto icmp|udp|tcp] [--port N] [--sport N] [--size BYTES] [--no-df] [--ttl N] [--branch ENDPOINT|seed:N] [--lang en|ko]";
 
 function int(value: string | undefined, flag: string): number | undefined {
   if (value === undefined) return undefined;
@@ -31,6 +31,7 @@ function main(): number {
     size: { type: "string" },
     "no-df": { type: "boolean" },
     ttl: { type: "string" },
+    branch: { type: "string" },
     lang: { type: "string" },
   });
   if (positionals.length !== 3) {
@@ -49,6 +50,7 @@ function main(): number {
     size: int(values.size, "size"),
     df: !values["no-df"],
     ttl: int(values.ttl, "ttl"),
+    branch: values.branch,
   });
   if (!result.ok) throw new UsageError(formatProbeError(result.error));
   console.log(

@@ -36,6 +36,8 @@ import { loadScenario } from "../scenario/load.js";
 import { formatLoadError } from "../scenario/reader.js";
 import { toScenario } from "../scenario/save.js";
 import { formatRoute } from "../syntax/iproute.js";
+import { chainLines } from "../syntax/iptables.js";
+import { tokenize } from "../syntax/tokens.js";
 import {
   argvOf,
   type Command,
@@ -534,12 +536,15 @@ function fdbLines(ns: Namespace, n: string): Command[] {
 }
 
 function iptablesLines(ns: Namespace, n: string): Command[] {
-  const lines = ns.netfilter.rules.map((r) => {
-    const words = r.text.split(" ");
-    return r.table === "nat"
-      ? sh`ip netns exec ${n} iptables -w -t nat ${words}`
-      : sh`ip netns exec ${n} iptables -w ${words}`;
-  });
+  const words = (text: string) => {
+    const t = tokenize(text);
+    if (!Array.isArray(t)) throw new Error(`A loaded iptables rule has an open quote: ${text}`);
+    return t.map((x) => x.text);
+  };
+  const lines = [
+    ...chainLines(ns.netfilter.rules),
+    ...ns.netfilter.rules.map((r) => r.table === "nat" ? `-t nat ${r.text}` : r.text),
+  ].map((text) => sh`ip netns exec ${n} iptables -w ${words(text)}`);
   if (ns.netfilter.forwardPolicy !== "ACCEPT") {
     lines.unshift(sh`ip netns exec ${n} iptables -w -P FORWARD ${ns.netfilter.forwardPolicy}`);
   }

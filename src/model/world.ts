@@ -127,7 +127,10 @@ export interface Neighbour {
   readonly state: "permanent" | "reachable" | "stale" | "noarp";
 }
 
-/** Interface, address and port matches of one iptables rule. */
+/** Conntrack states `-m conntrack --ctstate` names. */
+export type CtState = "NEW" | "ESTABLISHED" | "RELATED" | "INVALID" | "DNAT" | "SNAT";
+
+/** Interface, address, port, mark, random and conntrack matches of one iptables rule. */
 export interface RuleMatch {
   readonly src?: { readonly prefix: Prefix; readonly negate: boolean };
   readonly dst?: { readonly prefix: Prefix; readonly negate: boolean };
@@ -136,6 +139,16 @@ export interface RuleMatch {
   readonly proto?: Protocol;
   readonly sport?: number;
   readonly dport?: number;
+  /** `-m mark [!] --mark VALUE[/MASK]`: `(mark & mask) === value`. */
+  readonly mark?: { readonly value: number; readonly mask: number; readonly negate: boolean };
+  /** `-m statistic --mode random --probability P`: matches with probability `p`. */
+  readonly probability?: number;
+  /** `-m addrtype [!] --dst-type LOCAL`: the destination is an address of this namespace. */
+  readonly dstLocal?: { readonly negate: boolean };
+  /** `-m conntrack [!] --ctstate S[,S]`. */
+  readonly ctstate?: { readonly states: readonly CtState[]; readonly negate: boolean };
+  /** `-m comment --comment TEXT`: changes nothing, shown as written. */
+  readonly comment?: string;
 }
 
 /** Targets the netfilter model knows. */
@@ -145,10 +158,19 @@ export type RuleTarget =
   | { readonly kind: "RETURN" }
   | { readonly kind: "MASQUERADE" }
   | { readonly kind: "SNAT"; readonly to: Addr }
-  | { readonly kind: "DNAT"; readonly to: Addr; readonly port?: number };
+  | { readonly kind: "DNAT"; readonly to: Addr; readonly port?: number }
+  /** `-j CHAIN`: a user-defined chain of the same table; its RETURN comes back. */
+  | { readonly kind: "JUMP"; readonly chain: string }
+  /** `-j MARK --set-xmark V/M`: `mark = (mark & ~M) ^ V` (`--or-mark V` is `V/V`). */
+  | { readonly kind: "MARK"; readonly value: number; readonly mask: number }
+  /** `-j REJECT`: dropped, the sender told (ICMP port unreachable). */
+  | { readonly kind: "REJECT" };
 
-/** Chains the netfilter model knows. */
-export type Chain = "PREROUTING" | "POSTROUTING" | "FORWARD";
+/** Built-in chains the netfilter model evaluates. */
+export type BuiltinChain = "PREROUTING" | "INPUT" | "FORWARD" | "OUTPUT" | "POSTROUTING";
+
+/** A chain: built in, or user-defined (`iptables -N KUBE-SERVICES`). */
+export type Chain = BuiltinChain | (string & Record<never, never>);
 
 /** One iptables rule, with the text it was written as. */
 export interface Rule {

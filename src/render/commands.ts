@@ -54,6 +54,7 @@ export function dropCommand(d: Drop, dst = "<destination>"): string | undefined 
     .with({ reason: "no-source-address" }, () => "ip -4 addr show")
     .with({ reason: "port-unreachable" }, (x) => `ss -ln${x.proto === "udp" ? "u" : "t"}p`)
     .with({ reason: "wrong-pod" }, () => "ip neigh show")
+    .with({ reason: "reply-lost" }, () => `conntrack -L -d ${dst}`)
     .with({ reason: "loop" }, () => "ip route show")
     .with({ reason: "unmodelled" }, () => undefined)
     .exhaustive();

@@ -142,8 +142,12 @@ export function describeStep(step: Step, lang: Lang): string {
       (s) =>
         t(
           lang,
-          `NAT ${s.hook} "${s.rule}": ${formatHeader(s.before)} ⇒ ${formatHeader(s.after)}`,
-          `NAT ${s.hook} "${s.rule}": ${formatHeader(s.before)} ⇒ ${formatHeader(s.after)}`,
+          `NAT ${s.hook} "${s.rule}": ${formatHeader(s.before)} ⇒ ${formatHeader(s.after)}${
+            natExtras(s, "en")
+          }`,
+          `NAT ${s.hook} "${s.rule}": ${formatHeader(s.before)} ⇒ ${formatHeader(s.after)}${
+            natExtras(s, "ko")
+          }`,
         ),
     )
     .with({ kind: "neighbour" }, (s) =>
@@ -516,6 +520,25 @@ export function describeDrop(d: Drop, lang: Lang): string {
           ko`파드 ${x.receiver}가 ${x.intended}와 같은 주소를 가져서 패킷을 자기가 받음; ${x.intended}에는 닿지 않음 (주소 충돌)`,
         ),
     )
+    .with({ reason: "reply-lost" }, (x) =>
+      match(x.why)
+        .with({ kind: "dropped" }, (w) =>
+          t(
+            lang,
+            `the endpoint took the request, but its reply never reached the client: dropped in ${x.at}: ${
+              describeDrop(w.drop, lang)
+            }`,
+            ko`엔드포인트는 요청을 받았지만 응답이 클라이언트에 닿지 못함: ${x.at}에서 폐기: ${
+              describeDrop(w.drop, lang)
+            }`,
+          ))
+        .with({ kind: "wrong-source" }, (w) =>
+          t(
+            lang,
+            `the reply reached ${x.at} from ${w.got}, not from ${w.expected} the client sent to: no conntrack entry on the reply's path undid the DNAT (the reply took another path, or a hairpin without masquerade), so the client's socket drops it`,
+            ko`응답이 클라이언트가 보낸 주소 ${w.expected}가 아니라 ${w.got}에서 ${x.at}에 도착함: 응답 경로의 어떤 conntrack 항목도 DNAT를 되돌리지 않아(응답이 다른 경로로 감, 또는 마스커레이드 없는 헤어핀) 클라이언트 소켓이 버림`,
+          ))
+        .exhaustive())
     .with(
       { reason: "loop" },
       (x) =>
@@ -626,4 +649,24 @@ export function describeVerdict(v: Verdict, lang: Lang): string {
         ),
     )
     .exhaustive();
+}
+
+/** The chain path and random branches of a nat step, in words. */
+function natExtras(s: Extract<Step, { kind: "nat" }>, lang: Lang): string {
+  const via = s.passed && s.passed.length > 0
+    ? t(
+      lang,
+      `; via ${s.passed.map((r) => `"${r}"`).join(", ")}`,
+      `; 거친 규칙 ${s.passed.map((r) => `"${r}"`).join(", ")}`,
+    )
+    : "";
+  const pct = (p: number) => `${(p * 100).toFixed(1)}%`;
+  const random = s.choices
+    ? t(
+      lang,
+      `; random choice among ${s.choices.map((c) => `${c.to} ${pct(c.probability)}`).join(", ")}`,
+      `; 무작위 선택: ${s.choices.map((c) => `${c.to} ${pct(c.probability)}`).join(", ")}`,
+    )
+    : "";
+  return via + random;
 }

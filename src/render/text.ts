@@ -47,6 +47,13 @@ export function formatTrace(trace: Trace, lang: Lang = "en"): string {
       lines.push(`${left}${describeStep(step, lang)}`);
     });
   });
+  if (trace.reply) {
+    lines.push(
+      "",
+      lang === "en" ? "The reply, back through conntrack:" : "응답 (conntrack을 거쳐 돌아가는 길):",
+      ...formatTrace(trace.reply, lang).split("\n").slice(2).map((l) => `  ${l}`),
+    );
+  }
   lines.push("", describeVerdict(trace.verdict, lang));
   if (trace.verdict.kind === "dropped") {
     lines.push(
@@ -65,7 +72,8 @@ function placeLabel(at: Trace["hops"][number]["at"]): string {
 /**
  * A trace as one JSON-ready object: `verdict` ("delivered" or "dropped"),
  * `reason` when dropped, `to`, `src` and `ttl` when delivered, and `hops`
- * with every step (as data and as an English sentence).
+ * with every step (as data and as an English sentence); `reply`, the same
+ * for the reply to a Service request (from the endpoint back to the client).
  *
  * @param trace The trace.
  * @returns Plain data; addresses become strings when stringified.
@@ -102,6 +110,7 @@ export function traceToJson(trace: Trace): Record<string, unknown> {
       after: h.after,
       steps: h.steps.map((s) => ({ ...s, text: describeStep(s, "en") })),
     })),
+    ...(trace.reply ? { reply: traceToJson(trace.reply) } : {}),
   };
 }
 

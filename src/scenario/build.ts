@@ -18,7 +18,17 @@ import { MODES } from "../world/names.js";
 import { toScenario } from "./save.js";
 import type { ScenarioDoc } from "./schema.js";
 import { BUILDERS } from "./modes.js";
-import type { BuildError, ClusterSpec, Infrastructure, Layout, ModeBuilder } from "./plan.js";
+import type {
+  BuildError,
+  ClusterSpec,
+  Infrastructure,
+  Layout,
+  ModeBuilder,
+  ServiceInput,
+} from "./plan.js";
+import { kubeProxyLines, type ServiceSpec } from "./kubeproxy.js";
+import { namespaceNamed, podIp, podNamed } from "../world/query.js";
+import { iptablesLines, setIptables } from "../world/edit.js";
 
 export { type Mode, MODES } from "../world/names.js";
 export type { BuildError, ClusterSpec } from "./plan.js";
@@ -48,13 +58,19 @@ export function buildScenario(spec: ClusterSpec): Result<ScenarioDoc, BuildError
     ports: [{ port: 8080, protocol: "tcp" as const }, { port: 8080, protocol: "udp" as const }],
   };
   const sidecar = { name: "sidecar", ports: [{ port: 9090, protocol: "tcp" as const }] };
+  const services = spec.services ?? [];
+  const known = new Set(names.flat());
+  const unknown = services.flatMap((s) => s.endpoints).find((e) => !known.has(e));
+  if (unknown !== undefined) {
+    return err({ field: "services", message: `No pod called "${unknown}" to be an endpoint` });
+  }
   const created = createPods(
     world,
     names.flatMap((onNode, n) =>
       onNode.map((name, k) => ({
         name,
         node: world.nodes[n].name,
-        containers: [app, sidecar],
+        containers: [app, sidecar, ...serviceContainers(services, name, [app, sidecar])],
         ...(infra.podIps ? { ip: infra.podIps[n][k] } : {}),
       }))
     ),
@@ -62,6 +78,11 @@ export function buildScenario(spec: ClusterSpec): Result<ScenarioDoc, BuildError
   if (!created.ok) return err({ field: "pods", message: created.error.message });
   world = created.value.world;
   if (builder.finish) world = builder.finish(world, layout.value);
+  if (services.length > 0) {
+    const programmed = programServices(world, services, layout.value.cluster.toString());
+    if (!programmed.ok) return programmed;
+    world = programmed.value;
+  }
   return ok(toScenario(world));
 }
 
@@ -247,4 +268,53 @@ function document(layout: Layout, infra: Infrastructure): ScenarioDoc {
     namespaces: [...infra.nodes.map((n) => n.namespace), ...infra.others],
     pods: [],
   };
+}
+
+type PortSpec = { readonly port: number; readonly protocol: "tcp" | "udp" };
+
+/** Containers an endpoint pod needs so that something listens on each of its Services' target ports. */
+function serviceContainers(
+  services: readonly ServiceInput[],
+  pod: string,
+  have: readonly { readonly ports: readonly PortSpec[] }[],
+): { name: string; ports: PortSpec[] }[] {
+  const out: { name: string; ports: PortSpec[] }[] = [];
+  for (const s of services) {
+    if (!s.endpoints.includes(pod)) continue;
+    const listening = [...have, ...out].some((c) =>
+      c.ports.some((p) => p.port === s.targetPort && p.protocol === s.protocol)
+    );
+    if (listening) continue;
+    const name = s.container ?? s.name;
+    const same = out.find((c) => c.name === name);
+    if (same) same.ports.push({ port: s.targetPort, protocol: s.protocol });
+    else out.push({ name, ports: [{ port: s.targetPort, protocol: s.protocol }] });
+  }
+  return out;
+}
+
+/** kube-proxy's rules on every node, before the node's own. */
+function programServices(
+  world: World,
+  services: readonly ServiceInput[],
+  clusterCidr: string,
+): Result<World, BuildError> {
+  const specs: ServiceSpec[] = services.map((s) => ({
+    ...s,
+    endpoints: s.endpoints.map((name) => String(podIp(world, podNamed(world, name)!))),
+  }));
+  const lines = kubeProxyLines(specs, clusterCidr);
+  let w = world;
+  for (const node of world.nodes) {
+    const ns = namespaceNamed(w, node.namespace)!;
+    const set = setIptables(w, ns.name, [...lines, ...iptablesLines(ns)]);
+    if (!set.ok) {
+      return err({
+        field: "services",
+        message: set.error.map((e) => e.message).join("; "),
+      });
+    }
+    w = set.value;
+  }
+  return ok(w);
 }

@@ -102,4 +102,39 @@ export const EXAMPLES: readonly ClusterSpec[] = [
         "CrossSubnet 방식의 Calico VXLAN: 라우터로 이어진 두 언더레이 서브넷에 노드 네 대. 같은 서브넷 노드의 블록은 eth0으로 바로 라우팅하고, 다른 서브넷으로 가는 트래픽만 vxlan.calico로 캡슐화한다.",
     },
   },
+  {
+    mode: "host-gw",
+    name: "services",
+    nodes: 2,
+    pods: 2,
+    services: [
+      {
+        name: "kube-dns",
+        namespace: "kube-system",
+        portName: "dns",
+        clusterIp: "10.96.0.10",
+        protocol: "udp",
+        port: 53,
+        targetPort: 53,
+        endpoints: ["c", "d"],
+        container: "coredns",
+      },
+      {
+        name: "web",
+        portName: "http",
+        clusterIp: "10.96.0.20",
+        protocol: "tcp",
+        port: 80,
+        targetPort: 8080,
+        nodePort: 30080,
+        endpoints: ["b", "c", "d"],
+      },
+    ],
+    description: {
+      en:
+        "Services on a host-gw cluster: kube-proxy's iptables rules on every node DNAT the kube-dns ClusterIP 10.96.0.10:53/udp to a CoreDNS-like endpoint (c or d, on node-2) and web 10.96.0.20:80 (NodePort 30080) to b, c or d, chosen at random; replies return through conntrack.",
+      ko:
+        "host-gw 클러스터의 서비스: 모든 노드의 kube-proxy iptables 규칙이 kube-dns ClusterIP 10.96.0.10:53/udp를 CoreDNS 역할의 엔드포인트(node-2의 c 또는 d)로, web 10.96.0.20:80(NodePort 30080)을 b, c, d 중 무작위로 고른 하나로 DNAT한다. 응답은 conntrack을 거쳐 돌아온다.",
+    },
+  },
 ];

@@ -9,7 +9,7 @@ import { err, ok, type Result } from "../result.js";
 import { parseFdb } from "../syntax/bridgefdb.js";
 import { parseNeighbour } from "../syntax/ipneigh.js";
 import { parseRoute, type RouteSpec } from "../syntax/iproute.js";
-import { parseIptables } from "../syntax/iptables.js";
+import { ChainSet, parseIptables } from "../syntax/iptables.js";
 import { formatLineError, isInterfaceName, type LineError } from "../syntax/tokens.js";
 import {
   compareRoutes,
@@ -788,12 +788,15 @@ function readFdb(
 function readNetfilter(r: Reader, raw: Obj, path: string): Namespace["netfilter"] {
   const rules: Rule[] = [];
   let forwardPolicy: "ACCEPT" | "DROP" = "ACCEPT";
+  const chains = new ChainSet();
   for (const [line, i] of lines(r, raw, "iptables", path)) {
     const p = () => at(at(path, "iptables"), i);
     const parsed = parseIptables(line);
+    const chainError = parsed.ok ? chains.accept(parsed.value, line) : undefined;
     if (!parsed.ok) lineFail(r, p(), parsed.error);
+    else if (chainError) lineFail(r, p(), chainError);
     else if (parsed.value.kind === "policy") forwardPolicy = parsed.value.policy;
-    else {
+    else if (parsed.value.kind === "rule") {
       const { kind: _, ...rule } = parsed.value;
       rules.push(rule);
     }

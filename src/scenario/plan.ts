@@ -7,6 +7,7 @@
  *
  * @module
  */
+import type { ServiceSpec } from "./kubeproxy.js";
 import type { Addr, Prefix } from "../addr/mod.js";
 import type { World } from "../model/world.js";
 import type { BgpConfig } from "../control/bgp.js";
@@ -35,7 +36,19 @@ export interface ClusterSpec {
   /** Calico BGP: topology and faults (default: a full mesh, no faults). */
   readonly bgp?: BgpConfig;
   readonly description?: { readonly en: string; readonly ko: string };
+  /**
+   * Services kube-proxy programs on every node; `endpoints` name pods.
+   * An endpoint pod gets a container listening on the target port
+   * (`container`, default the Service's name) unless its app already does.
+   */
+  readonly services?: readonly ServiceInput[];
 }
+
+/** A Service in a cluster spec: kube-proxy's view, with endpoints as pod names. */
+export type ServiceInput = Omit<ServiceSpec, "endpoints"> & {
+  readonly endpoints: readonly string[];
+  readonly container?: string;
+};
 
 /** Why a cluster could not be built. */
 export interface BuildError {

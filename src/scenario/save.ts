@@ -8,6 +8,7 @@ import { formatFdb } from "../syntax/bridgefdb.js";
 import { formatNeighbour } from "../syntax/ipneigh.js";
 import { formatRoute } from "../syntax/iproute.js";
 import { connectedRoutes } from "../world/routes.js";
+import { iptablesLines } from "../world/edit.js";
 import { unmodelledDocs } from "./unmodelled.js";
 import type { Container, Device, Namespace, World } from "../model/world.js";
 import { defaultMac } from "../world/names.js";
@@ -70,10 +71,7 @@ function namespaceDoc(ns: Namespace): NamespaceDoc {
     .map(formatRoute);
   const removed = derived.filter((r) => !kept(r)).map((r) => `${r.dst} dev ${r.dev}`);
   const fdb = ns.devices.flatMap(fdbLines);
-  const iptables = [
-    ...(ns.netfilter.forwardPolicy === "DROP" ? ["-P FORWARD DROP"] : []),
-    ...ns.netfilter.rules.map((r) => (r.table === "nat" ? `-t nat ${r.text}` : r.text)),
-  ];
+  const iptables = iptablesLines(ns);
   if (routes.length) doc.routes = routes;
   if (removed.length) doc.removedKernelRoutes = removed;
   if (ns.neighbours.length) {

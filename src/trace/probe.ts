@@ -8,6 +8,7 @@ import { Addr, formatParseError } from "../addr/mod.js";
 import { err, ok, type Result } from "../result.js";
 import { namespaceNamed, podIp, podNamed, podOfNamespace, podsWithIp } from "../world/query.js";
 import type { Pod, Protocol, World } from "../model/world.js";
+import type { BranchChoice } from "../forward/netfilter.js";
 
 /** What a user asks to trace. */
 export interface Probe {
@@ -27,6 +28,13 @@ export interface Probe {
   readonly df?: boolean;
   /** Initial TTL (default: the namespace's net.ipv4.ip_default_ttl). */
   readonly ttl?: number;
+  /**
+   * Which branch random (`statistic`) rules take: an endpoint's address
+   * (`10.244.1.3`, its DNAT target), or `seed:N` for the branch a seeded
+   * draw picks with the rules' probabilities. Default: every random rule
+   * matches, so the first endpoint.
+   */
+  readonly branch?: string;
 }
 
 /** A probe whose names were found in the world. */
@@ -45,6 +53,7 @@ export interface ResolvedProbe {
   readonly size: number;
   readonly df: boolean;
   readonly ttl?: number;
+  readonly branch?: BranchChoice;
 }
 
 /** A probe that names something the world does not have. */
@@ -100,6 +109,8 @@ export function resolveProbe(world: World, probe: Probe): Result<ResolvedProbe, 
   ) {
     return fail("ttl", probe.ttl, "TTL must be a whole number from 1 to 255");
   }
+  const branch = resolveBranch(probe.branch);
+  if (!branch.ok) return branch;
   return ok({
     ...from.value,
     ...to.value,
@@ -108,7 +119,19 @@ export function resolveProbe(world: World, probe: Probe): Result<ResolvedProbe, 
     size,
     df: probe.df ?? true,
     ttl: probe.ttl,
+    branch: branch.value,
   });
+}
+
+function resolveBranch(text: string | undefined): Result<BranchChoice, ProbeError> {
+  if (text === undefined || text === "") return ok({ kind: "first" });
+  const seed = /^seed:([0-9]{1,10})$/.exec(String(text));
+  if (seed) return ok({ kind: "seed", seed: Number(seed[1]) >>> 0 });
+  const addr = Addr.parse(String(text));
+  if (!addr.ok) {
+    return fail("branch", text, "Branch must be an endpoint's IPv4 address or seed:N");
+  }
+  return ok({ kind: "endpoint", addr: addr.value });
 }
 
 function resolveSender(world: World, from: string) {

@@ -21,7 +21,17 @@ import {
   reach,
   vxlanRemotes,
 } from "../forward/layer2.js";
-import { filterForward, natPostrouting, natPrerouting } from "../forward/netfilter.js";
+import {
+  chainBranches,
+  filterForward,
+  hasRandomRules,
+  natPostrouting,
+  natPrerouting,
+  type NatWalk,
+  outputDnat,
+  pickBranch,
+  stateIn,
+} from "../forward/netfilter.js";
 import { err, ok, type Result } from "../result.js";
 import { encapsulate, VXLAN_OVERHEAD } from "../tunnel/vxlan.js";
 import {
@@ -36,13 +46,14 @@ import { lookupRoute, selectSource } from "../forward/fib.js";
 import { formatRoute } from "../syntax/iproute.js";
 import { fragmentSize, frameFits, martianDestination, martianSource } from "../forward/rules.js";
 import { type Meeting, unmodelledMet } from "../world/unmodelled.js";
-import type { Bridge, Device, Ipip, Namespace, Route, Vxlan, World } from "../model/world.js";
+import type { Bridge, Device, Ipip, Namespace, Route, Rule, Vxlan, World } from "../model/world.js";
 import { encapsulateIpip, IPIP_OVERHEAD } from "../tunnel/ipip.js";
 import { arpAnswerers, arpProxies, broadcastEndpoints } from "./arp.js";
 import { type Probe, type ProbeError, type ResolvedProbe, resolveProbe } from "./probe.js";
 import type {
   Drop,
   IpHeader,
+  NatChoice,
   NeighbourOutcome,
   Packet,
   Place,
@@ -156,6 +167,12 @@ class Run {
   readonly hops: MutableHop[] = [];
   #steps = 0;
   #natted = false;
+  /** The skb mark in the current namespace (MARK rules set it; a new namespace starts at 0). */
+  #mark = 0;
+  /** Set when a DNAT was reached through a user chain (a Service). */
+  #serviceNat = false;
+  /** The reply this run traced for a DNATed request. */
+  #reply: Trace | undefined;
   /** Set when an answer this trace followed met what the model does not model. */
   #answerUnknown = false;
   /** MACs bridges learned from ARP replies during this trace: bridge → MAC → port. */
@@ -201,6 +218,7 @@ class Run {
       },
       hops: this.hops,
       verdict,
+      ...(this.#reply ? { reply: this.#reply } : {}),
     };
   }
 
@@ -296,8 +314,88 @@ class Run {
     const packet: Packet = { ip: this.initialHeader(ns, src) };
     this.hops[0].before = packet;
     this.step({ kind: "send", container: this.probe.container, ip: packet.ip }, packet);
+    // nat OUTPUT's DNAT (a node reaching a Service) re-routes the packet
+    // and is undone for the reply on local delivery: not modelled yet.
+    const dnat = this.answer ? undefined : outputDnat(ns, packet.ip, route!.dev!);
+    if (dnat) {
+      return this.drop(ns, {
+        reason: "unmodelled",
+        what: "nat OUTPUT DNAT (a namespace's own traffic to a Service)",
+        text: dnat.text,
+      });
+    }
     return this.unmodelled(ns, { kind: "hook", hook: "OUTPUT" }) ??
       this.localOutput(ns, route!, packet);
+  }
+
+  /**
+   * The random (`statistic`) branches nat PREROUTING can take for this
+   * packet, and the one the probe picks; undefined when there is no choice.
+   */
+  pickRandom(
+    ns: Namespace,
+    ip: IpHeader,
+    inDev: string,
+  ): { chance: (r: Rule) => boolean; choices: NatChoice[] } | undefined {
+    if (!hasRandomRules(ns)) return undefined;
+    const branches = chainBranches(ns, "nat", "PREROUTING", ip, { in: inDev }, stateIn(ns));
+    if (branches.length < 2) return undefined;
+    const b = pickBranch(branches, this.probe.branch ?? { kind: "first" })!;
+    const choices = branches.map((x) => {
+      const t = x.walk.rule?.target;
+      const to = t?.kind === "DNAT" ? `${t.to}:${t.port ?? ip.dport ?? ""}` : "-";
+      return { to, probability: x.probability };
+    });
+    return { chance: (r) => b.taken.includes(r), choices };
+  }
+
+  /**
+   * The reply to a DNATed request, from the endpoint back to the client:
+   * traced like any answer (conntrack reverses the NAT where the request
+   * was rewritten); what keeps it from the client's socket, if anything.
+   */
+  followReply(ns: Namespace, packet: Packet): Drop | undefined {
+    const ip = packet.ip;
+    const proto = ip.proto;
+    if (proto === "ipip") return undefined;
+    const probe: ResolvedProbe = {
+      namespace: ns.name,
+      dst: ip.src,
+      claimants: [],
+      proto,
+      size: ip.length,
+      sport: ip.dport,
+      dport: ip.sport,
+      df: false,
+    };
+    const sub = new Run(this.world, probe, this.depth + 1, {
+      kind: "answer",
+      src: ip.dst,
+      reverse: this.nats,
+    });
+    const reply = sub.start();
+    this.#reply = reply;
+    const v = reply.verdict;
+    if (v.kind === "dropped") {
+      if (v.drop.reason === "unmodelled") return v.drop;
+      return { reason: "reply-lost", at: v.namespace, why: { kind: "dropped", drop: v.drop } };
+    }
+    const expected = this.probe.dst;
+    if (v.namespace !== this.probe.namespace) {
+      return {
+        reason: "reply-lost",
+        at: v.namespace,
+        why: { kind: "wrong-source", expected, got: v.src },
+      };
+    }
+    if (v.src !== expected) {
+      return {
+        reason: "reply-lost",
+        at: v.namespace,
+        why: { kind: "wrong-source", expected, got: v.src },
+      };
+    }
+    return undefined;
   }
 
   /** Records a route lookup; returns a verdict when there is no usable route. */
@@ -344,9 +442,25 @@ class Run {
       this.unmodelled(ns, { kind: "hook", hook: "PREROUTING" });
     if (unknown) return unknown;
     let p = packet;
-    const dnat = this.answer ? this.unNat(ns, "POSTROUTING", p) : natPrerouting(ns, ip, dev.name);
+    this.#mark = 0;
+    let choices: NatChoice[] | undefined;
+    let dnat: ReturnType<Run["unNat"]> | NatWalk;
+    if (this.answer) dnat = this.unNat(ns, "POSTROUTING", p);
+    else {
+      const picked = this.pickRandom(ns, ip, dev.name);
+      choices = picked?.choices;
+      const walked = natPrerouting(ns, ip, dev.name, stateIn(ns, 0, picked?.chance));
+      this.#mark = walked.mark;
+      dnat = walked;
+    }
+    const passed = "matched" in dnat
+      ? dnat.matched.filter((r) => r !== ("rule" in dnat ? dnat.rule : undefined)).map((r) =>
+        r.text
+      )
+      : undefined;
     if (dnat.kind === "rewrite") {
       this.#natted = true;
+      if (passed && passed.length > 0) this.#serviceNat = true;
       p = { ...p, ip: dnat.ip };
       this.nats.push({
         namespace: ns.name,
@@ -361,6 +475,8 @@ class Run {
         rule: dnat.rule.text,
         before: ip,
         after: dnat.ip,
+        ...(passed && passed.length > 0 ? { passed } : {}),
+        ...(choices ? { choices } : {}),
       }, p);
     } else if (dnat.kind === "stop") {
       this.step({
@@ -409,7 +525,12 @@ class Run {
     this.step({ kind: "ttl", before: ip.ttl, after: ip.ttl - 1 }, p);
     const unknown = this.unmodelled(ns, { kind: "hook", hook: "FORWARD" });
     if (unknown) return unknown;
-    const filter = filterForward(ns, p.ip, { in: inDev.name, out: out.name });
+    const filter = filterForward(
+      ns,
+      p.ip,
+      { in: inDev.name, out: out.name },
+      stateIn(ns, this.#mark, undefined, this.answer ? "ESTABLISHED" : "NEW"),
+    );
     this.step({
       kind: "netfilter",
       table: "filter",
@@ -455,7 +576,9 @@ class Run {
     const unknown = this.unmodelled(ns, { kind: "hook", hook: "POSTROUTING" });
     if (unknown) return unknown;
     let p = packet;
-    const snat = this.answer ? this.unNat(ns, "PREROUTING", p) : natPostrouting(ns, p.ip, route);
+    const snat = this.answer
+      ? this.unNat(ns, "PREROUTING", p)
+      : natPostrouting(ns, p.ip, route, stateIn(ns, this.#mark));
     if (snat.kind === "rewrite") {
       this.#natted = true;
       const before = p.ip;
@@ -852,6 +975,13 @@ class Run {
         ? { kind: "reply", from: ip.dst }
         : { kind: "nothing" };
       return this.drop(ns, drop, sees);
+    }
+    // The reply is followed for DNATs through user chains (Services); a
+    // plain DNAT rule's reply is not yet (the verifier's compact form
+    // evaluates those, and checks no replies).
+    if (this.depth === 0 && !this.answer && this.#serviceNat) {
+      const lost = this.followReply(ns, packet);
+      if (lost) return this.drop(ns, lost, { kind: "nothing" });
     }
     this.step({ kind: "deliver", container, port: ip.dport });
     return {

@@ -79,6 +79,10 @@ export type Step =
     readonly rule: string;
     readonly before: IpHeader;
     readonly after: IpHeader;
+    /** The rules that matched before the deciding one: jumps into user chains, MARKs. */
+    readonly passed?: readonly string[];
+    /** Where random (`statistic`) rules could have sent the packet, each with its probability; the `after` is the branch taken. */
+    readonly choices?: readonly NatChoice[];
   }
   | {
     readonly kind: "neighbour";
@@ -211,6 +215,20 @@ export type Drop =
   | { readonly reason: "no-source-address" }
   | { readonly reason: "port-unreachable"; readonly proto: Protocol; readonly port: number }
   | { readonly reason: "wrong-pod"; readonly receiver: string; readonly intended: string }
+  /**
+   * The request arrived (a Service's endpoint took it) but its reply does
+   * not reach the client as the answer of its connection: dropped on the
+   * way back (`dropped`, in `at`), or arriving from another address than
+   * the one the client sent to (`wrong-source`: no conntrack entry on the
+   * reply's path reversed the DNAT, as with asymmetric routing).
+   */
+  | {
+    readonly reason: "reply-lost";
+    readonly at: string;
+    readonly why:
+      | { readonly kind: "dropped"; readonly drop: Drop }
+      | { readonly kind: "wrong-source"; readonly expected: Addr; readonly got: Addr };
+  }
   | { readonly reason: "loop"; readonly steps: number }
   /**
    * The packet met state the model does not model (an imported node's
@@ -259,4 +277,16 @@ export interface Trace {
   readonly probe: ProbeSummary;
   readonly hops: readonly Hop[];
   readonly verdict: Verdict;
+  /**
+   * The reply to a request that was DNATed (a Service), traced from the
+   * endpoint back through conntrack's reverse NAT; absent for others.
+   */
+  readonly reply?: Trace;
+}
+
+/** One branch of random rules: the DNAT target it leads to and its probability. */
+export interface NatChoice {
+  /** `ADDR:PORT` the branch DNATs to, or `-` when it DNATs nothing. */
+  readonly to: string;
+  readonly probability: number;
 }

@@ -30,6 +30,7 @@ const DROP_CAUSE: Record<DropReason, Cause> = {
   "ipip-no-tunnel": "next-hop",
   "device-down": "next-hop",
   "wrong-pod": "next-hop",
+  "reply-lost": "other",
   "ip-forward-off": "forwarding",
   "forward-drop": "forwarding",
   "ttl-exceeded": "loop",

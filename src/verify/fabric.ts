@@ -25,6 +25,7 @@ import { Addr, maskOf, Prefix } from "../addr/mod.js";
 import { err, ok, type Result } from "../result.js";
 import { VXLAN_OVERHEAD } from "../wire/vxlan.js";
 import type { IfaceMatch } from "../forward/rules.js";
+import { isPlainRule } from "../forward/netfilter.js";
 import { defaultMac } from "../world/names.js";
 import { deviceAt, namespaceNamed, nodeNamed, podIp, podNamed } from "../world/query.js";
 import type {
@@ -371,6 +372,11 @@ export function fabricFromWorld(world: World): Fabric {
     if (!opaque.has(namespace)) opaque.set(namespace, why);
   };
   const hostNs = world.namespaces.filter((n) => n.role !== "pod");
+  for (const ns of hostNs) {
+    if (!ns.netfilter.rules.every(isPlainRule)) {
+      hostProblem(ns.name, "iptables user chains or kube-proxy matches");
+    }
+  }
   const hostIndex = new Map(hostNs.map((n, i) => [n.name, i]));
   const podOfNs = new Map<string, string>();
   for (const p of world.pods) if (p.namespace) podOfNs.set(p.namespace, p.name);

@@ -10,6 +10,7 @@
  * @module
  */
 import { Addr, maskOf, Prefix } from "../addr/mod.js";
+import { isPlainRule } from "../forward/netfilter.js";
 import { inPrefix } from "../forward/rules.js";
 import { err, ok, type Result } from "../result.js";
 import { formatRoute, parseRoute, type RouteSpec } from "../syntax/iproute.js";
@@ -105,6 +106,9 @@ export function applyEdit(
       if (!parsed.ok) return fail(formatLineError(parsed.error));
       const v = parsed.value;
       if (v.kind === "policy") return ok({ host: h, record: { ...host, forwardPolicy: v.policy } });
+      if (v.kind === "chain" || !isPlainRule(v)) {
+        return fail("a user chain or a kube-proxy match the compact form does not evaluate");
+      }
       const rule = compactRule(v);
       return ok({ host: h, record: { ...host, rules: [...host.rules, rule] } });
     }

@@ -7,7 +7,7 @@
  */
 import { err, ok, type Result } from "../result.js";
 import { parseRoute } from "../syntax/iproute.js";
-import { parseIptables } from "../syntax/iptables.js";
+import { chainLines, ChainSet, parseIptables } from "../syntax/iptables.js";
 import { formatLineError, type LineError } from "../syntax/tokens.js";
 import { VXLAN_OVERHEAD } from "../wire/vxlan.js";
 import { namespaceNamed } from "./query.js";
@@ -220,6 +220,9 @@ export function addIptables(
   return changeNamespace(world, namespace, (ns) => {
     if (!parsed.ok) return err(fromLineError(namespace, 0, parsed.error));
     const v = parsed.value;
+    const chainError = ChainSet.of(ns.netfilter.rules).accept(v, line);
+    if (chainError) return err(fromLineError(namespace, 0, chainError));
+    if (v.kind === "chain") return ok(ns);
     const netfilter = v.kind === "policy" ? { ...ns.netfilter, forwardPolicy: v.policy } : {
       ...ns.netfilter,
       rules: [...ns.netfilter.rules, {
@@ -252,6 +255,7 @@ export function iptablesLines(ns: Namespace): string[] {
   const policy = ns.netfilter.forwardPolicy === "DROP" ? ["-P FORWARD DROP"] : [];
   return [
     ...policy,
+    ...chainLines(ns.netfilter.rules),
     ...ns.netfilter.rules.map((r) => (r.table === "nat" ? `-t nat ${r.text}` : r.text)),
   ];
 }
@@ -286,14 +290,18 @@ export function setIptables(
   const errors: EditError[] = [];
   const rules: Rule[] = [];
   let forwardPolicy: "ACCEPT" | "DROP" = "ACCEPT";
+  const chains = new ChainSet();
   tableLines(lines).forEach(({ text, line }) => {
     const parsed = parseIptables(text);
     if (!parsed.ok) return errors.push(fromLineError(namespace, line, parsed.error));
     const v = parsed.value;
+    const chainError = chains.accept(v, text);
+    if (chainError) return errors.push(fromLineError(namespace, line, chainError));
     if (v.kind === "policy") {
       forwardPolicy = v.policy;
       return;
     }
+    if (v.kind === "chain") return;
     rules.push({ table: v.table, chain: v.chain, match: v.match, target: v.target, text: v.text });
   });
   if (errors.length > 0) return err(errors);

@@ -1,0 +1,188 @@
+/**
+ * Services as kube-proxy's iptables mode programs them: chain names from
+ * its hash, a ClusterIP DNATed to an endpoint with the reply traced back
+ * through conntrack, random choices with their probabilities, and the
+ * ways a Service conversation fails on Linux (hairpin without masquerade,
+ * a reply that never meets the conntrack entry).
+ *
+ * @module
+ */
+import { test } from "uvu";
+import * as assert from "uvu/assert";
+import fc from "fast-check";
+import { portProtoHash } from "../src/scenario/kubeproxy.js";
+import { ChainSet, parseIptables, quantizeProbability } from "../src/syntax/iptables.js";
+import type { Step, Trace } from "../src/trace/types.js";
+import { deleteIptables, setIptables } from "../src/world/edit.js";
+import { namespaceNamed, podIp, podNamed } from "../src/world/query.js";
+import { example, must, traced } from "./support/world.ts";
+import { holds } from "./support/property.ts";
+
+const world = example("services");
+const ip = (pod: string) => String(podIp(world, podNamed(world, pod)!));
+const steps = (t: Trace): Step[] => t.hops.flatMap((h) => h.steps);
+const nat = (t: Trace) =>
+  steps(t).filter((s): s is Extract<Step, { kind: "nat" }> => s.kind === "nat");
+
+test("kube-proxy: chain names from portProtoHash (sha256, base32, 16 characters)", () => {
+  // Values every cluster shows (kube-dns) and kube-proxy's own tests.
+  assert.is(portProtoHash("kube-system/kube-dns:dns", "udp"), "TCOU7JCQXEZGVUNU");
+  assert.is(portProtoHash("default/web:http", "tcp"), "CDGGSHYLG3RE2FKL");
+  const rules = namespaceNamed(world, "node-1")!.netfilter.rules.map((r) => r.text);
+  assert.ok(rules.some((r) => r.endsWith("-j KUBE-SVC-TCOU7JCQXEZGVUNU")), rules.join("\n"));
+});
+
+test("DNS through the kube-dns ClusterIP: DNAT to an endpoint, reply un-DNATed, delivered", () => {
+  const t = traced(world, { from: "a", to: "10.96.0.10", proto: "udp", port: 53 });
+  assert.is(t.verdict.kind, "delivered", JSON.stringify(t.verdict));
+  const dnat = nat(t)[0];
+  assert.is(dnat.hook, "PREROUTING");
+  assert.is(String(dnat.after.dst), ip("c"));
+  assert.is(dnat.after.dport, 53);
+  assert.ok(t.reply, "the reply is traced");
+  const back = t.reply!;
+  assert.is(back.verdict.kind, "delivered");
+  if (back.verdict.kind === "delivered") {
+    assert.is(String(back.verdict.src), "10.96.0.10");
+    assert.is(back.verdict.pod, "a");
+  }
+  assert.ok(nat(back).some((s) => String(s.after.src) === "10.96.0.10"));
+});
+
+test("random choice: each endpoint's probability shown, summing to 1; a probe picks a branch", () => {
+  const t = traced(world, { from: "a", to: "10.96.0.20", proto: "tcp", port: 80, branch: ip("d") });
+  const choices = nat(t)[0].choices!;
+  assert.equal(choices.map((c) => c.to), [`${ip("b")}:8080`, `${ip("c")}:8080`, `${ip("d")}:8080`]);
+  const sum = choices.reduce((s, c) => s + c.probability, 0);
+  assert.ok(Math.abs(sum - 1) < 1e-9, String(sum));
+  for (const c of choices) assert.ok(Math.abs(c.probability - 1 / 3) < 1e-9, String(c.probability));
+  assert.is(String(nat(t)[0].after.dst), ip("d"));
+  assert.is(t.verdict.kind, "delivered");
+});
+
+test("random choice: a seeded probe lands on the branches in proportion to the probabilities", () => {
+  const counts = new Map<string, number>();
+  for (let seed = 0; seed < 300; seed++) {
+    const t = traced(world, {
+      from: "a",
+      to: "10.96.0.20",
+      proto: "tcp",
+      port: 80,
+      branch: `seed:${seed}`,
+    });
+    const to = String(nat(t)[0].after.dst);
+    counts.set(to, (counts.get(to) ?? 0) + 1);
+  }
+  // 300 draws with p = 1/3: each count within 100 ± 40 (more than 4 sigma).
+  for (const pod of ["b", "c", "d"]) {
+    const n = counts.get(ip(pod)) ?? 0;
+    assert.ok(n > 60 && n < 140, `${pod}: ${n} of 300`);
+  }
+});
+
+test("hairpin: an endpoint reaching itself through its Service is masqueraded to the node and answered", () => {
+  const t = traced(world, { from: "b", to: "10.96.0.20", proto: "tcp", port: 80, branch: ip("b") });
+  assert.is(t.verdict.kind, "delivered", JSON.stringify(t.verdict));
+  if (t.verdict.kind === "delivered") assert.is(String(t.verdict.src), "10.244.1.1");
+  assert.is(t.reply?.verdict.kind, "delivered");
+});
+
+test("hairpin without masquerade: the endpoint drops its own address as a martian source (as Linux did)", () => {
+  const ns = namespaceNamed(world, "node-1")!;
+  const masq = ns.netfilter.rules.find((r) =>
+    r.chain === "KUBE-POSTROUTING" && r.target.kind === "MASQUERADE"
+  )!;
+  const broken = must(deleteIptables(world, "node-1", masq.text));
+  const t = traced(broken, {
+    from: "b",
+    to: "10.96.0.20",
+    proto: "tcp",
+    port: 80,
+    branch: ip("b"),
+  });
+  assert.is(t.verdict.kind, "dropped");
+  if (t.verdict.kind === "dropped") {
+    assert.is(t.verdict.drop.reason, "martian-source");
+    assert.is(t.verdict.namespace, "pod-b");
+  }
+});
+
+test("same-node endpoint: the reply crosses the bridge without meeting conntrack and arrives from the pod's address", () => {
+  const t = traced(world, { from: "a", to: "10.96.0.20", proto: "tcp", port: 80, branch: ip("b") });
+  assert.is(t.verdict.kind, "dropped");
+  if (t.verdict.kind === "dropped" && t.verdict.drop.reason === "reply-lost") {
+    const why = t.verdict.drop.why;
+    assert.is(why.kind, "wrong-source");
+    if (why.kind === "wrong-source") {
+      assert.is(String(why.expected), "10.96.0.20");
+      assert.is(String(why.got), ip("b"));
+    }
+  } else assert.unreachable(JSON.stringify(t.verdict));
+});
+
+test("a reply that cannot return: FORWARD without the conntrack rule drops it, and the verdict names the reply path", () => {
+  const ns = namespaceNamed(world, "node-2")!;
+  const lines = [
+    "-P FORWARD DROP",
+    "-N KUBE-FORWARD",
+    "-A FORWARD -j KUBE-FORWARD",
+    "-A KUBE-FORWARD -m conntrack --ctstate NEW -j ACCEPT",
+  ];
+  const nat = ns.netfilter.rules.filter((r) => r.table === "nat");
+  const natLines = [
+    ...new Set(nat.flatMap((r) => [r.chain, r.target.kind === "JUMP" ? r.target.chain : ""])),
+  ]
+    .filter((c) => c.startsWith("KUBE-")).map((c) => `-t nat -N ${c}`);
+  const broken = must(setIptables(world, "node-2", [
+    ...natLines,
+    ...nat.map((r) => `-t nat ${r.text}`),
+    ...lines,
+  ]));
+  const t = traced(broken, { from: "a", to: "10.96.0.10", proto: "udp", port: 53 });
+  assert.is(t.verdict.kind, "dropped");
+  if (t.verdict.kind === "dropped") {
+    assert.is(t.verdict.drop.reason, "reply-lost");
+    if (t.verdict.drop.reason === "reply-lost") {
+      assert.is(t.verdict.drop.why.kind, "dropped");
+      assert.is(t.verdict.drop.at, "node-2");
+    }
+  }
+});
+
+test("iptables chains: -A and -j need the chain created first, a jump loop is refused", () => {
+  const read = (lines: string[]) => {
+    const chains = new ChainSet();
+    for (const l of lines) {
+      const p = parseIptables(l);
+      if (!p.ok) return p.error.message;
+      const e = chains.accept(p.value, l);
+      if (e) return `${e.message} @${e.token}`;
+    }
+    return "ok";
+  };
+  assert.match(read(["-t nat -A KUBE-X -j RETURN"]), /KUBE-X does not exist/);
+  assert.match(read(["-t nat -A PREROUTING -j KUBE-X"]), /KUBE-X does not exist/);
+  assert.is(read(["-t nat -N KUBE-X", "-t nat -A PREROUTING -j KUBE-X"]), "ok");
+  assert.match(
+    read(["-t nat -N A", "-t nat -N B", "-t nat -A A -j B", "-t nat -A B -j A"]),
+    /loop @A/,
+  );
+  assert.match(read(["-t nat -N A", "-t nat -N A"]), /already exists/);
+});
+
+test("statistic: probabilities are quantized as iptables stores them (2^-31 steps) and round-trip", () => {
+  holds(
+    fc.property(fc.double({ min: 0, max: 1, noNaN: true }), (p) => {
+      const r = parseIptables(
+        `-t nat -A S -m statistic --mode random --probability ${p.toFixed(10)} -j RETURN`,
+      );
+      if (!r.ok || r.value.kind !== "rule") return false;
+      const q = r.value.match.probability!;
+      const again = parseIptables(`-t nat ${r.value.text}`);
+      return q === quantizeProbability(Number(p.toFixed(10))) &&
+        again.ok && again.value.kind === "rule" && again.value.match.probability === q;
+    }),
+  );
+});
+
+test.run();
