@@ -18,6 +18,16 @@ import { parseIptables } from "../syntax/iptables.js";
 import { formatLineError } from "../syntax/tokens.js";
 import type { Namespace, World } from "../model/world.js";
 import {
+  addIptables,
+  addRoute,
+  deleteIptables,
+  deleteRoute,
+  type EditError,
+  formatEditError,
+  setIpForward,
+} from "../world/edit.js";
+import { match } from "ts-pattern";
+import {
   compactDevice,
   compactRoute,
   compactRule,
@@ -256,7 +266,9 @@ function resolveCompactRoute(fabric: Fabric, host: FHost, line: string): Result<
 }
 
 /**
- * Applies a compact edit and re-checks.
+ * Applies a compact edit and re-checks. On a fabric made from a world the
+ * edit is made to the world and re-checked as {@linkcode recheckWorld}
+ * does, so pairs the verifier traces see it too.
  *
  * @param verifier The verifier (changed in place).
  * @param edit The edit.
@@ -275,6 +287,16 @@ export function recheckEdit(
   edit: FabricEdit,
 ): Result<Recheck, FabricEditError> {
   const start = performance.now();
+  const world = verifier.fabric.world;
+  if (world !== undefined) {
+    // The fabric came from a world, and pairs the compact form cannot decide
+    // are traced on that world: the edit is made to the world, so no trace
+    // reads the state from before it.
+    const edited = editWorld(world, edit);
+    if (!edited.ok) return err({ host: edit.host, message: formatEditError(edited.error) });
+    const r = recheckWorld(verifier, edited.value);
+    return ok({ ...r, millis: performance.now() - start });
+  }
   const applied = applyEdit(verifier.fabric, edit);
   if (!applied.ok) return applied;
   const incremental = replaceHost(verifier, applied.value.host, applied.value.record);
@@ -285,6 +307,23 @@ export function recheckEdit(
     incremental,
     millis: performance.now() - start,
   });
+}
+
+/** A compact edit made to a world, as `world/edit.ts` makes it. */
+function editWorld(world: World, edit: FabricEdit): Result<World, EditError> {
+  return match(edit)
+    .with({ kind: "route-add" }, (e) => addRoute(world, e.host, e.route))
+    .with({ kind: "route-delete" }, (e) => deleteRoute(world, e.host, e.route))
+    .with({ kind: "route-replace" }, (e) => {
+      // `ip route replace`: the route with the same destination goes, the new one comes.
+      const dst = e.route.trim().split(/\s+/)[0] ?? "";
+      const gone = deleteRoute(world, e.host, dst);
+      return addRoute(gone.ok ? gone.value : world, e.host, e.route);
+    })
+    .with({ kind: "ip-forward" }, (e) => setIpForward(world, e.host, e.on))
+    .with({ kind: "iptables-add" }, (e) => addIptables(world, e.host, e.rule))
+    .with({ kind: "iptables-delete" }, (e) => deleteIptables(world, e.host, e.rule))
+    .exhaustive();
 }
 
 /**
