@@ -120,7 +120,9 @@ export function expectedOutcome(trace: Trace, plan: LabPlan): Outcome {
     };
   }
   const last = trace.hops[trace.hops.length - 1]?.after.ip;
-  const receptions: Reception[] = v.drop.reason === "wrong-pod" && last
+  // The wrong pod, or a Service's endpoint whose reply is lost, did receive the packet.
+  const received = v.drop.reason === "wrong-pod" || v.drop.reason === "reply-lost";
+  const receptions: Reception[] = received && last
     ? [{ namespace: v.namespace, src: String(last.src), dst: String(last.dst), ttl: last.ttl }]
     : [];
   const s = v.senderSees;

@@ -77,6 +77,7 @@ export function labProbes(world: World, options: ProbeOptions = {}): LabProbe[] 
     }
   }
   if (options.wide) wideProbes(world, pods, add);
+  serviceProbes(world, pods, add, options.extras !== false);
   if (options.extras === false || pods.length < 2) return out;
   const first = pods[0];
   const last = pods[pods.length - 1];
@@ -214,4 +215,43 @@ function unusedPodAddress(world: World, pod: Pod): string | undefined {
     if (!used.has(a)) return a.toString();
   }
   return undefined;
+}
+
+/**
+ * UDP Services (a `-d VIP -p udp --dport N -j KUBE-SVC-…` rule on a node):
+ * every pod sends to each; with the extras, the first pod also with TTL 1
+ * and 2, whose time-exceeded errors conntrack sends from the Service address.
+ */
+function serviceProbes(world: World, pods: readonly Pod[], add: Add, extras: boolean): void {
+  const vips = new Map<string, number>();
+  for (const ns of world.namespaces.filter((n) => n.role === "node")) {
+    for (const r of ns.netfilter.rules) {
+      const m = r.match;
+      if (
+        r.table === "nat" && r.target.kind === "JUMP" && r.target.chain.startsWith("KUBE-SVC-") &&
+        m.dst && !m.dst.negate && m.dst.prefix.bits === 32 && m.proto === "udp" &&
+        m.dport !== undefined
+      ) vips.set(String(m.dst.prefix.addr), m.dport);
+    }
+  }
+  for (const [vip, port] of vips) {
+    for (const a of pods) {
+      add(`${a.name} → ${vip}:${port} udp (Service)`, {
+        from: a.name,
+        to: vip,
+        proto: "udp",
+        port,
+      });
+    }
+    if (!extras || pods.length === 0) continue;
+    for (const ttl of [1, 2]) {
+      add(`${pods[0].name} → ${vip}:${port} udp ttl ${ttl} (Service)`, {
+        from: pods[0].name,
+        to: vip,
+        proto: "udp",
+        port,
+        ttl,
+      });
+    }
+  }
 }

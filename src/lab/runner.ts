@@ -47,6 +47,8 @@ export interface LabRow {
   readonly differences: readonly string[];
   /** Sent a second time after Linux's ICMP error budget refilled (see {@linkcode errorBudget}). */
   readonly retried?: boolean;
+  /** The endpoint Linux's random rules chose (the model followed the same branch). */
+  readonly endpoint?: string;
 }
 
 /** A whole lab run. */
@@ -199,6 +201,11 @@ async function runProbe(lab: Lab, p: LabProbe, t: Trace, options: RunOptions): P
 
 const pairs = new WeakMap<Lab, Map<string, Promise<void>>>();
 
+/** Whether a trace passed random rules that could have sent it elsewhere. */
+function randomChoice(t: Trace): boolean {
+  return t.hops.some((h) => h.steps.some((s) => s.kind === "nat" && s.choices !== undefined));
+}
+
 function traceOf(world: World, p: LabProbe): Trace {
   const t = trace(world, p.probe);
   if (!t.ok) throw new Error(`Probe ${p.label} does not resolve in the model: ${t.error.message}`);
@@ -266,7 +273,23 @@ async function runProbeAlone(
     sender,
     crossings: crossings(lab, p),
   };
-  return { probe: p, kernel, linux, differences: differences(kernel, linux) };
+  // Random rules (a Service's endpoints): the model follows the branch
+  // Linux took, named by the endpoint that received the probe.
+  const crossed = linux.crossings[0];
+  const endpoint = randomChoice(t)
+    ? linux.receptions[0]?.dst ?? crossed?.vxlan?.inner.dst ?? crossed?.dst
+    : undefined;
+  const chosen = endpoint === undefined ? kernel : expectedOutcome(
+    traceOf(lab.world, { ...p, probe: { ...p.probe, branch: endpoint } }),
+    lab.plan,
+  );
+  return {
+    probe: p,
+    kernel: chosen,
+    linux,
+    differences: differences(chosen, linux),
+    ...(endpoint !== undefined ? { endpoint } : {}),
+  };
 }
 
 /**

@@ -137,7 +137,13 @@ function settle(next: Next): End {
 type Purpose =
   | { readonly kind: "probe" }
   | { readonly kind: "tunnel" }
-  | { readonly kind: "answer"; readonly src: Addr; readonly reverse: readonly NatRecord[] };
+  | {
+    readonly kind: "answer";
+    readonly src: Addr;
+    readonly reverse: readonly NatRecord[];
+    /** An ICMP error: conntrack finds its flow by the packet it quotes. */
+    readonly related?: boolean;
+  };
 
 /** A packet that passed an MTU check (possibly fragmented), or the verdict that stopped it. */
 type Sized = { readonly kind: "sized"; readonly packet: Packet } | Verdict;
@@ -951,12 +957,12 @@ class Run {
         c.state === "running" && c.ports.some((x) => x.port === ip.dport && x.protocol === ip.proto)
       )?.name;
       if (container === undefined) {
-        const sees: SenderSees =
-          !this.answerArrives(ns, packet, ip.proto === "tcp" ? "reset" : "error")
-            ? { kind: "nothing" }
-            : ip.proto === "tcp"
-            ? { kind: "tcp-reset", from: ip.dst }
-            : { kind: "icmp", type: "destination-unreachable", code: "port", from: ip.dst };
+        const from = this.answerArrives(ns, packet, ip.proto === "tcp" ? "reset" : "error");
+        const sees: SenderSees = from === undefined
+          ? { kind: "nothing" }
+          : ip.proto === "tcp"
+          ? { kind: "tcp-reset", from }
+          : { kind: "icmp", type: "destination-unreachable", code: "port", from };
         return this.drop(
           ns,
           { reason: "port-unreachable", proto: ip.proto, port: ip.dport ?? 0 },
@@ -971,9 +977,8 @@ class Run {
         receiver: pod?.name ?? ns.name,
         intended: intended.name,
       };
-      const sees: SenderSees = this.answerArrives(ns, packet, "reply")
-        ? { kind: "reply", from: ip.dst }
-        : { kind: "nothing" };
+      const from = this.answerArrives(ns, packet, "reply");
+      const sees: SenderSees = from !== undefined ? { kind: "reply", from } : { kind: "nothing" };
       return this.drop(ns, drop, sees);
     }
     // The reply is followed for DNATs through user chains (Services); a
@@ -981,7 +986,14 @@ class Run {
     // evaluates those, and checks no replies).
     if (this.depth === 0 && !this.answer && this.#serviceNat) {
       const lost = this.followReply(ns, packet);
-      if (lost) return this.drop(ns, lost, { kind: "nothing" });
+      if (lost) {
+        // A reply from the wrong address does arrive: an unconnected socket
+        // takes it, a connected one (a resolver's) drops it.
+        const sees: SenderSees = lost.reason === "reply-lost" && lost.why.kind === "wrong-source"
+          ? { kind: "reply", from: lost.why.got }
+          : { kind: "nothing" };
+        return this.drop(ns, lost, sees);
+      }
     }
     this.step({ kind: "deliver", container, port: ip.dport });
     return {
@@ -1106,12 +1118,12 @@ class Run {
     packet: Packet,
     kind: "error" | "reset" | "reply",
     from: Addr = packet.ip.dst,
-  ): boolean {
-    if (this.depth > 0) return false;
+  ): Addr | undefined {
+    if (this.depth > 0) return undefined;
     const ip = packet.ip;
     // Answers to an outer tunnel packet go to the tunnel, never to the probe's sender.
     const proto = ip.proto;
-    if (proto === "ipip") return false;
+    if (proto === "ipip") return undefined;
     const swapped = { sport: ip.dport, dport: ip.sport };
     const probe: ResolvedProbe = {
       namespace: ns.name,
@@ -1128,11 +1140,12 @@ class Run {
       kind: "answer",
       src: from,
       reverse: this.nats,
+      related: kind === "error",
     });
     const v = sub.start().verdict;
     // The answer met what the model does not model: whether it arrives is not known.
     if (v.kind === "dropped" && v.drop.reason === "unmodelled") this.#answerUnknown = true;
-    return v.kind === "delivered" && v.namespace === this.probe.namespace;
+    return v.kind === "delivered" && v.namespace === this.probe.namespace ? v.src : undefined;
   }
 
   /**
@@ -1152,6 +1165,11 @@ class Run {
       const rule = { text: `conntrack: answer to "${r.rule}"` };
       if (hook === "POSTROUTING" && r.after.src === ip.dst) {
         return { kind: "rewrite", rule, ip: { ...ip, dst: r.before.src, dport: r.before.sport } };
+      }
+      // An ICMP error about a DNATed packet leaves with the address the
+      // client used as its source, whoever sent it (nf_nat_icmp_reply_translation).
+      if (hook === "PREROUTING" && this.answer?.related) {
+        return { kind: "rewrite", rule, ip: { ...ip, src: r.before.dst } };
       }
       if (hook === "PREROUTING" && r.after.dst === ip.src) {
         return { kind: "rewrite", rule, ip: { ...ip, src: r.before.dst, sport: r.before.dport } };
@@ -1176,11 +1194,13 @@ class Run {
     if (from === undefined || what === "blackhole") return { kind: "nothing" };
     // The ICMP error travels back like any packet; if it cannot reach the
     // sender (no route back somewhere, a FORWARD DROP), the sender sees nothing.
-    if (!this.answerArrives(ns, cur, "error", from)) return { kind: "nothing" };
+    // conntrack rewrites the error's outer source where the flow was DNATed.
+    const arrived = this.answerArrives(ns, cur, "error", from);
+    if (arrived === undefined) return { kind: "nothing" };
     const icmp = (
       type: "destination-unreachable" | "time-exceeded",
       code: Extract<SenderSees, { kind: "icmp" }>["code"],
-    ) => ({ kind: "icmp", type, code, from, mtu }) as const;
+    ) => ({ kind: "icmp", type, code, from: arrived, mtu }) as const;
     switch (what) {
       case "no-route":
         return icmp("destination-unreachable", "net");
