@@ -80,6 +80,7 @@ export {
   MODES,
 } from "./scenario/build.js";
 export * from "./invariants/invariants.js";
+export * from "./invariants/services.js";
 export * from "./render/describe.js";
 export * from "./render/text.js";
 export * from "./render/layout.js";

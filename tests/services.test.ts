@@ -11,7 +11,13 @@ import { test } from "uvu";
 import * as assert from "uvu/assert";
 import fc from "fast-check";
 import { portProtoHash } from "../src/scenario/kubeproxy.js";
-import { ChainSet, parseIptables, quantizeProbability } from "../src/syntax/iptables.js";
+import {
+  chainLines,
+  ChainSet,
+  parseIptables,
+  quantizeProbability,
+} from "../src/syntax/iptables.js";
+import { serviceReachability } from "../src/invariants/services.js";
 import type { Step, Trace } from "../src/trace/types.js";
 import { deleteIptables, setIptables } from "../src/world/edit.js";
 import { namespaceNamed, podIp, podNamed } from "../src/world/query.js";
@@ -183,6 +189,52 @@ test("statistic: probabilities are quantized as iptables stores them (2^-31 step
         again.ok && again.value.kind === "rule" && again.value.match.probability === q;
     }),
   );
+});
+
+test("invariant: every pod reaches every Service on every branch, except where Linux loses the reply (same-bridge endpoints)", () => {
+  const r = serviceReachability(world);
+  // 4 pods × (kube-dns: 2 endpoints + web: 3 endpoints).
+  assert.is(r.checked, 20);
+  const nodeOf = (pod: string) => podNamed(world, pod)!.node;
+  const podAt = (endpoint: string) =>
+    world.pods.find((p) => ip(p.name) === endpoint.split(":")[0])!.name;
+  const got = r.counterexamples.map((c) => `${c.from}→${podAt(c.endpoint)}:${c.service.port}`)
+    .sort();
+  // Without br_netfilter the reply of an endpoint on the sender's own bridge
+  // crosses the bridge and never meets the node's conntrack entry; a pod
+  // reaching itself is masqueraded and answered.
+  const sameBridge = (endpoints: string[], port: number) =>
+    ["a", "b", "c", "d"].flatMap((from) =>
+      endpoints.filter((to) => to !== from && nodeOf(to) === nodeOf(from)).map((to) =>
+        `${from}→${to}:${port}`
+      )
+    );
+  const want = [...sameBridge(["b", "c", "d"], 80), ...sameBridge(["c", "d"], 53)].sort();
+  assert.equal(got, want);
+  for (const c of r.counterexamples) {
+    assert.ok(c.problem.kind === "dropped" && c.problem.drop.reason === "reply-lost", c.from);
+  }
+});
+
+test("invariant, broken world: node-2 drops established traffic in FORWARD, so every reply through it is lost", () => {
+  const ns = namespaceNamed(world, "node-2")!;
+  const kept = ns.netfilter.rules.filter((r) =>
+    !(r.chain === "KUBE-FORWARD" && r.match.ctstate?.states.includes("ESTABLISHED"))
+  );
+  const lines = [
+    "-P FORWARD DROP",
+    ...chainLines(kept),
+    ...kept.map((r) => (r.table === "nat" ? `-t nat ${r.text}` : r.text)),
+    "-A FORWARD -m conntrack --ctstate NEW -j ACCEPT",
+  ];
+  const broken = must(setIptables(world, "node-2", lines));
+  const r = serviceReachability(broken);
+  const cross = r.counterexamples.filter((c) =>
+    c.from === "a" && c.problem.kind === "dropped" && c.problem.drop.reason === "reply-lost" &&
+    c.problem.drop.why.kind === "dropped" && c.problem.drop.at === "node-2"
+  );
+  // a's requests to c and d (both Services) are forwarded; their replies die at node-2.
+  assert.is(cross.length, 4, JSON.stringify(r.counterexamples.map((c) => [c.from, c.endpoint])));
 });
 
 test.run();
