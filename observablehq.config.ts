@@ -52,6 +52,7 @@ export default {
     "observablehq:stdlib/inputs.css",
     "/components/podnet.css",
     "/components/notebook.css",
+    "/components/heatmap.css",
   ],
   head: ({ path }: { path: string }) => {
     const lang = parsePath(path)?.lang ?? "en";

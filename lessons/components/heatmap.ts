@@ -138,68 +138,6 @@ export function formatMillis(lang: Lang, ms: number): string {
   return `${fmt(lang, ms, ms < 10 ? 2 : 0)} ms`;
 }
 
-const STYLE_ID = "pn-heatmap-style";
-
-/** The components' stylesheet (injected once; colours follow the light and dark schemes). */
-const STYLE = `
-:root {
-  --pn-hm-ok: #b7e4c0; --pn-hm-empty: #e9ecef;
-  --pn-hm-route: #c92a2a; --pn-hm-next-hop: #c2255c; --pn-hm-forwarding: #d9480f;
-  --pn-hm-loop: #6741d9; --pn-hm-nat: #1864ab; --pn-hm-other: #495057;
-  --pn-hm-cursor: #212529;
-}
-@media (prefers-color-scheme: dark) {
-  :root {
-    --pn-hm-ok: #24563a; --pn-hm-empty: #2b2f36;
-    --pn-hm-route: #ff6b6b; --pn-hm-next-hop: #f783ac; --pn-hm-forwarding: #ffa94d;
-    --pn-hm-loop: #b197fc; --pn-hm-nat: #74c0fc; --pn-hm-other: #ced4da;
-    --pn-hm-cursor: #f8f9fa;
-  }
-}
-.pn-heatmap { max-width: 640px; margin: 0.75rem 0; font: 13px var(--sans-serif); }
-.pn-heatmap figcaption { font-weight: 600; margin-bottom: 0.2rem; }
-.pn-heatmap .pn-hm-axes { color: var(--theme-foreground-muted); margin: 0 0 0.3rem; }
-.pn-heatmap svg { display: block; width: 100%; height: auto; touch-action: manipulation; }
-.pn-heatmap svg:focus { outline: 2px solid var(--podnet-accent, #326ce5); outline-offset: 2px; }
-.pn-heatmap svg text { font: 10px var(--monospace, monospace); fill: var(--theme-foreground-muted); }
-.pn-heatmap .pn-hm-grid { stroke: var(--theme-background, #fff); stroke-width: 0.6; }
-.pn-heatmap rect[data-from] { shape-rendering: crispEdges; }
-.pn-heatmap rect.pn-hm-ok { fill: var(--pn-hm-ok); }
-.pn-heatmap rect.pn-hm-empty { fill: var(--pn-hm-empty); }
-${
-  CAUSES.map((c) =>
-    `.pn-heatmap rect.pn-hm-${c}, .pn-hm-swatch.pn-hm-${c} { fill: var(--pn-hm-${c}); background: var(--pn-hm-${c}); }`
-  )
-    .join("\n")
-}
-.pn-hm-swatch.pn-hm-ok { background: var(--pn-hm-ok); }
-.pn-heatmap .pn-hm-cursor { fill: none; stroke: var(--pn-hm-cursor); stroke-width: 1.5; pointer-events: none; }
-.pn-heatmap .pn-hm-selected { fill: none; stroke: var(--podnet-path, #e8590c); stroke-width: 2.5; pointer-events: none; }
-.pn-hm-legend { display: flex; flex-wrap: wrap; gap: 0.2rem 0.9rem; list-style: none; padding: 0; margin: 0.4rem 0; }
-.pn-hm-legend li { display: flex; align-items: center; gap: 0.3rem; }
-.pn-hm-swatch { display: inline-block; width: 0.9em; height: 0.9em; border-radius: 2px; flex: none; }
-.pn-hm-readout { min-height: 1.4em; margin: 0.3rem 0; font-family: var(--monospace, monospace); overflow-wrap: anywhere; }
-.pn-hm-summary { margin: 0.4rem 0; }
-.pn-hm-table button, .pn-hm-run { font: inherit; cursor: pointer; }
-.pn-hm-details { max-width: 960px; font: 14px var(--sans-serif); }
-.pn-hm-details h4 { margin: 0.5rem 0 0.2rem; }
-.pn-hm-details ul { padding-left: 1.2rem; margin: 0.2rem 0; }
-.pn-hm-log { max-width: 960px; font: 13px var(--sans-serif); }
-.pn-hm-log ol { max-height: 12rem; overflow-y: auto; margin: 0.2rem 0; font-family: var(--monospace, monospace); font-size: 12px; }
-.pn-hm-last { padding: 0.3rem 0.6rem; border-left: 4px solid var(--podnet-accent, #326ce5); overflow-wrap: anywhere; }
-.pn-hm-tables textarea { max-height: 14rem; overflow: auto; }
-.pn-hm-result { max-width: 960px; font: 14px var(--sans-serif); }
-`;
-
-/** Adds the components' stylesheet to the document once. */
-export function heatmapStyle(): void {
-  if (typeof document === "undefined" || document.getElementById(STYLE_ID)) return;
-  const style = document.createElement("style");
-  style.id = STYLE_ID;
-  style.textContent = STYLE;
-  document.head.append(style);
-}
-
 /**
  * Makes a view made with inputs.js's `relay` (`choice`, `breakageInput`)
  * fire one `input` per change for Framework: `relay` re-fires an inner
@@ -306,7 +244,6 @@ export function heatmap(
   cells: NodeCells,
   options: { lang: Lang; id: string; caption?: string; follow?: boolean; rows?: number },
 ): HeatmapView {
-  heatmapStyle();
   const { lang, id } = options;
   const n = cells.nodes.length;
   const size = M + n * S + 10;
@@ -595,7 +532,6 @@ export function cellDetails(
   cell: HeatCell | null,
   options: { lang: Lang; id: string },
 ): HTMLElement {
-  heatmapStyle();
   const { lang, id } = options;
   const root = html`
     <section class="pn-hm-details" data-testid=${`${id}-details`}
@@ -746,7 +682,6 @@ export type RecheckLog = HTMLElement & { add(entry: Redrawn): void };
  * @returns The log; call `add` after each re-check.
  */
 export function recheckLog(options: { lang: Lang; id: string }): RecheckLog {
-  heatmapStyle();
   const { lang, id } = options;
   const last = html`<p class="pn-hm-last" data-testid=${`${id}-recheck`} aria-live="polite">${
     say(lang, W.noneYet)
@@ -826,7 +761,6 @@ export function scaleRunner(
   run: () => Promise<{ ok: true; run: ScaleRun; ran: string } | { ok: false; error: string }>,
   options: { lang: Lang; id: string },
 ): HTMLElement {
-  heatmapStyle();
   const { lang, id } = options;
   const en = lang === "en";
   const button = html`<button type="button" class="pn-hm-run" data-testid=${`${id}-run`}>${
