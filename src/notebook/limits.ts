@@ -14,13 +14,14 @@
  * @module
  */
 import type { ScenarioDoc } from "../scenario/schema.js";
+import { LOAD_LIMITS } from "../scenario/screen.js";
 
 /** The limits a cell's answer must keep. */
 export const CELL_LIMITS = {
   /** The answer's JSON text, in UTF-16 code units (8 MiB). */
   answerChars: 8 * 1024 * 1024,
-  /** Any one string in the answer: names, lines, other fields. */
-  stringChars: 10_000,
+  /** Any one string in the answer: names, lines, other fields (the loader's own bound). */
+  stringChars: LOAD_LIMITS.stringChars,
   /** An error message; longer ones are cut, with `…` at the end. */
   messageChars: 2_000,
   /** Arrays and objects inside one another in the fields besides the world. */
