@@ -237,4 +237,16 @@ test("invariant, broken world: node-2 drops established traffic in FORWARD, so e
   assert.is(cross.length, 4, JSON.stringify(r.counterexamples.map((c) => [c.from, c.endpoint])));
 });
 
+test("filter INPUT: a DROP there stops delivery to the pod, named with its hook; REJECT and filter OUTPUT are refused", () => {
+  const w = must(setIptables(world, "pod-c", ["-A INPUT -p udp --dport 53 -j DROP"]));
+  const t = traced(w, { from: "a", to: "10.96.0.10", proto: "udp", port: 53 });
+  assert.ok(t.verdict.kind === "dropped" && t.verdict.drop.reason === "forward-drop");
+  if (t.verdict.kind === "dropped" && t.verdict.drop.reason === "forward-drop") {
+    assert.is(t.verdict.drop.hook, "INPUT");
+    assert.is(t.verdict.namespace, "pod-c");
+  }
+  assert.not.ok(parseIptables("-A INPUT -j REJECT").ok);
+  assert.not.ok(parseIptables("-A OUTPUT -j DROP").ok);
+});
+
 test.run();

@@ -83,7 +83,7 @@ export function ruleMatches(
 export function isPlainRule(r: Rule): boolean {
   const m = r.match;
   return ["PREROUTING", "POSTROUTING", "FORWARD"].includes(r.chain) &&
-    r.target.kind !== "JUMP" && r.target.kind !== "MARK" && r.target.kind !== "REJECT" &&
+    r.target.kind !== "JUMP" && r.target.kind !== "MARK" &&
     m.mark === undefined && m.probability === undefined && m.dstLocal === undefined &&
     m.ctstate === undefined;
 }
@@ -110,7 +110,7 @@ export const JUMP_DEPTH = 64;
 
 /** Where a walk through a built-in chain ended. */
 export interface ChainWalk {
-  /** The terminal rule (ACCEPT, DROP, REJECT, DNAT, SNAT, MASQUERADE); absent: the built-in chain ran out (or RETURNed) and its policy applies. */
+  /** The terminal rule (ACCEPT, DROP, DNAT, SNAT, MASQUERADE); absent: the built-in chain ran out (or RETURNed) and its policy applies. */
   readonly rule?: Rule;
   /** The mark after every MARK rule the walk passed. */
   readonly mark: number;
@@ -349,9 +349,30 @@ export function filterForward(
   ifaces: Interfaces,
   state: PacketState = stateIn(ns),
 ): ForwardOutcome {
-  const rule = walkChain(ns, "filter", "FORWARD", ip, ifaces, state).rule;
-  const kind = rule?.target.kind === "REJECT" ? "DROP" : rule?.target.kind;
-  const verdict = chainVerdict(kind, ns.netfilter.forwardPolicy);
+  return filterChain(ns, "FORWARD", ip, ifaces, state);
+}
+
+/**
+ * A filter chain: FORWARD (its policy from `-P FORWARD`) or INPUT (policy
+ * ACCEPT: the model sets no other); the first matching ACCEPT or DROP decides.
+ *
+ * @param ns The namespace.
+ * @param chain FORWARD or INPUT.
+ * @param ip The packet.
+ * @param ifaces Input and output interfaces.
+ * @param state Mark and conntrack state.
+ * @returns The verdict and the rule that gave it.
+ */
+export function filterChain(
+  ns: Namespace,
+  chain: "FORWARD" | "INPUT",
+  ip: IpHeader,
+  ifaces: Interfaces,
+  state: PacketState = stateIn(ns),
+): ForwardOutcome {
+  const rule = walkChain(ns, "filter", chain, ip, ifaces, state).rule;
+  const kind = rule?.target.kind;
+  const verdict = chainVerdict(kind, chain === "FORWARD" ? ns.netfilter.forwardPolicy : "ACCEPT");
   return rule !== undefined && verdict === kind ? { verdict, rule } : { verdict };
 }
 
@@ -424,6 +445,24 @@ export function hasRandomRules(ns: Namespace): boolean {
       r.match.probability !== undefined && r.match.probability > 0 && r.match.probability < 1
     );
     random.set(ns.netfilter.rules, v);
+  }
+  return v;
+}
+
+const inputRules = new WeakMap<readonly Rule[], boolean>();
+
+/**
+ * Whether a namespace has filter INPUT rules (most have none, and their
+ * traces show no INPUT step).
+ *
+ * @param ns The namespace.
+ * @returns True when some rule is in filter INPUT.
+ */
+export function hasInputRules(ns: Namespace): boolean {
+  let v = inputRules.get(ns.netfilter.rules);
+  if (v === undefined) {
+    v = ns.netfilter.rules.some((r) => r.table === "filter" && r.chain === "INPUT");
+    inputRules.set(ns.netfilter.rules, v);
   }
   return v;
 }

@@ -162,9 +162,7 @@ export type RuleTarget =
   /** `-j CHAIN`: a user-defined chain of the same table; its RETURN comes back. */
   | { readonly kind: "JUMP"; readonly chain: string }
   /** `-j MARK --set-xmark V/M`: `mark = (mark & ~M) ^ V` (`--or-mark V` is `V/V`). */
-  | { readonly kind: "MARK"; readonly value: number; readonly mask: number }
-  /** `-j REJECT`: dropped, the sender told (ICMP port unreachable). */
-  | { readonly kind: "REJECT" };
+  | { readonly kind: "MARK"; readonly value: number; readonly mask: number };
 
 /** Built-in chains the netfilter model evaluates. */
 export type BuiltinChain = "PREROUTING" | "INPUT" | "FORWARD" | "OUTPUT" | "POSTROUTING";

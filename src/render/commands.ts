@@ -31,7 +31,10 @@ export function dropCommand(d: Drop, dst = "<destination>"): string | undefined 
     .with({ reason: "no-route" }, (x) => `ip route get ${x.dst}`)
     .with({ reason: "route-rejects" }, (x) => `ip route show match ${x.dst}`)
     .with({ reason: "ip-forward-off" }, () => "sysctl net.ipv4.ip_forward")
-    .with({ reason: "forward-drop" }, () => "iptables -t filter -L FORWARD -v -n --line-numbers")
+    .with(
+      { reason: "forward-drop" },
+      (x) => `iptables -t filter -L ${x.hook ?? "FORWARD"} -v -n --line-numbers`,
+    )
     .with({ reason: "ttl-exceeded" }, () => `ip route get ${dst}; traceroute -n ${dst}`)
     .with({ reason: "mtu-exceeded" }, (x) => `ip link show dev ${x.dev}`)
     .with({ reason: "frame-too-big" }, (x) => `ip -s link show dev ${x.dev}`)

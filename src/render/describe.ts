@@ -393,7 +393,11 @@ export function describeDrop(d: Drop, lang: Lang): string {
       { reason: "forward-drop" },
       (x) =>
         x.rule
-          ? t(lang, `the FORWARD chain drops it ("${x.rule}")`, `FORWARD 체인이 폐기 ("${x.rule}")`)
+          ? t(
+            lang,
+            `the ${x.hook ?? "FORWARD"} chain drops it ("${x.rule}")`,
+            `${x.hook ?? "FORWARD"} 체인이 폐기 ("${x.rule}")`,
+          )
           : t(lang, "the FORWARD chain's policy is DROP", "FORWARD 체인 정책이 DROP"),
     )
     .with(

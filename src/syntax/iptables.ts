@@ -39,12 +39,12 @@ export type IptablesLine = ({ readonly kind: "rule" } & Rule) | PolicySpec | Cha
 
 /** The built-in chains of each table the model evaluates. */
 export const BUILTIN_CHAINS: Record<"nat" | "filter", readonly BuiltinChain[]> = {
-  nat: ["PREROUTING", "INPUT", "OUTPUT", "POSTROUTING"],
-  filter: ["INPUT", "FORWARD", "OUTPUT"],
+  nat: ["PREROUTING", "OUTPUT", "POSTROUTING"],
+  filter: ["INPUT", "FORWARD"],
 };
 
 const ALL_BUILTIN: readonly string[] = ["PREROUTING", "INPUT", "FORWARD", "OUTPUT", "POSTROUTING"];
-const TARGETS = ["ACCEPT", "DROP", "RETURN", "MASQUERADE", "SNAT", "DNAT", "MARK", "REJECT"];
+const TARGETS = ["ACCEPT", "DROP", "RETURN", "MASQUERADE", "SNAT", "DNAT", "MARK", "REJECT", "LOG"];
 
 /**
  * Whether a name can be a user-defined chain: 1-28 letters, digits, `_`,
@@ -318,7 +318,6 @@ function readTarget(
     case "RETURN":
       return ok({ kind: name });
     case "DROP":
-    case "REJECT":
       return table === "filter"
         ? ok({ kind: name })
         : err(cursor.fail(t, `${name} is not allowed in the nat table`));
@@ -372,7 +371,7 @@ function readTarget(
       return err(
         cursor.fail(
           t,
-          "Target must be ACCEPT, DROP, REJECT, RETURN, MASQUERADE, SNAT, DNAT, MARK or another user chain",
+          "Target must be ACCEPT, DROP, RETURN, MASQUERADE, SNAT, DNAT, MARK or another user chain",
         ),
       );
   }

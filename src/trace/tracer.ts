@@ -23,7 +23,8 @@ import {
 } from "../forward/layer2.js";
 import {
   chainBranches,
-  filterForward,
+  filterChain,
+  hasInputRules,
   hasRandomRules,
   natPostrouting,
   natPrerouting,
@@ -305,7 +306,7 @@ class Run {
       const output = this.unmodelled(ns, { kind: "hook", hook: "OUTPUT" });
       if (output) return output;
       this.step({ kind: "loopback", dev: "lo" });
-      return this.deliver(ns, packet);
+      return this.deliver(ns, packet, "lo");
     }
     const route = lookupRoute(ns, dst);
     const routed = this.routeStep(ns, dst, route);
@@ -498,7 +499,7 @@ class Run {
     const local = localDevice(ns, p.ip.dst);
     if (local) {
       this.step({ kind: "route", dst: p.ip.dst, result: { kind: "local", dev: local.name } });
-      return this.deliver(ns, p);
+      return this.deliver(ns, p, dev.name);
     }
     const route = lookupRoute(ns, p.ip.dst);
     this.step({ kind: "ip-forward", enabled: ns.sysctl.ipForward });
@@ -531,23 +532,29 @@ class Run {
     this.step({ kind: "ttl", before: ip.ttl, after: ip.ttl - 1 }, p);
     const unknown = this.unmodelled(ns, { kind: "hook", hook: "FORWARD" });
     if (unknown) return unknown;
-    const filter = filterForward(
-      ns,
-      p.ip,
-      { in: inDev.name, out: out.name },
-      stateIn(ns, this.#mark, undefined, this.answer ? "ESTABLISHED" : "NEW"),
-    );
+    return this.filter(ns, "FORWARD", p.ip, { in: inDev.name, out: out.name }) ??
+      this.output(ns, route, p);
+  }
+
+  /** A filter chain's step, and the drop when it says DROP. */
+  filter(
+    ns: Namespace,
+    chain: "FORWARD" | "INPUT",
+    ip: IpHeader,
+    ifaces: { in?: string; out?: string },
+  ): Verdict | undefined {
+    const state = stateIn(ns, this.#mark, undefined, this.answer ? "ESTABLISHED" : "NEW");
+    const f = filterChain(ns, chain, ip, ifaces, state);
     this.step({
       kind: "netfilter",
       table: "filter",
-      hook: "FORWARD",
-      rule: filter.rule?.text,
-      verdict: filter.verdict,
+      hook: chain,
+      rule: f.rule?.text,
+      verdict: f.verdict,
     });
-    if (filter.verdict === "DROP") {
-      return this.drop(ns, { reason: "forward-drop", rule: filter.rule?.text });
-    }
-    return this.output(ns, route, p);
+    if (f.verdict === "ACCEPT") return undefined;
+    const hook = chain === "INPUT" ? { hook: chain } : {};
+    return this.drop(ns, { reason: "forward-drop", rule: f.rule?.text, ...hook });
   }
 
   /** The MTU check of `ip_forward` and of a socket with DF; fragments otherwise. */
@@ -940,9 +947,13 @@ class Run {
     );
   }
 
-  deliver(ns: Namespace, packet: Packet): Next {
+  deliver(ns: Namespace, packet: Packet, inDev: string): Next {
     const unknown = this.unmodelled(ns, { kind: "hook", hook: "INPUT" });
     if (unknown) return unknown;
+    const dropped = hasInputRules(ns)
+      ? this.filter(ns, "INPUT", packet.ip, { in: inDev })
+      : undefined;
+    if (dropped) return dropped;
     if (packet.vxlan) return this.vxlanReceive(ns, packet);
     if (packet.ipip) return this.ipipReceive(ns, packet);
     const ip = packet.ip;

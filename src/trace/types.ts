@@ -44,7 +44,7 @@ export type BridgeDecision =
   | { readonly kind: "flood-lost"; readonly ports: readonly string[] };
 
 /** The netfilter chains a packet meets. */
-export type Hook = "PREROUTING" | "FORWARD" | "POSTROUTING";
+export type Hook = "PREROUTING" | "INPUT" | "FORWARD" | "POSTROUTING";
 
 /** One decision taken inside a hop. A closed set, matched exhaustively. */
 export type Step =
@@ -186,7 +186,8 @@ export type Drop =
     readonly dst: Addr;
   }
   | { readonly reason: "ip-forward-off" }
-  | { readonly reason: "forward-drop"; readonly rule?: string }
+  /** Dropped by a filter chain: FORWARD, or INPUT (`hook`) on local delivery. */
+  | { readonly reason: "forward-drop"; readonly rule?: string; readonly hook?: "INPUT" }
   | { readonly reason: "ttl-exceeded" }
   | {
     readonly reason: "mtu-exceeded";
