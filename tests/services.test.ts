@@ -12,12 +12,15 @@ import * as assert from "uvu/assert";
 import fc from "fast-check";
 import { portProtoHash } from "../src/scenario/kubeproxy.js";
 import {
+  BUILTIN_CHAINS,
   chainLines,
   ChainSet,
   parseIptables,
   quantizeProbability,
 } from "../src/syntax/iptables.js";
 import { serviceReachability } from "../src/invariants/services.js";
+import { importIptables } from "../src/import/iptables.js";
+import type { Rule } from "../src/model/world.js";
 import type { Step, Trace } from "../src/trace/types.js";
 import { deleteIptables, setIptables } from "../src/world/edit.js";
 import { namespaceNamed, podIp, podNamed } from "../src/world/query.js";
@@ -247,6 +250,48 @@ test("filter INPUT: a DROP there stops delivery to the pod, named with its hook;
   }
   assert.not.ok(parseIptables("-A INPUT -j REJECT").ok);
   assert.not.ok(parseIptables("-A OUTPUT -j DROP").ok);
+});
+
+/** A namespace's rules as iptables-save prints them. */
+function saveText(rules: readonly Rule[]): string {
+  const out: string[] = [];
+  for (const table of ["nat", "filter"] as const) {
+    const mine = rules.filter((r) => r.table === table);
+    out.push(`*${table}`);
+    for (const c of BUILTIN_CHAINS[table]) out.push(`:${c} ACCEPT [0:0]`);
+    for (const l of chainLines(mine)) out.push(`:${l.split(" -N ")[1] ?? l.slice(3)} - [0:0]`);
+    for (const r of mine) out.push(r.text);
+    out.push("COMMIT");
+  }
+  return out.join("\n") + "\n";
+}
+
+test("import: kube-proxy's chains in iptables-save are modelled, rule for rule", () => {
+  const rules = namespaceNamed(world, "node-1")!.netfilter.rules;
+  const imported = importIptables(saveText(rules), "iptables-save");
+  assert.equal(imported.unmodelled, []);
+  const back = must(setIptables(world, "node-1", imported.lines));
+  // Tables are saved one after the other; within a table the order is kept.
+  const byTable = (rs: readonly Rule[]) =>
+    ["nat", "filter"].flatMap((t) => rs.filter((r) => r.table === t).map((r) => r.text));
+  assert.equal(byTable(namespaceNamed(back, "node-1")!.netfilter.rules), byTable(rules));
+});
+
+test("import: a chain with a match the model lacks stays unmodelled, and so does every jump into it", () => {
+  const text = [
+    "*nat",
+    ":PREROUTING ACCEPT [0:0]",
+    ":KUBE-SERVICES - [0:0]",
+    ":KUBE-X - [0:0]",
+    "-A PREROUTING -j KUBE-SERVICES",
+    "-A KUBE-SERVICES -j KUBE-X",
+    "-A KUBE-X -m recent --rcheck -j RETURN",
+    "COMMIT",
+  ].join("\n");
+  const imported = importIptables(text, "iptables-save");
+  assert.equal(imported.lines, []);
+  assert.is(imported.unmodelled.length, 1);
+  assert.match(imported.unmodelled[0].what, /KUBE-SERVICES/);
 });
 
 test.run();

@@ -1,16 +1,18 @@
 /**
  * `iptables-save` text as the model sees it: the rules it evaluates (nat
- * PREROUTING and POSTROUTING, filter FORWARD and its policy) become
- * scenario lines; everything else a packet passes (another table, a jump
- * to a user chain such as `KUBE-SERVICES`, a match the model lacks, a DROP
- * policy on INPUT or OUTPUT) becomes an unmodelled entry at its hook, so a
- * trace that passes the hook stops and names it.
+ * PREROUTING, OUTPUT and POSTROUTING, filter FORWARD and INPUT, the FORWARD
+ * policy, and user chains such as kube-proxy's `KUBE-SERVICES` whose every
+ * rule the model reads) become scenario lines; everything else a packet
+ * passes (another table, a jump to a chain with a match the model lacks, a
+ * DROP policy on INPUT or OUTPUT) becomes an unmodelled entry at its hook,
+ * so a trace that passes the hook stops and names it.
  *
  * @module
  */
 import type { NetfilterHook } from "../model/world.js";
 import type { UnmodelledDoc } from "../scenario/schema.js";
-import { parseIptables } from "../syntax/iptables.js";
+import { BUILTIN_CHAINS, ChainSet, isUserChainName, parseIptables } from "../syntax/iptables.js";
+import type { Rule } from "../model/world.js";
 
 /** The model's view of one namespace's iptables-save output. */
 export interface NetfilterImport {
@@ -20,10 +22,7 @@ export interface NetfilterImport {
 }
 
 const HOOKS: readonly string[] = ["PREROUTING", "INPUT", "FORWARD", "OUTPUT", "POSTROUTING"];
-const MODELLED: Readonly<Record<string, readonly string[]>> = {
-  nat: ["PREROUTING", "POSTROUTING"],
-  filter: ["FORWARD"],
-};
+const MODELLED: Readonly<Record<string, readonly string[]>> = BUILTIN_CHAINS;
 /** The chains each table has built in (their policies decide packets). */
 const BUILTIN: Readonly<Record<string, readonly string[]>> = {
   nat: ["PREROUTING", "INPUT", "OUTPUT", "POSTROUTING"],
@@ -75,55 +74,121 @@ function words(line: string): string[] {
 export function importIptables(text: string, variant: string): NetfilterImport {
   const lines: string[] = [];
   const unmodelled: UnmodelledDoc[] = [];
-  let table = "";
   const meet = (hook: string, what: string, said: string) => {
     const shown = said.length > 300 ? `${said.slice(0, 297)}...` : said;
     unmodelled.push({ kind: "netfilter", what, text: shown, hook: hook as NetfilterHook });
   };
-  for (const raw of text.split("\n")) {
-    const line = raw.trim();
+  const saved = readSave(text);
+  // A user chain is modelled when every rule in it is, and every chain it
+  // jumps to is (a fixpoint: taint flows from a chain to those jumping to it).
+  const tainted = new Set<string>();
+  for (const r of saved.rules) {
+    if (saved.declared.has(`${r.table} ${r.chain}`) && r.parsed === undefined) {
+      tainted.add(`${r.table} ${r.chain}`);
+    }
+  }
+  const jumpsTo = (r: SavedRule) =>
+    r.parsed?.target.kind === "JUMP" ? `${r.table} ${r.parsed.target.chain}` : undefined;
+  for (let changed = true; changed;) {
+    changed = false;
+    for (const r of saved.rules) {
+      const to = jumpsTo(r);
+      const from = `${r.table} ${r.chain}`;
+      if (
+        to !== undefined && saved.declared.has(from) && !tainted.has(from) &&
+        (tainted.has(to) || !saved.declared.has(to))
+      ) {
+        tainted.add(from);
+        changed = true;
+      }
+    }
+  }
+  for (const [table, chain, policy] of saved.policies) {
+    if (table === "filter" && chain === "FORWARD" && policy === "DROP") {
+      lines.push("-P FORWARD DROP");
+    } else {
+      meet(
+        chain,
+        `the ${table} ${chain} policy ${policy}`,
+        `${variant} -t ${table} -P ${chain} ${policy}`,
+      );
+    }
+  }
+  const usable = (k: string) => saved.declared.has(k) && !tainted.has(k);
+  const chains = new ChainSet();
+  for (const k of saved.declared) {
+    if (!usable(k)) continue;
+    const [table, chain] = k.split(" ");
+    const line = `${table === "filter" ? "" : `-t ${table} `}-N ${chain}`;
+    chains.accept({ kind: "chain", table: table as Rule["table"], chain }, line);
+    lines.push(line);
+  }
+  for (const r of saved.rules) {
+    const from = `${r.table} ${r.chain}`;
+    const to = jumpsTo(r);
+    const builtin = (MODELLED[r.table] ?? []).includes(r.chain);
+    // iptables refuses a jump loop; a saved one (hand-edited text) stays unmodelled.
+    const ok = r.parsed !== undefined && (builtin || usable(from)) &&
+      (to === undefined || usable(to)) &&
+      chains.accept({ kind: "rule", ...r.parsed }, r.line) === undefined;
+    if (ok) lines.push(r.line);
+    else if (HOOKS.includes(r.chain) && (BUILTIN[r.table] ?? []).includes(r.chain)) {
+      const target = r.words[r.words.indexOf("-j") + 1] ?? r.words[r.words.indexOf("-g") + 1];
+      const what = target && r.words.includes("-j")
+        ? `iptables ${r.table} ${r.chain} -j ${target}`
+        : `iptables ${r.table} ${r.chain} rule`;
+      meet(r.chain, what, `${variant} -t ${r.table} ${r.raw}`);
+    }
+    // A rule in an unmodelled user chain is met only through a jump, itself an entry above.
+  }
+  return { lines, unmodelled };
+}
+
+interface SavedRule {
+  readonly table: string;
+  readonly chain: string;
+  /** The scenario line (`-t nat -A ...`). */
+  readonly line: string;
+  readonly raw: string;
+  readonly words: readonly string[];
+  /** The rule when the model reads it; undefined when it does not. */
+  readonly parsed?: Rule;
+}
+
+/** The tables, chain declarations, policies and rules of iptables-save text. */
+function readSave(text: string) {
+  const declared = new Set<string>();
+  const policies: [string, string, string][] = [];
+  const rules: SavedRule[] = [];
+  let table = "";
+  for (const rawLine of text.split("\n")) {
+    const line = rawLine.trim();
     if (line === "" || line.startsWith("#") || line === "COMMIT") continue;
     if (line.startsWith("*")) {
       table = line.slice(1);
       continue;
     }
-    const tableWords = `${variant} -t ${table}`;
     if (line.startsWith(":")) {
       const [chain, policy] = line.slice(1).split(" ");
-      if (!(BUILTIN[table] ?? []).includes(chain) || policy === "ACCEPT") continue;
-      if (table === "filter" && chain === "FORWARD" && policy === "DROP") {
-        lines.push("-P FORWARD DROP");
-      } else {
-        meet(
-          chain,
-          `the ${table} ${chain} policy ${policy}`,
-          `${tableWords} -P ${chain} ${policy}`,
-        );
+      if (policy === "-" && isUserChainName(chain)) declared.add(`${table} ${chain}`);
+      else if ((BUILTIN[table] ?? []).includes(chain) && policy !== "ACCEPT") {
+        policies.push([table, chain, policy]);
       }
       continue;
     }
     const w = words(line);
     if (w[0] !== "-A" || w.length < 2) continue;
-    const chain = w[1];
-    // Comments do not change what a rule matches; the model's lines carry none.
-    const kept: string[] = [];
-    for (let i = 0; i < w.length; i++) {
-      if (w[i] === "-m" && w[i + 1] === "comment") i++;
-      else if (w[i] === "--comment") i++;
-      else kept.push(w[i]);
-    }
-    const scenarioLine = `${table === "filter" ? "" : `-t ${table} `}${kept.join(" ")}`;
-    const ok = (MODELLED[table] ?? []).includes(chain) &&
-      !kept.some((x) => x.includes('"') || /\s/.test(x)) && parseIptables(scenarioLine).ok;
-    if (ok) lines.push(scenarioLine);
-    else if (HOOKS.includes(chain) && (BUILTIN[table] ?? []).includes(chain)) {
-      const target = kept[kept.indexOf("-j") + 1] ?? kept[kept.indexOf("-g") + 1];
-      const what = target && kept.includes("-j")
-        ? `iptables ${table} ${chain} -j ${target}`
-        : `iptables ${table} ${chain} rule`;
-      meet(chain, what, `${tableWords} ${line}`);
-    }
-    // A rule in a user chain is met only through a jump, which is itself an entry above.
+    const scenarioLine = `${table === "filter" ? "" : `-t ${table} `}${w.map(quoted).join(" ")}`;
+    const p = (table === "nat" || table === "filter") && !w.some((x) => x.includes('"'))
+      ? parseIptables(scenarioLine)
+      : undefined;
+    const parsed = p?.ok && p.value.kind === "rule" ? p.value : undefined;
+    rules.push({ table, chain: w[1], line: scenarioLine, raw: line, words: w, parsed });
   }
-  return { lines, unmodelled };
+  return { declared, policies, rules };
+}
+
+/** A word as a scenario line holds it: quoted when it has spaces (comments). */
+function quoted(w: string): string {
+  return /\s/.test(w) || w === "" ? `"${w}"` : w;
 }
