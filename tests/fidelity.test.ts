@@ -216,6 +216,82 @@ test("a static bridge FDB entry is moved by learning: the ARP reply teaches the 
   );
 });
 
+/** Two distinct nodes of a VXLAN cluster, A and B, with their flannel devices as loaded. */
+function vxlanPair(doc: ScenarioDoc, a: string, pick: number) {
+  const w = must(loadScenario(doc));
+  const nodes = w.namespaces.filter((n) => n.role === "node");
+  const na = nodes.find((n) => n.name === a)!;
+  const others = nodes.filter((n) => n !== na);
+  const nb = others[pick % others.length];
+  const tunnel = (ns: typeof na) => ns.devices.find((d) => d.kind === "vxlan")!;
+  const [ta, tb] = [tunnel(na), tunnel(nb)];
+  const local = (t: typeof ta) => String(t.kind === "vxlan" && t.local);
+  return { w, na, nb, ta, tb, localA: local(ta), localB: local(tb) };
+}
+
+/** The namespace's line in `doc` (neighbour or FDB) that starts with `start`. */
+function lineWith(doc: ScenarioDoc, ns: string, field: "neighbours" | "fdb", start: string) {
+  const line = doc.namespaces.find((n) => n.name === ns)?.[field]?.find((l) => l.startsWith(start));
+  if (line === undefined) throw new Error(`${ns} has no ${field} line starting ${start}`);
+  return line;
+}
+
+test("ARP over VXLAN needs the way back: a far side with no FDB entry to the asker (learning off) fails the neighbour", () => {
+  holds(
+    fc.property(
+      placed(["vxlan"], 2),
+      fc.constantFrom("one-sided", "both", "learning"),
+      ({ doc, node, pick }, variant) => {
+        const { w: w0, na, nb, ta, tb, localA, localB } = vxlanPair(doc, node.name, pick);
+        const bAddr = tb.addresses[0].addr;
+        // A asks by ARP: its neighbour entry for B's tunnel address is gone,
+        // and broadcasts go to B by a default FDB entry.
+        const ms: Mutation[] = [
+          {
+            kind: "neigh-delete",
+            ns: na.name,
+            line: lineWith(doc, na.name, "neighbours", `${bAddr} dev ${ta.name} `),
+          },
+          {
+            kind: "fdb-add",
+            ns: na.name,
+            line: `00:00:00:00:00:00 dev ${ta.name} dst ${localB} self permanent`,
+          },
+        ];
+        if (variant !== "both") {
+          ms.push({
+            kind: "fdb-delete",
+            ns: nb.name,
+            line: lineWith(doc, nb.name, "fdb", `${ta.mac} dev ${tb.name} dst ${localA} `),
+          });
+        }
+        if (variant === "learning") {
+          ms.push({ kind: "learning", ns: nb.name, dev: tb.name, on: true });
+        }
+        const w = loaded(doc, ...ms);
+        const from = w0.pods.find((p) => p.node === na.name)!;
+        const to = w0.pods.find((p) => p.node === nb.name)!;
+        const t = must(trace(w, { from: from.name, to: to.name }));
+        const what = `${variant}: ${from.name} → ${to.name}`;
+        if (variant === "one-sided") {
+          assert.is(t.verdict.kind, "dropped", what);
+          if (t.verdict.kind !== "dropped") return;
+          assert.is(t.verdict.drop.reason, "neighbour-unreachable", what);
+          const sees = t.verdict.senderSees;
+          assert.is(
+            sees.kind === "icmp" && `${sees.type}/${sees.code}`,
+            "destination-unreachable/host",
+            what,
+          );
+        } else {
+          assert.is(t.verdict.kind === "delivered" && t.verdict.pod, to.name, what);
+        }
+      },
+    ),
+    30,
+  );
+});
+
 /** The specs above must keep generating clusters of the modes they ask for. */
 test("the placements generate what they ask for", () => {
   const [one] = fc.sample(placed(["vxlan"], 2), { seed: 1, numRuns: 1 });

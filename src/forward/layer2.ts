@@ -6,7 +6,7 @@
  *
  * @module
  */
-import type { Mac } from "../addr/mod.js";
+import type { Addr, Mac } from "../addr/mod.js";
 import {
   bridgePorts,
   deviceAt,
@@ -45,6 +45,58 @@ export function vxlanRemotes(dev: Vxlan, dst: Mac | "broadcast") {
   const exact = dst === "broadcast" ? [] : dev.fdb.filter((e) => e.mac === dst);
   if (exact.length > 0) return { remotes: exact.map((e) => e.dst), viaDefault: false };
   return { remotes: dev.fdb.filter((e) => e.mac.value === 0).map((e) => e.dst), viaDefault: true };
+}
+
+/** Why a VXLAN device drops a decapsulated frame, if it does (see {@linkcode vxlanRefuses}). */
+export type VxlanRefusal = "own-mac" | "fdb-conflict";
+
+/**
+ * Whether a VXLAN device drops a frame it decapsulated (`vxlan_rcv`): a
+ * frame whose inner source MAC is the device's own (two VTEPs with the same
+ * MAC), and, with learning on, a frame from a MAC its FDB pins to another
+ * remote (`vxlan_snoop` refuses to move a permanent entry and the frame is
+ * dropped). Written over plain values so the tracer (`Mac`/`Addr`) and the
+ * verifier (numbers) share it.
+ *
+ * @param dev The receiving device: its MAC and whether it learns.
+ * @param srcMac The inner frame's source MAC.
+ * @param entryDst The remote of the device's FDB entry for `srcMac`, if any.
+ * @param outerSrc The outer packet's source address.
+ * @returns Why the frame is dropped, or undefined when it goes up.
+ * @example
+ * ```ts
+ * import { vxlanRefuses } from "./layer2.js";
+ * vxlanRefuses({ mac: 1, learning: true }, 2, 10, 11); // "fdb-conflict"
+ * vxlanRefuses({ mac: 1, learning: false }, 1, undefined, 11); // "own-mac"
+ * ```
+ */
+export function vxlanRefuses<M, A>(
+  dev: { readonly mac: M; readonly learning: boolean },
+  srcMac: M,
+  entryDst: A | undefined,
+  outerSrc: A,
+): VxlanRefusal | undefined {
+  if (srcMac === dev.mac) return "own-mac";
+  if (dev.learning && entryDst !== undefined && entryDst !== outerSrc) return "fdb-conflict";
+  return undefined;
+}
+
+/**
+ * Where a VXLAN device sends its answer to a frame from `mac` that came
+ * from the VTEP at `outerSrc`: its FDB entry for `mac`; else, learning on,
+ * the VTEP it just learned; else its default entries. An ARP request
+ * answered behind the device is only answered when this leads back.
+ *
+ * @param dev The device that took the request.
+ * @param mac The asker's inner source MAC.
+ * @param outerSrc The outer source address of the request.
+ * @returns The remotes the answer is sent to.
+ */
+export function vxlanReplyRemotes(dev: Vxlan, mac: Mac, outerSrc: Addr): readonly Addr[] {
+  const exact = dev.fdb.filter((e) => e.mac === mac);
+  if (exact.length > 0) return exact.map((e) => e.dst);
+  if (dev.learning) return [outerSrc];
+  return vxlanRemotes(dev, mac).remotes;
 }
 
 /**

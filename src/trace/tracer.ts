@@ -19,7 +19,9 @@ import {
   bridgeOutPorts,
   bridgeOwnsMac,
   reach,
+  vxlanRefuses,
   vxlanRemotes,
+  vxlanReplyRemotes,
 } from "../forward/layer2.js";
 import {
   chainBranches,
@@ -1052,7 +1054,7 @@ class Run {
     };
     const sub = new Run(this.world, probe, this.depth + 1, { kind: "tunnel" });
     const route = lookupRoute(ns, remote, dev.dev);
-    const local = dev.local ?? (route ? selectSource(ns, route) : undefined);
+    const local = vxlanSource(ns, dev, remote);
     if (route === undefined || route.type !== "unicast" || local === undefined) return undefined;
     const inner: Packet = {
       ip: { src: local, dst: remote, ttl: 64, proto: "udp", length: 28, df: false },
@@ -1074,14 +1076,33 @@ class Run {
     }
   }
 
+  /**
+   * The remote VXLAN devices a frame out of `dev` reaches and is taken up
+   * by. A broadcast is an ARP request: a device counts only when it keeps
+   * the request ({@linkcode vxlanRefuses}) and its answer finds the way
+   * back to `dev` ({@linkcode vxlanReplyRemotes}); otherwise the reply is
+   * dropped on transmit and the asker's neighbour entry fails.
+   */
   readonly tunnelReach = (dev: Vxlan, dst: Mac | "broadcast"): Device[] => {
     const out: Device[] = [];
     for (const remote of vxlanRemotes(dev, dst).remotes) {
       const far = this.tunnelTo(dev, remote);
-      if (far) out.push(far);
+      if (far === undefined) continue;
+      if (dst === "broadcast" && !this.answersBack(dev, far, remote)) continue;
+      out.push(far);
     }
     return out;
   };
+
+  /** Whether `far` keeps an ARP request from `dev` (sent to `remote`) and its reply gets back. */
+  answersBack(dev: Vxlan, far: Vxlan, remote: Addr): boolean {
+    const ns = namespaceNamed(this.world, dev.namespace)!;
+    const local = vxlanSource(ns, dev, remote);
+    if (local === undefined) return false;
+    const entry = far.fdb.find((e) => e.mac === dev.mac)?.dst;
+    if (vxlanRefuses(far, dev.mac, entry, local) !== undefined) return false;
+    return vxlanReplyRemotes(far, dev.mac, local).some((r) => this.tunnelTo(far, r) === dev);
+  }
 
   // --- neighbours ---------------------------------------------------------------
 
@@ -1259,4 +1280,10 @@ function localSees(
     case "ttl-exceeded":
       return { kind: "nothing" };
   }
+}
+
+/** A VXLAN device's outer source towards `remote`: its `local`, else the underlay route's source. */
+function vxlanSource(ns: Namespace, dev: Vxlan, remote: Addr): Addr | undefined {
+  const route = lookupRoute(ns, remote, dev.dev);
+  return dev.local ?? (route ? selectSource(ns, route) : undefined);
 }
