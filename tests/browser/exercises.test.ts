@@ -104,7 +104,10 @@ if (skip) {
         await settle(() => statusOf(p.page, ex.id), "solved", `${where}: solved after the fix`);
         await runCode(p.page, ex.cell, "({ kernel, world }) => { return {");
         assert.is(await statusOf(p.page, ex.id), "solved", `${where}: a failed run undid the fix`);
-        assert.match(await detailsOf(p.page, ex.id), /SyntaxError|Unexpected|구문/, where);
+        // The details follow the run that failed (they may update a moment after the cell).
+        const names = async () =>
+          /SyntaxError|Unexpected|구문/.test(await detailsOf(p.page, ex.id));
+        await settle(names, true, `${where}: the details name the syntax error`);
         assert.equal(p.errors, [], where);
       }
     }
