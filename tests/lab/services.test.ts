@@ -13,6 +13,10 @@ import * as assert from "uvu/assert";
 import { type LabProbe, labProbes } from "../../src/lab/probes.js";
 import { runLab } from "../../src/lab/runner.js";
 import { stopContainer } from "../../src/pods/lifecycle.js";
+import { exportScript } from "../../src/lab/export.js";
+import { run } from "../../src/lab/linux.js";
+import { python } from "../../src/lab/agent.js";
+import { trace } from "../../src/trace/tracer.js";
 import { podIp, podNamed } from "../../src/world/query.js";
 import { example, must } from "../support/world.ts";
 import { assertAgrees, skipReason } from "./support.ts";
@@ -62,6 +66,80 @@ if (!(await skipReason())) {
       const share = (counts.get(ip(pod)) ?? 0) / n;
       // Binomial(60, 1/2): the standard deviation of the share is 0.065; 0.2 is three of them.
       assert.ok(Math.abs(share - 0.5) <= 0.2, `${pod}: ${share} of ${n} (${[...counts]})`);
+    }
+  });
+
+  test("lab services: conntrack -L on the node holds the entry the model's DNAT makes", async () => {
+    const prefix = `ps${Deno.pid.toString(36)}-`;
+    const script = exportScript(world, { prefix });
+    assert.ok(script.ok);
+    if (!script.ok) return;
+    const servers: Deno.ChildProcess[] = [];
+    try {
+      const up = await run(["sh", "-s", "up"], script.value);
+      assert.is(up.code, 0, up.stderr);
+      // A one-shot UDP answer on port 53 in each CoreDNS endpoint.
+      const answer = "import socket\ns=socket.socket(2,2)\ns.bind(('0.0.0.0',53))\n" +
+        "d,a=s.recvfrom(100)\ns.sendto(d,a)";
+      for (const pod of ["c", "d"]) {
+        servers.push(
+          new Deno.Command("ip", {
+            args: ["netns", "exec", `${prefix}pod-${pod}`, python(), "-c", answer],
+            stdout: "null",
+            stderr: "null",
+          }).spawn(),
+        );
+      }
+      await new Promise((r) => setTimeout(r, 300));
+      const send = "import socket\nc=socket.socket(2,2)\nc.bind(('0.0.0.0',45053))\n" +
+        "c.settimeout(2)\nc.sendto(b'q',('10.96.0.10',53))\nd,a=c.recvfrom(100)\nprint(a[0])";
+      const sent = await run(["ip", "netns", "exec", `${prefix}pod-a`, python(), "-c", send]);
+      assert.is(sent.stdout.trim(), "10.96.0.10", sent.stderr);
+      const ct = await run([
+        "ip",
+        "netns",
+        "exec",
+        `${prefix}node-1`,
+        "conntrack",
+        "-L",
+        "-p",
+        "udp",
+        "--sport",
+        "45053",
+      ]);
+      const line = ct.stdout.split("\n").find((l) => l.includes("sport=45053"));
+      assert.ok(line, ct.stdout + ct.stderr);
+      const fields = [...line!.matchAll(/(src|dst|sport|dport)=(\S+)/g)].map((m) => m[2]);
+      const [osrc, odst, osport, odport, rsrc, rdst, rsport, rdport] = fields;
+      // The model, on the branch Linux took (the reply's source is the endpoint).
+      const t = must(trace(world, {
+        from: "a",
+        to: "10.96.0.10",
+        proto: "udp",
+        port: 53,
+        sport: 45053,
+        branch: rsrc,
+      }));
+      const dnat = t.hops.flatMap((h) => h.steps).find((x) => x.kind === "nat");
+      assert.ok(dnat?.kind === "nat" && dnat.hook === "PREROUTING");
+      if (dnat?.kind !== "nat") return;
+      assert.equal(
+        [osrc, odst, osport, odport],
+        [dnat.before.src, dnat.before.dst, dnat.before.sport, dnat.before.dport].map(String),
+      );
+      assert.equal(
+        [rsrc, rdst, rsport, rdport],
+        [dnat.after.dst, dnat.after.src, dnat.after.dport, dnat.after.sport].map(String),
+      );
+    } finally {
+      for (const s of servers) {
+        try {
+          s.kill();
+        } catch { /* already gone */ }
+        await s.status;
+      }
+      const down = await run(["sh", "-s", "down"], script.value);
+      assert.is(down.code, 0, down.stderr);
     }
   });
 }
