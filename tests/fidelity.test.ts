@@ -17,6 +17,7 @@ import { loadScenario } from "../src/scenario/load.js";
 import type { ScenarioDoc } from "../src/scenario/schema.js";
 import { trace } from "../src/trace/tracer.js";
 import type { World } from "../src/model/world.js";
+import { fabricFromWorld, Verifier } from "../src/verify/mod.js";
 import { clusterSpecs } from "./support/clusters.ts";
 import { holds } from "./support/property.ts";
 import { must } from "./support/world.ts";
@@ -229,6 +230,18 @@ function vxlanPair(doc: ScenarioDoc, a: string, pick: number) {
   return { w, na, nb, ta, tb, localA: local(ta), localB: local(tb) };
 }
 
+/** The verifier's problem for the pod pair, as "dropped REASON", or "ok": it must say what the trace says. */
+function verifierSays(w: World, from: string, to: string): string {
+  const v = new Verifier(fabricFromWorld(w));
+  const pods = v.fabric.pods;
+  for (const [p, q, problem] of v.failingPairs(v.result())) {
+    if (pods.name(p) === from && pods.name(q) === to) {
+      return problem.kind === "dropped" ? `dropped ${problem.reason}` : problem.kind;
+    }
+  }
+  return "ok";
+}
+
 /** The namespace's line in `doc` (neighbour or FDB) that starts with `start`. */
 function lineWith(doc: ScenarioDoc, ns: string, field: "neighbours" | "fdb", start: string) {
   const line = doc.namespaces.find((n) => n.name === ns)?.[field]?.find((l) => l.startsWith(start));
@@ -286,6 +299,98 @@ test("ARP over VXLAN needs the way back: a far side with no FDB entry to the ask
         } else {
           assert.is(t.verdict.kind === "delivered" && t.verdict.pod, to.name, what);
         }
+      },
+    ),
+    30,
+  );
+});
+
+test("two VTEPs with the same MAC: a frame whose inner source MAC is the receiving VXLAN device's own is dropped, silently", () => {
+  holds(
+    fc.property(placed(["vxlan"], 2), fc.boolean(), ({ doc, node, pick }, cloned) => {
+      const { w: w0, na, nb, ta, tb } = vxlanPair(doc, node.name, pick);
+      // B is a clone of A: its tunnel device has A's MAC, and every entry
+      // the cluster made for B's tunnel names that MAC.
+      const [old, mac] = [String(tb.mac), String(ta.mac)];
+      const next: ScenarioDoc = !cloned ? doc : JSON.parse(
+        JSON.stringify({
+          ...doc,
+          namespaces: doc.namespaces.map((n) =>
+            n.name !== nb.name ? n : {
+              ...n,
+              devices: n.devices.map((d) => (d.name === tb.name ? { ...d, mac: old } : d)),
+            }
+          ),
+        }).replaceAll(old, mac),
+      );
+      const w = loaded(next);
+      const from = w0.pods.find((p) => p.node === na.name)!;
+      const to = w0.pods.find((p) => p.node === nb.name)!;
+      for (const [a, b] of [[from, to], [to, from]]) {
+        const t = must(trace(w, { from: a.name, to: b.name }));
+        const what = `${cloned ? "cloned" : "distinct"} MACs: ${a.name} → ${b.name}`;
+        if (!cloned) {
+          assert.is(t.verdict.kind === "delivered" && t.verdict.pod, b.name, what);
+          continue;
+        }
+        assert.is(t.verdict.kind === "dropped" && t.verdict.drop.reason, "vxlan-refused", what);
+        assert.is(t.verdict.kind === "dropped" && t.verdict.senderSees.kind, "nothing", what);
+        assert.is(verifierSays(w, a.name, b.name), "dropped vxlan-refused", `verify: ${what}`);
+      }
+    }),
+    30,
+  );
+});
+
+test("VXLAN learning on with a permanent FDB entry that disagrees with where the frame came from: dropped", () => {
+  holds(
+    fc.property(
+      placed(["vxlan"], 2),
+      fc.boolean(),
+      fc.nat(255),
+      ({ doc, node, pick }, wrong, x) => {
+        const { w: w0, na, nb, ta, tb, localA } = vxlanPair(doc, node.name, pick);
+        const line = lineWith(doc, nb.name, "fdb", `${ta.mac} dev ${tb.name} dst ${localA} `);
+        // Somewhere else on the underlay, never A's own address.
+        const elsewhere = `203.0.113.${x}`;
+        const ms: Mutation[] = [{ kind: "learning", ns: nb.name, dev: tb.name, on: true }];
+        if (wrong) {
+          ms.push({
+            kind: "fdb-replace",
+            ns: nb.name,
+            line,
+            with: line.replace(localA, elsewhere),
+          });
+        }
+        const w = loaded(doc, ...ms);
+        const from = w0.pods.find((p) => p.node === na.name)!;
+        const to = w0.pods.find((p) => p.node === nb.name)!;
+        const t = must(trace(w, { from: from.name, to: to.name }));
+        const what = `${
+          wrong ? `entry to ${elsewhere}` : "entry right"
+        }: ${from.name} → ${to.name}`;
+        assert.is(
+          verifierSays(w, from.name, to.name),
+          wrong ? "dropped vxlan-refused" : "ok",
+          `verify: ${what}`,
+        );
+        if (!wrong) {
+          assert.is(t.verdict.kind === "delivered" && t.verdict.pod, to.name, what);
+          return;
+        }
+        assert.is(t.verdict.kind === "dropped" && t.verdict.namespace, nb.name, what);
+        assert.equal(
+          t.verdict.kind === "dropped" && t.verdict.drop,
+          {
+            reason: "vxlan-refused",
+            dev: tb.name,
+            mac: ta.mac,
+            from: Addr.mustParse(localA),
+            why: "fdb-conflict",
+          },
+          what,
+        );
+        assert.is(t.verdict.kind === "dropped" && t.verdict.senderSees.kind, "nothing", what);
       },
     ),
     30,

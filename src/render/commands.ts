@@ -44,6 +44,7 @@ export function dropCommand(d: Drop, dst = "<destination>"): string | undefined 
     .with({ reason: "not-for-us" }, (x) => `ip link show dev ${x.dev}`)
     .with({ reason: "no-vxlan-remote" }, (x) => `bridge fdb show dev ${x.dev}`)
     .with({ reason: "vxlan-vni-not-found" }, () => "ip -d link show type vxlan")
+    .with({ reason: "vxlan-refused" }, (x) => `bridge fdb show dev ${x.dev}`)
     .with(
       { reason: "ipip-no-route" },
       (x) => `ip -s -d link show dev ${x.dev}; ip route get ${x.remote}`,

@@ -481,6 +481,24 @@ export function describeDrop(d: Drop, lang: Lang): string {
         ),
     )
     .with(
+      { reason: "vxlan-refused", why: "own-mac" },
+      (x) =>
+        t(
+          lang,
+          `VXLAN ${x.dev} drops the frame from ${x.from}: its source MAC ${x.mac} is the device's own (two VTEPs with the same MAC)`,
+          ko`VXLAN ${x.dev}이(가) ${x.from}에서 온 프레임을 버림: 출발지 MAC ${x.mac}이 장치 자신의 MAC과 같음(같은 MAC을 가진 VTEP 두 개)`,
+        ),
+    )
+    .with(
+      { reason: "vxlan-refused", why: "fdb-conflict" },
+      (x) =>
+        t(
+          lang,
+          `VXLAN ${x.dev} (learning on) drops the frame from ${x.from}: a permanent FDB entry puts ${x.mac} behind another VTEP`,
+          ko`VXLAN ${x.dev}(learning 켜짐)이(가) ${x.from}에서 온 프레임을 버림: 영구 FDB 항목이 ${x.mac}을 다른 VTEP 뒤에 둠`,
+        ),
+    )
+    .with(
       { reason: "ipip-no-tunnel" },
       (x) =>
         t(

@@ -1033,6 +1033,15 @@ class Run {
     }
     const dev = onPort.find((d) => d.vni === vni);
     if (dev === undefined) return this.drop(ns, { reason: "vxlan-vni-not-found", vni, port });
+    const srcMac = inner.eth?.src;
+    if (srcMac !== undefined) {
+      const entry = dev.fdb.find((e) => e.mac === srcMac)?.dst;
+      const why = vxlanRefuses(dev, srcMac, entry, outer.ip.src);
+      if (why !== undefined) {
+        const from = outer.ip.src;
+        return this.drop(ns, { reason: "vxlan-refused", dev: dev.name, mac: srcMac, from, why });
+      }
+    }
     this.step({ kind: "vxlan-decap", dev: dev.name, vni, inner }, inner);
     if (this.purpose.kind === "tunnel") return { kind: "decapsulated", dev };
     return () => this.l2In(ns, dev, inner);

@@ -207,6 +207,18 @@ export type Drop =
   | { readonly reason: "not-for-us"; readonly dev: string; readonly mac: Mac }
   | { readonly reason: "no-vxlan-remote"; readonly dev: string; readonly mac: Mac }
   | { readonly reason: "vxlan-vni-not-found"; readonly vni: number; readonly port: number }
+  /**
+   * A VXLAN device dropped a frame it decapsulated: its inner source MAC is
+   * the device's own (`own-mac`), or, learning on, a permanent FDB entry
+   * puts that MAC behind another VTEP than the one it came from (`fdb-conflict`).
+   */
+  | {
+    readonly reason: "vxlan-refused";
+    readonly dev: string;
+    readonly mac: Mac;
+    readonly from: Addr;
+    readonly why: "own-mac" | "fdb-conflict";
+  }
   /** An IP-in-IP device's outer route leads back into a tunnel (Linux counts a collision and drops it) or nowhere. */
   | { readonly reason: "ipip-no-route"; readonly dev: string; readonly remote: Addr }
   /** An IP-in-IP packet no tunnel device of the receiver takes (none up, or ends that do not match). */

@@ -26,6 +26,7 @@ const DROP_CAUSE: Record<DropReason, Cause> = {
   "not-for-us": "next-hop",
   "no-vxlan-remote": "next-hop",
   "vxlan-vni-not-found": "next-hop",
+  "vxlan-refused": "next-hop",
   "ipip-no-route": "next-hop",
   "ipip-no-tunnel": "next-hop",
   "device-down": "next-hop",

@@ -625,6 +625,12 @@ function checkHostDevice(
   if (d.kind === "bridge" && d.fdb.length > 0) {
     hostProblem(ns.name, `${where} has static FDB entries`);
   }
+  // A learning VXLAN device drops frames from a MAC its permanent entries
+  // put behind another VTEP (forward/layer2.ts `vxlanRefuses`): the outcome
+  // depends on who sent the frame, so the paths into this host are traced.
+  if (d.kind === "vxlan" && d.learning && d.fdb.some((e) => e.mac.value !== 0)) {
+    hostProblem(ns.name, `${where} learns with permanent FDB entries`);
+  }
   // The compact form follows no IP-in-IP tunnel: paths through this host are traced.
   if (d.kind === "ipip") hostProblem(ns.name, `${where} is an IP-in-IP tunnel`);
   if (d.kind === "veth") return;
