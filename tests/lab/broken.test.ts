@@ -2,7 +2,9 @@
  * Broken worlds, one per way the course breaks a cluster — a route deleted,
  * ip_forward off, FORWARD DROP, a MASQUERADE rule, an MTU too small for a
  * DF packet, overlapping pod ranges — plus the worlds of
- * tests/tracer-linux.test.ts: the kernel and Linux agree on every probe.
+ * tests/tracer-linux.test.ts and the VXLAN breakage classes of
+ * tests/fidelity.test.ts (ARP with no way back, learning against a
+ * permanent entry, cloned VTEP MACs): the kernel and Linux agree on every probe.
  *
  * @module
  */
@@ -13,6 +15,20 @@ import { addIptables, deleteRoute, setIpForward, setMtu } from "../../src/world/
 import type { World } from "../../src/model/world.js";
 import { gatewayOneWay, hostGwNoWayBack, vxlanThinUnderlay } from "../support/linux-worlds.ts";
 import { example, must } from "../support/world.ts";
+import { buildScenario } from "../../src/scenario/build.js";
+import { loadScenario } from "../../src/scenario/load.js";
+import { applyMutation, type Mutation } from "../../src/fuzz/mutate.js";
+import type { ScenarioDoc } from "../../src/scenario/schema.js";
+
+/** A two-node VXLAN cluster (one pod each) with `edit` applied to its document. */
+function vxlanBroken(edit: (doc: ScenarioDoc) => ScenarioDoc): World {
+  return must(loadScenario(edit(must(buildScenario({ mode: "vxlan", nodes: 2, pods: [1, 1] })))));
+}
+
+const mutate = (...ms: Mutation[]) => (doc: ScenarioDoc) => ms.reduce(applyMutation, doc);
+const fdbOf = (doc: ScenarioDoc, ns: string) => doc.namespaces.find((n) => n.name === ns)!.fdb!;
+const neighOf = (doc: ScenarioDoc, ns: string) =>
+  doc.namespaces.find((n) => n.name === ns)!.neighbours!;
 import { assertAllAgree, skipReason } from "./support.ts";
 
 const cases: [string, () => World][] = [
@@ -47,6 +63,57 @@ const cases: [string, () => World][] = [
   ["host-gw, node-2 has no way back (tracer-linux)", hostGwNoWayBack],
   ["gateway, node-1 drops eth0 → cbr0 (tracer-linux)", gatewayOneWay],
   ["vxlan, node-1's eth0 MTU 1300 under 1450-byte pods (tracer-linux)", vxlanThinUnderlay],
+  [
+    "vxlan, node-1 asks by ARP over a default FDB entry, node-2 has no entry back (learning off)",
+    () =>
+      vxlanBroken((doc) =>
+        mutate(
+          { kind: "neigh-delete", ns: "node-1", line: neighOf(doc, "node-1")[0] },
+          {
+            kind: "fdb-add",
+            ns: "node-1",
+            line: "00:00:00:00:00:00 dev flannel.1 dst 192.168.0.12 self permanent",
+          },
+          { kind: "fdb-delete", ns: "node-2", line: fdbOf(doc, "node-2")[0] },
+        )(doc)
+      ),
+  ],
+  [
+    "vxlan, node-2 learns with a permanent entry putting node-1's MAC elsewhere",
+    () =>
+      vxlanBroken((doc) => {
+        const line = fdbOf(doc, "node-2")[0];
+        return mutate(
+          { kind: "learning", ns: "node-2", dev: "flannel.1", on: true },
+          {
+            kind: "fdb-replace",
+            ns: "node-2",
+            line,
+            with: line.replace("192.168.0.11", "192.168.0.99"),
+          },
+        )(doc);
+      }),
+  ],
+  [
+    "vxlan, node-2's flannel.1 cloned node-1's MAC",
+    () =>
+      vxlanBroken((doc) => {
+        const [mine, theirs] = [fdbOf(doc, "node-2")[0], fdbOf(doc, "node-1")[0]].map((l) =>
+          l.split(" ")[0]
+        );
+        const text = JSON.stringify({
+          ...doc,
+          namespaces: doc.namespaces.map((n) =>
+            n.name !== "node-2" ? n : {
+              ...n,
+              devices: n.devices.map((d) => (d.name === "flannel.1" ? { ...d, mac: theirs } : d)),
+            }
+          ),
+        });
+        // node-2's tunnel gets node-1's MAC; every entry naming node-2's names it too.
+        return JSON.parse(text.replaceAll(theirs, mine));
+      }),
+  ],
 ];
 
 if (!(await skipReason())) {
