@@ -51,7 +51,7 @@ const route = fc.record({
   addr,
   bits: fc.constantFrom(0, 8, 12, 16, 24, 32),
   metric: fc.constantFrom(0, 0, 100, 1024),
-  dev: fc.constantFrom("eth0", "eth1", "cbr0"),
+  dev: fc.constantFrom("eth0", "eth1", "cni0"),
   type: fc.constantFrom("unicast", "unicast", "blackhole", "unreachable"),
 }).map(({ addr, bits, metric, dev, type }): Route => ({
   type: type as Route["type"],
@@ -68,7 +68,7 @@ test("fib: the indexed lookup picks the route the kernel's rule picks, on any ta
     fc.property(
       fc.array(route, { maxLength: 40 }),
       addr,
-      fc.option(fc.constantFrom("eth0", "eth1", "cbr0"), { nil: undefined }),
+      fc.option(fc.constantFrom("eth0", "eth1", "cni0"), { nil: undefined }),
       (routes, dst, oif) => {
         const ns = { routes } as unknown as Namespace;
         return lookupRoute(ns, dst, oif) === linearLookup(routes, dst, oif);

@@ -43,7 +43,7 @@ const EXTRA: [string, string][] = [
   ["routes", "default via 169.254.1.1 dev eth0 onlink"],
   ["neighbours", "10.0.0.2 dev eth0 lladdr 02:00:00:00:00:01 nud permanent"],
   ["fdb", "02:00:00:00:00:01 dev flannel.1 dst 192.168.0.12 self permanent"],
-  ["fdb", "02:00:00:00:00:01 dev veth1 master cbr0 static"],
+  ["fdb", "02:00:00:00:00:01 dev veth1 master cni0 static"],
 ];
 
 function exampleLines(): [string, string][] {

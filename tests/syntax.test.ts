@@ -25,7 +25,7 @@ const addrs = fc.integer({ min: 0, max: 2 ** 32 - 1 }).map(Addr.fromUint32);
 const dsts = fc.tuple(addrs, fc.integer({ min: 0, max: 32 })).map(([a, b]) =>
   Prefix.of(a, b).masked()
 );
-const devs = fc.constantFrom("eth0", "cbr0", "flannel.1", "veth1a2b3c4d");
+const devs = fc.constantFrom("eth0", "cni0", "flannel.1", "veth1a2b3c4d");
 
 test("ip route: printed routes parse back to the same route", () => {
   const routes = fc.record({
@@ -52,7 +52,7 @@ test("ip route: printed routes parse back to the same route", () => {
 test("ip route: reads what ip route show prints", () => {
   const shown = [
     "default via 10.244.1.1 dev eth0",
-    "10.244.1.0/24 dev cbr0 proto kernel scope link src 10.244.1.1",
+    "10.244.1.0/24 dev cni0 proto kernel scope link src 10.244.1.1",
     "10.244.2.0/24 via 10.244.2.0 dev flannel.1 onlink",
     "blackhole 10.244.3.0/24",
     "192.168.0.0/24 dev eth0 proto kernel scope link src 192.168.0.11 metric 100",
@@ -120,7 +120,7 @@ test("ip neigh and bridge fdb: printed entries parse back", () => {
       "0a:58:0a:f4:02:00 dev flannel.1 dst 192.168.0.12 self permanent",
     );
   }
-  const port = parseFdb("02:00:00:00:00:01 dev veth1 master cbr0 static");
+  const port = parseFdb("02:00:00:00:00:01 dev veth1 master cni0 static");
   assert.ok(port.ok && port.value.table === "master" && port.value.state === "static");
   const bad = parseNeighbour("10.244.2.0 dev flannel.1 lladdr zz:58:0a:f4:02:00");
   assert.ok(!bad.ok && bad.error.token === "zz:58:0a:f4:02:00");

@@ -28,7 +28,7 @@ test("linux: the forward packet still arrives when only the way back is broken",
 
 test("linux: a router's ICMP error is forwarded back like any packet (a FORWARD DROP on the way eats it)", () => {
   // TTL 2: node-1 forwards (TTL 1), the gateway sends time exceeded from
-  // 192.168.0.1; node-1 drops it in FORWARD (eth0 → cbr0), the sender times out.
+  // 192.168.0.1; node-1 drops it in FORWARD (eth0 → cni0), the sender times out.
   const w = gatewayOneWay();
   const ttl = traced(w, { from: "a", to: "c", ttl: 2 });
   assert.is(ttl.verdict.kind === "dropped" && ttl.verdict.drop.reason, "ttl-exceeded");

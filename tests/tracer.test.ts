@@ -205,7 +205,7 @@ test("tracer: DF and a smaller MTU on the way: dropped where the MTU shrinks, fr
   for (
     const ref of [{ namespace: "pod-a", device: "eth0" }, hostVeth(w, "a"), {
       namespace: "node-1",
-      device: "cbr0",
+      device: "cni0",
     }]
   ) {
     w = must(setMtu(w, ref, 1500));

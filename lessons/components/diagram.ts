@@ -81,7 +81,7 @@ export function topologyDiagram(world: World, options: DiagramOptions): SVGSVGEl
 /**
  * The diagram in words, for a screen reader: which nodes and routers, which
  * pods on which node, the bridges and VXLAN devices, and where the traced
- * packet went ("Topology: node node-1 with pods a, b and bridge cbr0; …;
+ * packet went ("Topology: node node-1 with pods a, b and bridge cni0; …;
  * traced a → c: delivered to pod c, source 10.244.1.2, TTL 62").
  *
  * @param world The world drawn.

@@ -38,7 +38,7 @@ export const POD_STACK = {
     b.nothing,
     b.stopContainer("a/app"),
     b.linkDown("pod-a", "eth0"),
-    b.linkDown("node-1", "cbr0"),
+    b.linkDown("node-1", "cni0"),
   ],
   fix: {
     task: {

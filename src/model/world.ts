@@ -10,7 +10,7 @@
  */
 import type { Addr, Mac, Prefix } from "../addr/mod.js";
 
-/** A device named by its namespace and interface name: `node-1/cbr0`. */
+/** A device named by its namespace and interface name: `node-1/cni0`. */
 export interface DeviceRef {
   readonly namespace: string;
   readonly device: string;
@@ -28,7 +28,7 @@ interface DeviceBase {
   readonly mac: Mac;
   /** Interface addresses with their prefix length, e.g. `10.244.1.2/24`. */
   readonly addresses: readonly Prefix[];
-  /** The bridge this device is a port of (`ip link set X master cbr0`). */
+  /** The bridge this device is a port of (`ip link set X master cni0`). */
   readonly master?: string;
 }
 
@@ -43,7 +43,7 @@ export interface VethEnd extends DeviceBase {
   readonly peer: DeviceRef;
 }
 
-/** A Linux bridge (`cbr0`, `cni0`, `docker0`) with its forwarding database. */
+/** A Linux bridge (`cni0`, `docker0`) with its forwarding database. */
 export interface Bridge extends DeviceBase {
   readonly kind: "bridge";
   /** Static and learned entries; port MACs are implicit local entries. */

@@ -188,7 +188,7 @@ const WORDS = {
  * @example
  * ```ts
  * import { textWidth } from "./layout.js";
- * textWidth("cbr0") < textWidth("파드 a"); // true
+ * textWidth("cni0") < textWidth("파드 a"); // true
  * ```
  */
 export function textWidth(text: string): number {
@@ -222,12 +222,12 @@ export function containerBoxId(pod: string, container: string): `ctr:${string}` 
  * Ids are made only by these functions, never taken apart: a bus keeps its
  * name beside its id.
  *
- * @param name The bridge's device id (`node-1/cbr0`) or the segment's name.
+ * @param name The bridge's device id (`node-1/cni0`) or the segment's name.
  * @returns The bus's id.
  * @example
  * ```ts
  * import { busId, deviceId } from "./layout.js";
- * busId(deviceId({ namespace: "node-1", device: "cbr0" })); // "bus:node-1/cbr0"
+ * busId(deviceId({ namespace: "node-1", device: "cni0" })); // "bus:node-1/cni0"
  * ```
  */
 export function busId(name: string): `bus:${string}` {

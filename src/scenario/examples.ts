@@ -14,9 +14,9 @@ export const EXAMPLES: readonly ClusterSpec[] = [
     mode: "single-host",
     description: {
       en:
-        "One node, one bridge (cbr0, 10.244.1.0/24), three pods. Pods on the same bridge talk directly: no routing, no NAT.",
+        "One node, one bridge (cni0, 10.244.1.0/24), three pods. Pods on the same bridge talk directly: no routing, no NAT.",
       ko:
-        "노드 하나, 브리지 하나(cbr0, 10.244.1.0/24), 파드 셋. 같은 브리지의 파드끼리는 라우팅도 NAT도 없이 바로 통신한다.",
+        "노드 하나, 브리지 하나(cni0, 10.244.1.0/24), 파드 셋. 같은 브리지의 파드끼리는 라우팅도 NAT도 없이 바로 통신한다.",
     },
   },
   {

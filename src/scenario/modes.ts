@@ -3,7 +3,7 @@
  * (`plan.ts`'s `ModeBuilder`). The bridged family lives here — one host
  * with Docker's layout, overlapping ranges, a gateway router, flannel's
  * host-gw and VXLAN backends, Docker NAT — with fixed naming rules (`eth0`
- * in a pod, `vethXXXXXXXX` on the node, `cbr0` or `docker0`, `flannel.1`)
+ * in a pod, `vethXXXXXXXX` on the node, `cni0` or `docker0`, `flannel.1`)
  * and addresses laid out as flannel lays them out (a /24 per node of
  * 10.244.0.0/16); the routed family (Calico) in `calico.ts`.
  *
@@ -49,7 +49,7 @@ function bridged(options: {
   readonly others?: (layout: Layout) => NamespaceDoc[];
   readonly finish?: (world: World, layout: Layout) => World;
 }): ModeBuilder {
-  const bridge = options.bridge ?? "cbr0";
+  const bridge = options.bridge ?? "cni0";
   const podMtu = options.podMtu ?? ((mtu) => mtu);
   return {
     defaultNodes: options.defaultNodes ?? 2,

@@ -27,7 +27,7 @@ export interface FdbSpec {
  * ```ts
  * import { parseFdb } from "./bridgefdb.js";
  * parseFdb("0a:58:0a:f4:02:00 dev flannel.1 dst 192.168.0.12 self permanent");
- * parseFdb("02:7a:00:00:00:02 dev veth1a2b3c4d master cbr0 static");
+ * parseFdb("02:7a:00:00:00:02 dev veth1a2b3c4d master cni0 static");
  * ```
  */
 export function parseFdb(line: string): Result<FdbSpec, LineError> {

@@ -169,7 +169,7 @@ function finish(cursor: Cursor, fields: Fields): Result<RouteSpec, LineError> {
  * Prints a route the way `ip route show` does.
  *
  * @param route A route.
- * @returns e.g. `10.244.1.0/24 dev cbr0 proto kernel scope link src 10.244.1.1`.
+ * @returns e.g. `10.244.1.0/24 dev cni0 proto kernel scope link src 10.244.1.1`.
  * @example
  * ```ts
  * import { formatRoute, parseRoute } from "./iproute.js";

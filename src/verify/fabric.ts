@@ -922,11 +922,11 @@ function generate(mode: GenerateSpec["mode"], n: number, k: number): Fabric {
         segment: "underlay",
       },
       {
-        name: "cbr0",
+        name: "cni0",
         kind: "bridge",
         up: true,
         mtu: podMtu,
-        mac: mac(name, "cbr0"),
+        mac: mac(name, "cni0"),
         addresses: [{ addr: cidr(i) + 1, bits: 24 }],
         domain: i,
       },
@@ -959,7 +959,7 @@ function generate(mode: GenerateSpec["mode"], n: number, k: number): Fabric {
         bits: 24,
         metric: 0,
         via: NONE,
-        dev: "cbr0",
+        dev: "cni0",
         onlink: false,
         src: OWN_SRC,
         kernel: true,
@@ -970,7 +970,7 @@ function generate(mode: GenerateSpec["mode"], n: number, k: number): Fabric {
       ownFdb: [],
       removedFdb: vx ? new Set([i]) : new Set(),
     });
-    domains.push({ host: i, bridge: "cbr0", pods: Array.from({ length: k }, (_, j) => i * k + j) });
+    domains.push({ host: i, bridge: "cni0", pods: Array.from({ length: k }, (_, j) => i * k + j) });
     members.push({ host: i, dev: "eth0" });
   }
   const pods = {

@@ -485,7 +485,7 @@ function hostFromNamespace(fabric: Fabric, old: FHost, ns: Namespace): FHost {
  * import { generateFabric, routeLines } from "./mod.js";
  * import { unwrap } from "../result.js";
  * routeLines(unwrap(generateFabric({ mode: "host-gw", nodes: 2, podsPerNode: 1 }), (e) => e.message), "node-1");
- * // ["10.244.1.0/24 dev cbr0 proto kernel scope link src 10.244.1.1",
+ * // ["10.244.1.0/24 dev cni0 proto kernel scope link src 10.244.1.1",
  * //  "10.244.2.0/24 via 192.168.0.12 dev eth0",
  * //  "192.168.0.0/24 dev eth0 proto kernel scope link src 192.168.0.11"]
  * ```

@@ -90,7 +90,7 @@ function changeNamespace(
  * import { setRoutes } from "./edit.js";
  * declare const world: import("../model/world.js").World;
  * setRoutes(world, "node-1", [
- *   "10.244.1.0/24 dev cbr0 proto kernel scope link src 10.244.1.1",
+ *   "10.244.1.0/24 dev cni0 proto kernel scope link src 10.244.1.1",
  *   "10.244.2.0/24 via 192.168.0.12 dev eth0",
  * ]);
  * ```

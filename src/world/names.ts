@@ -89,7 +89,7 @@ export function fnv1a(text: string): number {
  * @example
  * ```ts
  * import { defaultMac } from "./names.js";
- * defaultMac("node-1", "cbr0").toString(); // "02:..:..:..:..:.."
+ * defaultMac("node-1", "cni0").toString(); // "02:..:..:..:..:.."
  * ```
  */
 export function defaultMac(namespace: string, device: string): Mac {

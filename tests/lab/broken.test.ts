@@ -49,8 +49,8 @@ const cases: [string, () => World][] = [
       ),
   ],
   [
-    "vxlan, node-2's cbr0 MTU 1400 under 1450-byte DF probes",
-    () => must(setMtu(example("vxlan"), { namespace: "node-2", device: "cbr0" }, 1400)),
+    "vxlan, node-2's cni0 MTU 1400 under 1450-byte DF probes",
+    () => must(setMtu(example("vxlan"), { namespace: "node-2", device: "cni0" }, 1400)),
   ],
   [
     "host-gw, node-2's eth0 MTU 1300",
@@ -61,7 +61,7 @@ const cases: [string, () => World][] = [
     () => must(buildWorld({ mode: "host-gw", podCidrs: ["10.244.0.0/23", "10.244.1.0/24"] })),
   ],
   ["host-gw, node-2 has no way back (tracer-linux)", hostGwNoWayBack],
-  ["gateway, node-1 drops eth0 → cbr0 (tracer-linux)", gatewayOneWay],
+  ["gateway, node-1 drops eth0 → cni0 (tracer-linux)", gatewayOneWay],
   ["vxlan, node-1's eth0 MTU 1300 under 1450-byte pods (tracer-linux)", vxlanThinUnderlay],
   [
     "vxlan, node-1 asks by ARP over a default FDB entry, node-2 has no entry back (learning off)",

@@ -49,9 +49,9 @@ if (!(await skipReason())) {
       n.name === "pod-c"
     )!.devices.find((d) => d.name === "eth0")!
       .mac;
-    const ports = node.devices.filter((d) => d.master === "cbr0");
+    const ports = node.devices.filter((d) => d.master === "cni0");
     for (const port of ports) { // one lab at a time: each is small
-      const line = `${mac} dev ${port.name} master cbr0 static`;
+      const line = `${mac} dev ${port.name} master cni0 static`;
       const broken = must(
         loadScenario(applyMutation(doc, { kind: "fdb-add", ns: "node-1", line })),
       );

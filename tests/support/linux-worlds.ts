@@ -16,7 +16,7 @@ export function hostGwNoWayBack(): World {
 
 /** gateway, but node-1 drops what it would forward from the underlay to its pods. */
 export function gatewayOneWay(): World {
-  return must(addIptables(example("gateway"), "node-1", "-A FORWARD -i eth0 -o cbr0 -j DROP"));
+  return must(addIptables(example("gateway"), "node-1", "-A FORWARD -i eth0 -o cni0 -j DROP"));
 }
 
 /** vxlan, but node-1's underlay NIC has MTU 1300: less than the pods' 1450 plus 50 bytes of VXLAN. */
