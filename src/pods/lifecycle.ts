@@ -289,7 +289,7 @@ class SandboxBatch {
 
   add(pod: Pod, node: Node, previous?: string, assigned?: Addr): Result<PodEvent[], PodError> {
     const work = this.#work(node);
-    const ip = assigned ?? nextFree(node.podCidr, work.taken, work.lastReserved);
+    const ip = assigned ?? this.nextIp(node);
     if (ip === undefined) return fail(node.name, `No free address in ${node.podCidr}`);
     const nodeNs = namespaceNamed(this.#world, node.namespace)!;
     const attachment = node.bridge === undefined
@@ -321,6 +321,12 @@ class SandboxBatch {
         ...(node.bridge === undefined ? {} : { bridge: node.bridge }),
       },
     ]);
+  }
+
+  /** The address host-local hands out next on `node`, after the sandboxes made so far. */
+  nextIp(node: Node): Addr | undefined {
+    const work = this.#work(node);
+    return nextFree(node.podCidr, work.taken, work.lastReserved);
   }
 
   /** The world with every sandbox made so far; `world` is the batch's world with any pods added. */
@@ -506,15 +512,7 @@ function withoutPort(ns: Namespace, port: string): Namespace {
  * @returns A free address, or `undefined` when the range is full.
  */
 export function allocateIp(world: World, node: Node): Addr | undefined {
-  const nodeNs = namespaceNamed(world, node.namespace);
-  const taken = new Set<number>();
-  for (const d of nodeNs?.devices ?? []) for (const a of d.addresses) taken.add(a.addr.value);
-  for (const p of world.pods) {
-    if (p.node !== node.name) continue;
-    const ip = podIp(world, p);
-    if (ip) taken.add(ip.value);
-  }
-  return nextFree(node.podCidr, taken, node.lastReserved);
+  return new SandboxBatch(world).nextIp(node);
 }
 
 /** host-local's round-robin: the first address after `last` (wrapping) not in `taken`. */
