@@ -1,6 +1,8 @@
 /**
  * `deno task bench`: runs every `bench/*.bench.ts` in this one process and
  * prints one summary table. Each bench module exports `bench(): Row[]`.
+ * Arguments pick files by name: `deno task bench trace calico` runs
+ * `trace.bench.ts` and `calico.bench.ts` only.
  *
  * Run with `--v8-flags=--expose-gc` (the task does) so that retained memory
  * is measured after a full collection.
@@ -12,6 +14,7 @@ import { type Row, table } from "./support.js";
 const dir = new URL(".", import.meta.url);
 const files = [...Deno.readDirSync(dir)]
   .filter((e) => e.isFile && e.name.endsWith(".bench.ts"))
+  .filter((e) => Deno.args.length === 0 || Deno.args.some((a) => e.name.includes(a)))
   .map((e) => e.name)
   .sort();
 const rows: Row[] = [];
