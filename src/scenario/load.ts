@@ -40,6 +40,7 @@ import { at, type LoadError, Reader } from "./reader.js";
 import { SCENARIO_VERSION } from "./schema.js";
 import { LOAD_LIMITS, type LoadLimits, screenScenario } from "./screen.js";
 import { readUnmodelled } from "./unmodelled.js";
+import { SharedRoutes } from "./shared-routes.js";
 
 type Obj = Readonly<Record<string, unknown>>;
 
@@ -48,6 +49,21 @@ const POD_NAME = NAME_GRAMMARS.pod.pattern;
 const nameOf = (what: string) => ({ pattern: NAME, what: `${what} ${NAME_GRAMMARS.name.what}` });
 const DEVICE_KINDS = ["loopback", "veth", "bridge", "nic", "vxlan", "ipip"] as const;
 const ROLES = ["node", "pod", "router"] as const;
+
+/** How {@linkcode loadScenario} reads a document. */
+export interface LoadOptions {
+  /** The bounds on the world's size (default {@linkcode LOAD_LIMITS}; `CLUSTER_LIMITS` for a whole cluster). */
+  readonly limits?: LoadLimits;
+  /**
+   * Whether namespaces whose route lines are mostly another's share its
+   * checked routes (default true; `shared-routes.ts` proves each shared
+   * line would resolve alike). False checks every line of every namespace,
+   * which gives the same world more slowly: the tests compare the two.
+   */
+  readonly shareTables?: boolean;
+  /** Told the name of each namespace that got a shared table (for tests and measurements). */
+  readonly onShared?: (namespace: string) => void;
+}
 
 /**
  * Reads a scenario document into a world, checking every field and every
@@ -58,8 +74,7 @@ const ROLES = ["node", "pod", "router"] as const;
  * loading takes time in proportion to the document's size.
  *
  * @param doc Parsed JSON of any shape.
- * @param options `limits`: the bounds on the world's size (default
- *   {@linkcode LOAD_LIMITS}; `CLUSTER_LIMITS` for a whole cluster).
+ * @param options The bounds on the world's size, and whether route tables are shared.
  * @returns The world, or every problem found, each with its JSON path.
  * @example
  * ```ts
@@ -70,7 +85,7 @@ const ROLES = ["node", "pod", "router"] as const;
  */
 export function loadScenario(
   doc: unknown,
-  options: { readonly limits?: LoadLimits } = {},
+  options: LoadOptions = {},
 ): Result<World, LoadError[]> {
   const screened = screenScenario(doc, options.limits);
   if (screened.length > 0) return err(screened);
@@ -102,7 +117,7 @@ export function loadScenario(
   checkUnique(r, namespaces, "/namespaces", "namespace");
   const world0: World = { name, mode, description, segments, nodes: [], namespaces, pods: [] };
   checkDevices(r, world0);
-  const cache = new LineCache();
+  const cache = new LineCache(options.shareTables ?? true, options.onShared);
   const withTables = namespaces.map((ns, i) => readTables(r, ns, top, i, cache));
   const world1: World = { ...world0, namespaces: withTables };
   const byName = indexByName(withTables);
@@ -601,6 +616,17 @@ class LineCache {
   readonly route = memo(parseRoute);
   readonly neighbour = memo(parseNeighbour);
   readonly fdb = memo(parseFdb);
+  /** Route tables that namespaces of this document share (`shared-routes.ts`). */
+  readonly sharedRoutes: SharedRoutes;
+  /** @param share Whether namespaces may share route tables (`shared-routes.ts`). */
+  constructor(share: boolean, readonly onShared?: (namespace: string) => void) {
+    this.sharedRoutes = new SharedRoutes(share);
+  }
+  /** A route line's parse, or `undefined` when it does not parse. */
+  readonly parsedRoute = (line: string): RouteSpec | undefined => {
+    const spec = this.route(line);
+    return spec.ok ? spec.value : undefined;
+  };
   readonly #routes = new Map<RouteSpec, Route[]>();
 
   /** `route`, or an equal route resolved before from the same parsed line. */
@@ -658,8 +684,20 @@ function readRoutes(
       r.fail(p(), line, "No such connected route (an up device's address makes one)");
     } else removed.add(hit);
   }
+  const kept = connected.filter((x) => !removed.has(x));
+  // Read again below, where a value that is not a list is reported.
+  const written = Array.isArray(raw.routes) ? raw.routes as unknown[] : [];
+  const removedLines = Array.isArray(raw.removedKernelRoutes)
+    ? raw.removedKernelRoutes as unknown[]
+    : [];
+  const reused = cache.sharedRoutes.reuse(ns, written, removedLines, kept, cache.parsedRoute);
+  if (reused !== undefined) {
+    cache.onShared?.(ns.name);
+    return reused;
+  }
   // Indexed, so that each line is checked in constant time, not by a scan of the table.
-  const table = new RouteTable(connected.filter((x) => !removed.has(x)));
+  const table = new RouteTable(kept);
+  const resolved: (Route | undefined)[] = [];
   for (const [line, i] of lines(r, raw, "routes", path)) {
     const p = () => at(at(path, "routes"), i);
     const spec = cache.route(line);
@@ -677,8 +715,13 @@ function readRoutes(
     }
     const route = resolveRoute(ns, spec.value, table);
     if (!route.ok) r.fail(p(), line, route.error);
-    else table.add(cache.shared(spec.value, route.value));
+    else {
+      const shared = cache.shared(spec.value, route.value);
+      table.add(shared);
+      resolved[i] = shared;
+    }
   }
+  cache.sharedRoutes.remember(ns, written, removedLines, resolved, kept);
   return [...table.routes].sort(compareRoutes);
 }
 

@@ -106,16 +106,54 @@ function bridgedNode(
  * The nodes whose pod CIDR gets a route on node `i` (-1: the gateway): not
  * `i` itself, and not a range already routed — with overlapping ranges the
  * kernel refuses the second route ("File exists"), so the first one wins.
+ * That is the first node of each distinct range, less `i`'s range.
  */
 function reachableOthers(layout: Layout, i: number): number[] {
-  const seen = new Set(i >= 0 ? [layout.cidrs[i]] : []);
-  const out: number[] = [];
-  for (let j = 0; j < layout.nodeCount; j++) {
-    if (j === i || seen.has(layout.cidrs[j])) continue;
-    seen.add(layout.cidrs[j]);
-    out.push(j);
+  const own = i >= 0 ? layout.cidrs[i] : undefined;
+  return firstOfEachRange(layout).filter((j) => layout.cidrs[j] !== own);
+}
+
+const firsts = new WeakMap<Layout, readonly number[]>();
+
+/** The first node of each distinct pod range, in node order (ranges are interned). */
+function firstOfEachRange(layout: Layout): readonly number[] {
+  let out = firsts.get(layout);
+  if (out === undefined) {
+    const seen = new Set<unknown>();
+    const list: number[] = [];
+    layout.cidrs.forEach((c, j) => {
+      if (!seen.has(c)) list.push(j), seen.add(c);
+    });
+    firsts.set(layout, out = list);
   }
   return out;
+}
+
+/**
+ * A line per reachable node, made once per layout: every node's table holds
+ * the same line for node `j`, so a 5,000-node cluster has 5,000 distinct
+ * lines, not 25 million (and the loader shares the tables they make). Node
+ * `i`'s lines are the list less those for its own range, in node order.
+ */
+function perNode(
+  make: (layout: Layout, j: number) => string,
+): (layout: Layout, i: number) => string[] {
+  const made = new WeakMap<Layout, string[]>();
+  return (layout, i) => {
+    const js = firstOfEachRange(layout);
+    let texts = made.get(layout);
+    if (texts === undefined) made.set(layout, texts = js.map((j) => make(layout, j)));
+    const own = i >= 0 ? layout.cidrs[i] : undefined;
+    const out: string[] = [];
+    let from = 0;
+    js.forEach((j, k) => {
+      if (layout.cidrs[j] !== own) return;
+      for (let x = from; x < k; x++) out.push(texts[x]);
+      from = k + 1;
+    });
+    for (let x = from; x < texts.length; x++) out.push(texts[x]);
+    return out;
+  };
 }
 
 /** flannel's `--ip-masq` rules: no NAT inside the cluster, MASQUERADE on the way out. */
@@ -127,12 +165,20 @@ function flannelMasquerade(layout: Layout): string[] {
   ];
 }
 
-const hostRoutes = (layout: Layout, i: number) =>
-  reachableOthers(layout, i).map((j) => `${layout.cidrs[j]} via ${nodeIp(layout, j)} dev eth0`);
+const hostRoutes = perNode((layout, j) => `${layout.cidrs[j]} via ${nodeIp(layout, j)} dev eth0`);
+
+const vtep = (j: number) => defaultMac(nodeName(j), "flannel.1");
+const vxlanRoute = perNode((layout, j) =>
+  `${layout.cidrs[j]} via ${layout.cidrs[j].first} dev flannel.1 onlink`
+);
+const vxlanNeighbour = perNode((layout, j) =>
+  `${layout.cidrs[j].first} dev flannel.1 lladdr ${vtep(j)} nud permanent`
+);
+const vxlanFdb = perNode((layout, j) =>
+  `${vtep(j)} dev flannel.1 dst ${nodeIp(layout, j)} self permanent`
+);
 
 function flannelVxlan(layout: Layout, i: number): BridgedParts {
-  const others = reachableOthers(layout, i);
-  const vtep = (j: number) => defaultMac(nodeName(j), "flannel.1");
   return {
     devices: [{
       name: "flannel.1",
@@ -145,13 +191,9 @@ function flannelVxlan(layout: Layout, i: number): BridgedParts {
       mtu: layout.mtu - VXLAN_OVERHEAD,
       addresses: [`${layout.cidrs[i].first}/32`],
     }],
-    routes: others.map((j) =>
-      `${layout.cidrs[j]} via ${layout.cidrs[j].first} dev flannel.1 onlink`
-    ),
-    neighbours: others.map((j) =>
-      `${layout.cidrs[j].first} dev flannel.1 lladdr ${vtep(j)} nud permanent`
-    ),
-    fdb: others.map((j) => `${vtep(j)} dev flannel.1 dst ${nodeIp(layout, j)} self permanent`),
+    routes: vxlanRoute(layout, i),
+    neighbours: vxlanNeighbour(layout, i),
+    fdb: vxlanFdb(layout, i),
     iptables: flannelMasquerade(layout),
   };
 }

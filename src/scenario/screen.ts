@@ -73,22 +73,45 @@ export function screenScenario(doc: unknown, limits: LoadLimits = LOAD_LIMITS): 
   return problems;
 }
 
+/**
+ * Checks every string and field name of the document. Paths are made only
+ * for containers and for a string that has a problem (a cluster has tens of
+ * millions of lines), and a text repeated across the document — every node
+ * holds the same route to a given node — is checked once.
+ */
 function screenStrings(doc: unknown, problems: LoadError[]) {
   const stack: [unknown, string][] = [[doc, ""]];
+  const clean = new Set<string>();
+  const leaf = (s: string, path: () => string) => {
+    if (clean.has(s)) return;
+    const p = checkString(s, "");
+    if (p) problems.push({ ...p, path: path() });
+    else clean.add(s);
+  };
+  if (typeof doc === "string") leaf(doc, () => "");
   while (stack.length > 0 && problems.length < MAX_PROBLEMS) {
     const [v, path] = stack.pop()!;
-    if (typeof v === "string") {
-      const p = checkString(v, path);
-      if (p) problems.push(p);
-    } else if (Array.isArray(v)) {
-      for (let i = v.length - 1; i >= 0; i--) stack.push([v[i], at(path, i)]);
+    if (Array.isArray(v)) {
+      for (let i = 0; i < v.length; i++) {
+        const x = v[i];
+        if (typeof x === "string") leaf(x, () => at(path, i));
+      }
+      for (let i = v.length - 1; i >= 0; i--) {
+        const x = v[i];
+        if (typeof x === "object" && x !== null) stack.push([x, at(path, i)]);
+      }
     } else if (typeof v === "object" && v !== null) {
       const keys = Object.keys(v);
       for (let i = keys.length - 1; i >= 0; i--) {
         const k = keys[i];
         const p = checkString(k, at(path, k), "field name");
-        if (p) problems.push({ ...p, path: path === "" ? "(document)" : path });
-        else stack.push([(v as Record<string, unknown>)[k], at(path, k)]);
+        if (p) {
+          problems.push({ ...p, path: path === "" ? "(document)" : path });
+          continue;
+        }
+        const x = (v as Record<string, unknown>)[k];
+        if (typeof x === "string") leaf(x, () => at(path, k));
+        else if (typeof x === "object" && x !== null) stack.push([x, at(path, k)]);
       }
     }
   }
