@@ -29,7 +29,6 @@ import {
   loadScenario,
   type Mode,
   MODES,
-  natFreeReachability,
   podIp,
   Prefix,
   setIpForward,
@@ -46,7 +45,6 @@ import {
   type FabricEdit,
   fabricFromWorld,
   generateFabric,
-  type Problem,
   recheckEdit,
   recheckSteps,
   recheckWorld,
@@ -54,68 +52,9 @@ import {
   Verifier,
 } from "../src/verify/mod.js";
 import { brokenWorlds, CALICO_FUZZ_MODES, describeMutation } from "../src/fuzz/mutate.ts";
+import { differences, type PairMap, problemText, reference, verified } from "./support/pairs.ts";
 
 const replay = replayParameters();
-
-// --- pairs as comparable maps -------------------------------------------------------------
-
-type PairMap = Map<string, string>;
-
-function problemText(p: Problem): string {
-  return p.kind === "dropped"
-    ? `dropped ${p.reason}`
-    : p.kind === "source-rewritten"
-    ? `source ${p.seen}`
-    : "nat";
-}
-
-function reference(world: World): PairMap {
-  const out: PairMap = new Map();
-  for (const c of natFreeReachability(world).counterexamples) {
-    if (c.invariant !== "nat-free-reachability") continue;
-    const p = c.problem;
-    out.set(
-      `${c.from}>${c.to}`,
-      p.kind === "dropped"
-        ? `dropped ${p.drop.reason}`
-        : p.kind === "source-rewritten"
-        ? `source ${p.seen}`
-        : "nat",
-    );
-  }
-  return out;
-}
-
-function verified(v: Verifier): PairMap {
-  const out: PairMap = new Map();
-  const pods = v.fabric.pods;
-  const r = v.result();
-  let counted = 0;
-  for (const [p, q, problem] of v.failingPairs(r)) {
-    const k = `${pods.name(p)}>${pods.name(q)}`;
-    if (out.has(k)) throw new Error(`Pair ${k} is in two failure sets`);
-    out.set(k, problemText(problem));
-    counted++;
-  }
-  if (counted !== r.failing) {
-    throw new Error(`Sets hold ${counted} pairs, the count says ${r.failing}`);
-  }
-  return out;
-}
-
-/** The differences between two pair maps, for messages (empty when equal). */
-function differences(expected: PairMap, actual: PairMap): string[] {
-  const out: string[] = [];
-  for (const [k, v] of expected) {
-    if (actual.get(k) !== v) {
-      out.push(`${k}: reference "${v}", verifier "${actual.get(k) ?? "ok"}"`);
-    }
-  }
-  for (const [k, v] of actual) {
-    if (!expected.has(k)) out.push(`${k}: reference "ok", verifier "${v}"`);
-  }
-  return out;
-}
 
 // --- generated clusters ---------------------------------------------------------------------
 

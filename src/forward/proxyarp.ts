@@ -22,12 +22,12 @@
  * to 0); it does not change who answers.
  *
  * The tracer asks this for every device an ARP broadcast reaches
- * (`trace/arp.ts`); the verifier's evaluator traces such pairs with the
- * tracer, so the rule is written once.
+ * (`trace/arp.ts`); the verifier's evaluator asks the same rule
+ * (`proxyArpAnswer`) on its compact form, so the rule is written once.
  *
  * @module
  */
-import type { Addr } from "../addr/mod.js";
+import { Addr } from "../addr/mod.js";
 import type { Namespace, Route } from "../model/world.js";
 import { isLocal } from "../world/routes.js";
 import { lookupRoute } from "./fib.js";
@@ -76,13 +76,59 @@ export function proxyArpRoute(
   target: Addr,
   sender: Addr | undefined,
 ): Route | undefined {
-  if (!proxyArpOn(ns, device) || !ns.sysctl.ipForward) return undefined;
-  if (target.value >>> 28 === 0xe || target.value >>> 24 === 127) return undefined;
-  if (isLocal(ns, target)) return undefined;
-  if (sender !== undefined && (martianSource(sender.value) || isLocal(ns, sender))) {
+  return proxyArpAnswer({
+    on: proxyArpOn(ns, device),
+    ipForward: ns.sysctl.ipForward,
+    device,
+    target: target.value,
+    sender: sender?.value,
+    isLocal: (v) => isLocal(ns, Addr.fromUint32(v)),
+    lookup: () => lookupRoute(ns, target),
+  });
+}
+
+/** What the proxy-ARP decision reads of a namespace, in any representation. */
+export interface ProxyArpView<R extends { readonly type: Route["type"]; readonly dev?: string }> {
+  /** `IN_DEV_PROXY_ARP` on the device (see {@linkcode proxyArpOn}). */
+  readonly on: boolean;
+  readonly ipForward: boolean;
+  /** The device the request arrived on. */
+  readonly device: string;
+  /** The address asked for and the request's sender address (unsigned 32-bit). */
+  readonly target: number;
+  readonly sender: number | undefined;
+  /** Whether an address is one of the namespace's own (`localDevice`). */
+  readonly isLocal: (v: number) => boolean;
+  /** The main table's route for the target. */
+  readonly lookup: () => R | undefined;
+}
+
+/**
+ * The proxy-ARP rule itself, on any representation of a namespace: the
+ * kernel world (`proxyArpRoute`) and the verifier's compact form both ask
+ * it, so the rule is written once.
+ *
+ * @param v What the decision reads.
+ * @returns The unicast route out of another device, or `undefined`.
+ * @example
+ * ```ts
+ * import { proxyArpAnswer } from "./proxyarp.js";
+ * proxyArpAnswer({
+ *   on: true, ipForward: true, device: "cali1", target: 0xa9fe0101, sender: 0x0af40002,
+ *   isLocal: () => false, lookup: () => ({ type: "unicast" as const, dev: "eth0" }),
+ * }); // { type: "unicast", dev: "eth0" }
+ * ```
+ */
+export function proxyArpAnswer<R extends { readonly type: Route["type"]; readonly dev?: string }>(
+  v: ProxyArpView<R>,
+): R | undefined {
+  if (!v.on || !v.ipForward) return undefined;
+  if (v.target >>> 28 === 0xe || v.target >>> 24 === 127) return undefined;
+  if (v.isLocal(v.target)) return undefined;
+  if (v.sender !== undefined && (martianSource(v.sender) || v.isLocal(v.sender))) {
     return undefined;
   }
-  const route = lookupRoute(ns, target);
-  if (route === undefined || route.type !== "unicast" || route.dev === device) return undefined;
+  const route = v.lookup();
+  if (route === undefined || route.type !== "unicast" || route.dev === v.device) return undefined;
   return route;
 }

@@ -25,7 +25,10 @@ import { vxlanMaxMtu } from "../world/edit.js";
 import type { World } from "../model/world.js";
 
 /** Sysctls a mutation flips. */
-export type SysctlKey = "net.ipv4.ip_forward" | "net.ipv4.ip_default_ttl";
+export type SysctlKey =
+  | "net.ipv4.ip_forward"
+  | "net.ipv4.ip_default_ttl"
+  | `net.ipv4.conf.${string}.proxy_arp`;
 
 /** One breakage of a scenario document; `ns` names the namespace it happens in. */
 export type Mutation =
@@ -366,6 +369,17 @@ export function mutationsOf(doc: ScenarioDoc): fc.Arbitrary<Mutation> {
           : { kind: "sysctl", ns, key: "net.ipv4.ip_default_ttl", value: Math.max(1, v) }
       ),
   );
+  // Proxy ARP turned off on a routed pod's host end (Calico answers 169.254.1.1 by it).
+  const proxied = world.namespaces.flatMap((ns) =>
+    (ns.sysctl.proxyArp ?? []).map((dev) => ({ ns: ns.name, dev }))
+  );
+  when(proxied, (p) =>
+    p.map(({ ns, dev }): Mutation => ({
+      kind: "sysctl",
+      ns,
+      key: `net.ipv4.conf.${dev}.proxy_arp`,
+      value: 0,
+    })));
   when(vxlans, (v) =>
     fc.tuple(v, fc.boolean()).map(([{ ns, d }, on]): Mutation => ({
       kind: "learning",

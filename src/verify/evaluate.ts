@@ -38,6 +38,7 @@ import {
   preferRoute,
 } from "../forward/rules.js";
 import { addressesLocal } from "../world/routes.js";
+import { proxyArpAnswer } from "../forward/proxyarp.js";
 import type { Atoms } from "./atoms.js";
 import {
   type Fabric,
@@ -83,6 +84,18 @@ export type Outcome =
     readonly kind: "host";
     readonly host: number;
     readonly fwd: number;
+    readonly hosts: readonly number[];
+  }
+  | {
+    /**
+     * A route lookup on a node with routed pods (`routed.ts`): `then` when the
+     * destination is a pod of routed domain `domain` whose `/32` route the
+     * node holds, else `otherwise`.
+     */
+    readonly kind: "fork";
+    readonly domain: number;
+    readonly then: Outcome;
+    readonly otherwise: Outcome;
     readonly hosts: readonly number[];
   }
   | { readonly kind: "unknown"; readonly why: string; readonly hosts: readonly number[] };
@@ -187,6 +200,9 @@ export class Evaluator {
   readonly inProgress = new Map<string, number>();
   /** Source-class representative addresses. */
   srcClassOf: (addr: number) => number;
+  /** Per host: its routed pods' addresses (with their `/32` route) → pod, and their atoms. */
+  readonly routedIps: Map<number, number>[];
+  readonly routedAtoms: Set<number>[];
   #pathFwd = 0;
   #frames: Frame[] = [];
   #podMacs?: Map<number, number>;
@@ -202,6 +218,46 @@ export class Evaluator {
       this.segmentPos.set(seg.name, new Map(seg.members.map((m, i) => [`${m.host}|${m.dev}`, i])));
     }
     this.ix = fabric.hosts.map((h, i) => this.indexHost(h, i));
+    this.routedIps = fabric.hosts.map(() => new Map());
+    this.routedAtoms = fabric.hosts.map(() => new Set());
+    const pods = fabric.pods;
+    for (const d of fabric.domains) {
+      if (!d.routed) continue;
+      for (const x of d.pods) {
+        if (!pods.hostRoute[x]) continue;
+        this.routedIps[d.host].set(pods.ip[x], x);
+        this.routedAtoms[d.host].add(atoms.of(pods.ip[x]));
+      }
+    }
+  }
+
+  /** The routed domain of host `h` (its `veth` device), if any. */
+  routedDevice(h: number): FDevice | undefined {
+    for (const d of this.fabric.hosts[h].devices) if (d.kind === "veth") return d;
+    return undefined;
+  }
+
+  /**
+   * Whether host `h` answers a routed pod's ARP for its gateway by proxy
+   * (the rule of `forward/proxyarp.ts`, asked on the compact form).
+   *
+   * @param h The host.
+   * @param dev The routed domain's device.
+   * @param gateway The gateway address.
+   * @param on `proxy_arp` on the pod's host end.
+   * @param sender The pod's address.
+   * @returns True when it answers.
+   */
+  proxyAnswers(h: number, dev: string, gateway: number, on: boolean, sender: number): boolean {
+    return proxyArpAnswer({
+      on,
+      ipForward: this.fabric.hosts[h].ipForward,
+      device: dev,
+      target: gateway,
+      sender,
+      isLocal: (v) => this.isLocal(h, v),
+      lookup: () => this.lookup(h, gateway),
+    }) !== undefined;
   }
 
   /** (Re)builds the lookup structures of host `i` after an edit. */
@@ -357,11 +413,36 @@ export class Evaluator {
       q = { ...q, dst: dnat.to, dstSym: false, natted: true };
     }
     if (this.localRead(h, q.dst)) return this.deliver(h, q);
-    const route = this.lookup(h, q.dst);
-    if (!host.ipForward) return this.drop("ip-forward-off");
+    const dev = q.dstSym && this.routedAtoms[h].has(this.atoms.of(q.dst))
+      ? this.routedDevice(h)
+      : undefined;
+    if (dev === undefined) {
+      return this.routeOut(h, inDev, this.lookup(h, q.dst, undefined, q.dstSym), q);
+    }
+    // Whether the node holds a /32 to the destination is the symbolic part.
+    const then = this.branch(h, () => this.routeOut(h, inDev, podRoute(dev.name), q));
+    const otherwise = this.branch(
+      h,
+      () => this.routeOut(h, inDev, this.lookup(h, q.dst, undefined, true), q),
+    );
+    return { kind: "fork", domain: dev.domain!, then, otherwise, hosts: [] };
+  }
+
+  private routeOut(h: number, inDev: FDevice, route: FRoute | undefined, q: Pkt): Outcome {
+    if (!this.fabric.hosts[h].ipForward) return this.drop("ip-forward-off");
     if (route === undefined) return this.drop("no-route");
     if (route.type !== "unicast") return this.drop("route-rejects");
     return this.forward(h, inDev, route, q);
+  }
+
+  /** One side of a fork: what the compact form cannot follow stays on that side. */
+  private branch(h: number, run: () => Outcome): Outcome {
+    try {
+      return run();
+    } catch (e) {
+      if (!(e instanceof Unknown)) throw e;
+      return { kind: "unknown", why: e.why, hosts: [h] };
+    }
   }
 
   private deliver(h: number, p: Pkt): Outcome {
@@ -437,16 +518,7 @@ export class Evaluator {
       case "bridge": {
         if (h === this.frame.host) this.frame.selfUse = true;
         if (p.outer) throw new Unknown("overlay packet sent into a bridge");
-        if (nextSym) {
-          return {
-            kind: "resolve",
-            domain: dev.domain!,
-            src: p.srcOrig ? -1 : p.src,
-            natted: p.natted,
-            fwd: 0,
-            hosts: [],
-          };
-        }
+        if (nextSym) return resolveOn(dev, p);
         const pods = this.fabric.pods;
         for (const x of this.fabric.domains[dev.domain!].pods) {
           if (!pods.up[x] || pods.ip[x] !== nextHop || pods.ip[x] === sip) continue;
@@ -489,6 +561,17 @@ export class Evaluator {
         throw new Unknown("neighbour on a loopback device");
       case "ipip":
         throw new Unknown("an IP-in-IP tunnel");
+      case "veth": {
+        // The routed pod behind the host end answers for its own address.
+        if (h === this.frame.host) this.frame.selfUse = true;
+        if (p.outer) throw new Unknown("overlay packet sent to a routed pod");
+        if (nextSym) return resolveOn(dev, p);
+        const x = this.routedIps[h].get(nextHop);
+        if (x === undefined || this.fabric.pods.ip[x] === sip) {
+          return this.drop("neighbour-unreachable");
+        }
+        return this.toPod(x, p);
+      }
     }
   }
 
@@ -520,6 +603,8 @@ export class Evaluator {
         throw new Unknown("frame out of a loopback device");
       case "ipip":
         throw new Unknown("an IP-in-IP tunnel");
+      case "veth":
+        throw new Unknown("a neighbour entry on a routed veth");
     }
   }
 
@@ -694,11 +779,19 @@ export class Evaluator {
 
   // --- routing table -----------------------------------------------------------------------
 
-  /** Longest prefix, then lowest metric; `oif` restricts to one device. */
-  lookup(h: number, v: number, oif?: string): FRoute | undefined {
+  /**
+   * Longest prefix, then lowest metric; `oif` restricts to one device. A
+   * concrete address (`symbolic` false) that is a routed pod of the host
+   * with its `/32` route takes that route (metric 0, the longest prefix).
+   */
+  lookup(h: number, v: number, oif?: string, symbolic = false): FRoute | undefined {
     const atom = this.atoms.of(v);
     if (this.#frames.length > 0 && h === this.frame.host) {
       this.frame.reads.push(ReadKind.Atom, atom);
+    }
+    if (!symbolic && this.routedIps[h].has(v)) {
+      const dev = this.routedDevice(h)!;
+      if (oif === undefined || oif === dev.name) return podRoute(dev.name);
     }
     const host = this.fabric.hosts[h];
     let best: FRoute | undefined;
@@ -765,7 +858,37 @@ function mergeHosts(a: readonly number[], b: readonly number[]): readonly number
 
 function addFwd(o: Outcome, fwd: number): Outcome {
   if (o.kind === "unknown") return o;
+  if (o.kind === "fork") {
+    return { ...o, then: addFwd(o.then, fwd), otherwise: addFwd(o.otherwise, fwd) };
+  }
   return { ...o, fwd: o.fwd + fwd };
+}
+
+/** ARP for the symbolic destination on a bridge or routed veths: settled per pod. */
+function resolveOn(dev: FDevice, p: Pkt): Outcome {
+  return {
+    kind: "resolve",
+    domain: dev.domain!,
+    src: p.srcOrig ? -1 : p.src,
+    natted: p.natted,
+    fwd: 0,
+    hosts: [],
+  };
+}
+
+/** A routed pod's `/32` route on its node, out of the domain's device. */
+function podRoute(dev: string): FRoute {
+  return {
+    type: "unicast",
+    dst: 0,
+    bits: 32,
+    metric: 0,
+    via: NONE,
+    dev,
+    onlink: false,
+    src: NONE,
+    kernel: false,
+  };
 }
 
 /** How `pickSource` reads the compact form's addresses. */

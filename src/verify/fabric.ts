@@ -27,6 +27,7 @@ import { VXLAN_OVERHEAD } from "../wire/vxlan.js";
 import type { IfaceMatch } from "../forward/rules.js";
 import { isPlainRule } from "../forward/netfilter.js";
 import { defaultMac } from "../world/names.js";
+import { isPodRoute, readRoutedPod, type RoutedPod, routedPorts, routedProblem } from "./routed.js";
 import { deviceAt, namespaceNamed, nodeNamed, podIp, podNamed } from "../world/query.js";
 import type {
   Device,
@@ -85,7 +86,8 @@ export interface FAddress {
 /** A host device (bridge ports, the pods' host veths, are kept with the pods). */
 export interface FDevice {
   readonly name: string;
-  readonly kind: "loopback" | "nic" | "bridge" | "vxlan" | "ipip";
+  /** `veth`: the host ends of a node's routed pods, as one device (`routed.ts`). */
+  readonly kind: "loopback" | "nic" | "bridge" | "vxlan" | "ipip" | "veth";
   readonly up: boolean;
   readonly mtu: number;
   readonly mac: number;
@@ -97,7 +99,7 @@ export interface FDevice {
   readonly dstport?: number;
   readonly local?: number;
   readonly via?: string;
-  /** Bridge: its forwarding domain (an index into {@linkcode Fabric.domains}). */
+  /** Bridge or routed veths: its forwarding domain (an index into {@linkcode Fabric.domains}). */
   readonly domain?: number;
 }
 
@@ -145,12 +147,17 @@ export interface FHost {
   readonly opaque?: string;
 }
 
-/** A bridge and the pods on its ports, in port order. */
+/**
+ * A bridge and the pods on its ports, in port order; or (`routed`) a
+ * node's routed pods, whose host ends the fabric keeps as one `veth`
+ * device named `bridge`.
+ */
 export interface FDomain {
   readonly host: number;
   readonly bridge: string;
   /** Pod indexes in port order. */
   readonly pods: readonly number[];
+  readonly routed?: boolean;
 }
 
 /** An underlay segment and its NICs, in the world's order. */
@@ -181,6 +188,10 @@ export interface FPods {
   readonly up: Uint8Array;
   /** Kubernetes node index of the pod (for the node matrix). */
   readonly node: Int32Array;
+  /** Routed pods: 1 when the node holds the pod's `/32` route to its host end. */
+  readonly hostRoute: Uint8Array;
+  /** Routed pods: 1 when `proxy_arp` is on for the pod's host end. */
+  readonly proxyArp: Uint8Array;
   /** The pod's name. */
   readonly name: (i: number) => string;
   /** The pod's MAC (computed when needed). */
@@ -337,7 +348,7 @@ interface PodInfo {
   readonly name: string;
   readonly ip: number;
   readonly host: number;
-  readonly domain: number;
+  domain: number;
   readonly subnet: number;
   readonly subnetBits: number;
   readonly gateway: number;
@@ -346,6 +357,10 @@ interface PodInfo {
   readonly up: boolean;
   readonly node: number;
   readonly mac: number;
+  /** A standard routed pod's facts (`routed.ts`). */
+  readonly routed?: RoutedPod;
+  /** The host end of a routed pod. */
+  readonly port?: string;
 }
 
 /**
@@ -383,38 +398,12 @@ export function fabricFromWorld(world: World): Fabric {
   const liveNames = new Set(
     world.pods.filter((p) => p.namespace && podIp(world, p)).map((p) => p.name),
   );
-
-  // Base tables: entries two or more hosts share.
-  const routeCount = new Map<string, { r: FRoute; n: number }>();
-  const neighCount = new Map<string, { e: FNeighbour; n: number }>();
-  const fdbCount = new Map<string, { e: FFdb; n: number }>();
-  const hostRoutes = hostNs.map((ns) => ns.routes.map((r) => compactRoute(r, ns)));
-  const hostNeigh = hostNs.map((ns) => ns.neighbours.map(compactNeighbour));
-  const hostFdb = hostNs.map((ns) =>
-    ns.devices.flatMap((d) =>
-      d.kind === "vxlan"
-        ? d.fdb.map((e) => ({ dev: d.name, mac: e.mac.value, dst: e.dst.value }))
-        : []
-    )
-  );
-  const bump = <T>(m: Map<string, { n: number } & T>, k: string, v: T) => {
-    const x = m.get(k);
-    if (x) x.n++;
-    else m.set(k, { ...v, n: 1 });
-  };
-  hostRoutes.forEach((rs) => rs.forEach((r) => bump(routeCount, routeKey(r), { r })));
-  hostNeigh.forEach((es) => es.forEach((e) => bump(neighCount, neighbourKey(e), { e })));
-  hostFdb.forEach((es) => es.forEach((e) => bump(fdbCount, fdbKey(e), { e })));
-  const baseRoutes = [...routeCount.values()].filter((x) => x.n >= 2).map((x) => x.r);
-  const baseNeighbours = [...neighCount.values()].filter((x) => x.n >= 2).map((x) => x.e);
-  const baseFdb = [...fdbCount.values()].filter((x) => x.n >= 2).map((x) => x.e);
-  const baseRouteIx = new Map(baseRoutes.map((r, i) => [routeKey(r), i]));
-  const baseNeighIx = new Map(baseNeighbours.map((e, i) => [neighbourKey(e), i]));
-  const baseFdbIx = new Map(baseFdb.map((e, i) => [fdbKey(e), i]));
+  const liveOfNs = new Map([...podOfNs].filter(([, pod]) => liveNames.has(pod)));
+  const routedPortsOf = hostNs.map((ns) => routedPorts(world, ns, liveOfNs));
 
   // Pods first (domains need them).
   const pods: PodInfo[] = [];
-  const domains: { host: number; bridge: string; pods: number[] }[] = [];
+  const domains: { host: number; bridge: string; pods: number[]; routed?: boolean }[] = [];
   const domainOf = new Map<string, number>();
   const macs = new Map<number, string>();
   const seeMac = (mac: number, what: string) => {
@@ -459,10 +448,11 @@ export function fabricFromWorld(world: World): Fabric {
     podIndexByName.set(pod.name, pods.length);
     pods.push(info);
   }
+  const routedNames = routedPortsOf.map((list) => new Set(list.map((r) => r.port.name)));
   // Port order of every bridge.
   hostNs.forEach((ns, h) => {
     for (const d of ns.devices) {
-      if (d.kind !== "veth") continue;
+      if (d.kind !== "veth" || routedNames[h].has(d.name)) continue;
       const peerPod = podOfNs.get(d.peer.namespace);
       const ix = peerPod === undefined ? undefined : podIndexByName.get(peerPod);
       if (d.master === undefined || ix === undefined) {
@@ -476,10 +466,89 @@ export function fabricFromWorld(world: World): Fabric {
       domains[dom].pods.push(ix);
     }
   });
+  // Routed pods: one domain and one `veth` device per node; their `/32`
+  // routes leave the table (the domain stands for them).
+  const implicit = new Set<Route>();
+  const routedDevice = new Map<number, FDevice>();
+  hostNs.forEach((ns, h) => {
+    const members = routedPortsOf[h].filter((r) => {
+      const ix = podIndexByName.get(r.pod);
+      return ix !== undefined && !pods[ix].odd && pods[ix].routed !== undefined;
+    });
+    if (members.length === 0) return;
+    for (const m of members) {
+      const p = pods[podIndexByName.get(m.pod)!];
+      for (const r of ns.routes) {
+        if (isPodRoute(r, Addr.fromUint32(p.ip), m.port.name)) implicit.add(r);
+      }
+    }
+    const why = routedProblem(ns, members, implicit);
+    if (why !== undefined) hostProblem(ns.name, why);
+    const domain = domains.length;
+    const list = members.map((m) => podIndexByName.get(m.pod)!);
+    domains.push({ host: h, bridge: members[0].port.name, pods: list, routed: true });
+    for (const x of list) pods[x].domain = domain;
+    routedDevice.set(h, {
+      name: members[0].port.name,
+      kind: "veth",
+      up: true,
+      mtu: Math.min(...members.map((m) => m.port.mtu)),
+      mac: members[0].port.mac.value,
+      addresses: [],
+      domain,
+    });
+  });
+  // Proxy ARP is modelled on routed host ends only.
+  for (const ns of hostNs) {
+    const ports = new Set(routedPortsOf[hostIndex.get(ns.name)!].map((r) => r.port.name));
+    for (const d of ns.sysctl.proxyArp ?? []) {
+      if (!ports.has(d)) problems.push(`${ns.name} answers ARP by proxy on ${d}`);
+    }
+  }
+  // Pods whose address is a routed pod's gateway would answer for it.
+  const gateways = new Set(pods.filter((p) => p.routed).map((p) => p.gateway));
+  for (const p of pods) if (gateways.has(p.ip)) p.odd = true;
+
+  // Base tables: entries two or more hosts share.
+  const routeCount = new Map<string, { r: FRoute; n: number }>();
+  const neighCount = new Map<string, { e: FNeighbour; n: number }>();
+  const fdbCount = new Map<string, { e: FFdb; n: number }>();
+  const hostRoutes = hostNs.map((ns) =>
+    ns.routes.filter((r) => !implicit.has(r)).map((r) => compactRoute(r, ns))
+  );
+  const hostNeigh = hostNs.map((ns) => ns.neighbours.map(compactNeighbour));
+  const hostFdb = hostNs.map((ns) =>
+    ns.devices.flatMap((d) =>
+      d.kind === "vxlan"
+        ? d.fdb.map((e) => ({ dev: d.name, mac: e.mac.value, dst: e.dst.value }))
+        : []
+    )
+  );
+  const bump = <T>(m: Map<string, { n: number } & T>, k: string, v: T) => {
+    const x = m.get(k);
+    if (x) x.n++;
+    else m.set(k, { ...v, n: 1 });
+  };
+  hostRoutes.forEach((rs) => rs.forEach((r) => bump(routeCount, routeKey(r), { r })));
+  hostNeigh.forEach((es) => es.forEach((e) => bump(neighCount, neighbourKey(e), { e })));
+  hostFdb.forEach((es) => es.forEach((e) => bump(fdbCount, fdbKey(e), { e })));
+  const baseRoutes = [...routeCount.values()].filter((x) => x.n >= 2).map((x) => x.r);
+  const baseNeighbours = [...neighCount.values()].filter((x) => x.n >= 2).map((x) => x.e);
+  const baseFdb = [...fdbCount.values()].filter((x) => x.n >= 2).map((x) => x.e);
+  const baseRouteIx = new Map(baseRoutes.map((r, i) => [routeKey(r), i]));
+  const baseNeighIx = new Map(baseNeighbours.map((e, i) => [neighbourKey(e), i]));
+  const baseFdbIx = new Map(baseFdb.map((e, i) => [fdbKey(e), i]));
+
   // A namespace without a live pod that is plugged into a host bridge makes
   // that host opaque (above); one that is not plugged in reaches nobody.
   for (const ns of world.namespaces) {
-    for (const d of ns.devices) seeMac(d.mac.value, `${ns.name}/${d.name}`);
+    // A routed host end's MAC is only seen on its own point-to-point link
+    // (Calico gives every one ee:ee:ee:ee:ee:ee).
+    const h = hostIndex.get(ns.name);
+    for (const d of ns.devices) {
+      if (h !== undefined && routedNames[h].has(d.name)) continue;
+      seeMac(d.mac.value, `${ns.name}/${d.name}`);
+    }
     // Only the tracer stops where a packet meets what the model does not model.
     if (ns.unmodelled?.length) problems.push(`${ns.name} has state podnet does not model`);
   }
@@ -513,9 +582,12 @@ export function fabricFromWorld(world: World): Fabric {
     return {
       name: ns.name,
       role: ns.role === "router" ? "router" : "node",
-      devices: ns.devices.filter((d) => d.kind !== "veth").map((d) =>
-        compactDevice(d, domainOf.get(`${ns.name}/${d.name}`))
-      ),
+      devices: [
+        ...ns.devices.filter((d) => d.kind !== "veth").map((d) =>
+          compactDevice(d, domainOf.get(`${ns.name}/${d.name}`))
+        ),
+        ...(routedDevice.has(h) ? [routedDevice.get(h)!] : []),
+      ],
       ipForward: ns.sysctl.ipForward,
       defaultTtl: ns.sysctl.defaultTtl,
       rules: ns.netfilter.rules.map(compactRule),
@@ -677,11 +749,21 @@ function readPod(
   let domain = -1;
   let up = false;
   let mac = 0;
+  let routed: RoutedPod | undefined;
+  let port: string | undefined;
   if (eth0?.kind === "veth" && eth0.addresses.length === 1) {
     mac = eth0.mac.value;
     const peer = deviceAt(world, eth0.peer);
     host = hostIndex.get(eth0.peer.namespace) ?? -1;
-    if (host < 0 || peer === undefined || peer.master === undefined) {
+    if (host >= 0 && peer?.kind === "veth" && peer.master === undefined) {
+      // A routed pod (Calico): no bridge, a /32, proxy ARP on the host end.
+      const node = namespaceNamed(world, eth0.peer.namespace)!;
+      const facts = readRoutedPod(node, ns, peer, ip);
+      if (typeof facts === "string") odd = true;
+      else routed = facts;
+      port = peer.name;
+      up = true;
+    } else if (host < 0 || peer === undefined || peer.master === undefined) {
       // Not on a host bridge: the pod reaches no bridge the compact form models.
       odd = true;
     } else {
@@ -705,7 +787,7 @@ function readPod(
     }
   }
   const a = eth0?.addresses[0];
-  const subnetBits = a ? a.bits : 32;
+  const subnetBits = routed ? 32 : a ? a.bits : 32;
   const subnet = a ? (ip.value & maskOf(subnetBits)) >>> 0 : ip.value;
   // The standard table: the connected route (unless /32) and one default route.
   const connected = ns.routes.filter((r) => r.proto === "kernel");
@@ -719,7 +801,8 @@ function readPod(
   const stdDefault = statics.length === 1 && def.type === "unicast" && def.dst.bits === 0 &&
     def.metric === 0 && def.dev === "eth0" && def.via !== undefined && def.src === undefined &&
     def.via !== ip;
-  if (!stdConnected || !stdDefault) odd = true;
+  // A routed pod's table was checked by readRoutedPod.
+  if (routed === undefined && (!stdConnected || !stdDefault)) odd = true;
   if (ns.neighbours.length > 0 || ns.netfilter.rules.length > 0 || ns.sysctl.ipForward) odd = true;
   // A pod holding a host's address is a martian source there: trace it.
   if (hostLocal.has(ip.value)) odd = true;
@@ -730,12 +813,14 @@ function readPod(
     domain,
     subnet,
     subnetBits,
-    gateway: def?.via ? def.via.value : 0,
+    gateway: routed ? routed.gateway : def?.via ? def.via.value : 0,
     ttl: ns.sysctl.defaultTtl,
-    odd: odd || domain < 0,
+    odd: odd || (routed === undefined && domain < 0),
     up,
     node: nodeIndexOfNs.get(podNode) ?? -1,
     mac,
+    routed,
+    port,
   };
 }
 
@@ -753,6 +838,8 @@ function podTable(pods: readonly PodInfo[]): FPods {
     odd: new Uint8Array(n),
     up: new Uint8Array(n),
     node: new Int32Array(n),
+    hostRoute: new Uint8Array(n),
+    proxyArp: new Uint8Array(n),
   };
   pods.forEach((p, i) => {
     t.ip[i] = p.ip;
@@ -765,6 +852,8 @@ function podTable(pods: readonly PodInfo[]): FPods {
     t.odd[i] = p.odd ? 1 : 0;
     t.up[i] = p.up ? 1 : 0;
     t.node[i] = p.node;
+    t.hostRoute[i] = p.routed?.hostRoute ? 1 : 0;
+    t.proxyArp[i] = p.routed?.proxyArp ? 1 : 0;
   });
   return { ...t, name: (i) => pods[i].name, mac: (i) => pods[i].mac };
 }
@@ -985,6 +1074,8 @@ function generate(mode: GenerateSpec["mode"], n: number, k: number): Fabric {
     odd: new Uint8Array(total),
     up: new Uint8Array(total).fill(1),
     node: new Int32Array(total),
+    hostRoute: new Uint8Array(total),
+    proxyArp: new Uint8Array(total),
   };
   for (let i = 0; i < n; i++) {
     for (let j = 0; j < k; j++) {

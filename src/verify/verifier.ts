@@ -24,6 +24,7 @@ import type { World } from "../model/world.js";
 import { Atoms } from "./atoms.js";
 import { Evaluator, type Outcome, type Pkt, PROBE_SIZE, ReadKind, type Reads } from "./evaluate.js";
 import { type Fabric, type FHost, NONE } from "./fabric.js";
+import { ifaceMatches } from "../forward/rules.js";
 import {
   type FailureSet,
   type Piece,
@@ -47,6 +48,8 @@ interface Group {
   readonly gateway: number;
   readonly srcClass: number;
   readonly ttl: number;
+  /** Routed pods: `proxy_arp` on their host ends. */
+  readonly proxyArp: boolean;
   readonly pods: number[];
   /** How the pods' gateway answers: the host, a pod, nobody, or a dead bridge. */
   mode: "host" | "pod" | "none" | "dead";
@@ -202,17 +205,21 @@ export class Verifier {
         continue;
       }
       const cls = this.#srcClass(pods.ip[p]);
+      // A /32 (a routed pod) has no subnet to share: only its gateway matters.
+      const subnet = pods.subnetBits[p] === 32 ? 0 : pods.subnet[p];
+      const proxy = pods.proxyArp[p] === 1;
       // Pods of one bridge usually share everything: reuse the last group.
       const prev = last >= 0 ? this.#groups[last] : undefined;
       let g = prev !== undefined && prev.domain === pods.domain[p] &&
-          prev.subnet === pods.subnet[p] && prev.bits === pods.subnetBits[p] &&
-          prev.gateway === pods.gateway[p] && prev.srcClass === cls && prev.ttl === pods.ttl[p]
+          prev.subnet === subnet && prev.bits === pods.subnetBits[p] &&
+          prev.gateway === pods.gateway[p] && prev.srcClass === cls &&
+          prev.ttl === pods.ttl[p] && prev.proxyArp === proxy
         ? last
         : undefined;
       const key = g === undefined
-        ? `${pods.domain[p]}|${pods.subnet[p]}/${pods.subnetBits[p]}|${pods.gateway[p]}|${cls}|${
+        ? `${pods.domain[p]}|${subnet}/${pods.subnetBits[p]}|${pods.gateway[p]}|${cls}|${
           pods.ttl[p]
-        }`
+        }|${proxy}`
         : "";
       if (g === undefined) g = groupIds.get(key);
       if (g === undefined) {
@@ -222,7 +229,8 @@ export class Verifier {
           id: g,
           host: pods.host[p],
           domain: pods.domain[p],
-          subnet: pods.subnet[p],
+          subnet,
+          proxyArp: proxy,
           bits: pods.subnetBits[p],
           gateway: pods.gateway[p],
           srcClass: this.#srcClass(pods.ip[p]),
@@ -321,7 +329,9 @@ export class Verifier {
       h.forwardPolicy,
       h.rules.map((r) => r.text),
       h.devices.map((d) => [
-        d.name,
+        d.kind === "veth"
+          ? h.rules.map((r) => [ifaceMatches(r.inIface, d.name), ifaceMatches(r.outIface, d.name)])
+          : d.name,
         d.kind,
         d.up,
         d.mtu,
@@ -361,6 +371,8 @@ export class Verifier {
       }
     };
     for (const r of h.ownRoutes) cover(r.dst, r.bits);
+    // A routed pod's /32 is the node's own route, kept with the pods.
+    for (const ip of this.#ev.routedIps[i].keys()) cover(ip, 32);
     for (const id of h.removedRoutes) cover(f.baseRoutes[id].dst, f.baseRoutes[id].bits);
     const neigh = (addr: number) => {
       pushUnique(this.#neighHosts, addr, i);
@@ -396,7 +408,10 @@ export class Verifier {
   #classify(g: Group) {
     const f = this.#fabric;
     const host = f.hosts[g.host];
-    const bridge = host.devices.find((d) => d.kind === "bridge" && d.domain === g.domain);
+    const routed = f.domains[g.domain].routed === true;
+    const bridge = host.devices.find((d) =>
+      d.kind === (routed ? "veth" : "bridge") && d.domain === g.domain
+    );
     g.cls = -1;
     g.gwPod = -1;
     if (bridge === undefined || !bridge.up) {
@@ -404,11 +419,27 @@ export class Verifier {
       this.#otherGroups.push(g.id);
       return;
     }
-    if (this.#ev.isLocal(g.host, g.gateway)) {
+    // A routed pod's gateway is answered by the node's proxy ARP, or by nobody.
+    const viaHost = routed
+      ? this.#ev.proxyAnswers(
+        g.host,
+        bridge.name,
+        g.gateway,
+        g.proxyArp,
+        f.pods.ip[g.pods[0]],
+      )
+      : this.#ev.isLocal(g.host, g.gateway);
+    if (routed && !viaHost) {
+      g.mode = "none";
+      this.#otherGroups.push(g.id);
+      return;
+    }
+    if (viaHost) {
       g.mode = "host";
-      const key = `${this.#profiles[g.host]}|${bridge.name}|${g.srcClass}|${g.ttl}|${
-        this.#sharing() ? "" : g.host
-      }`;
+      // Routed host ends go by each pod's name; the profile says how rules match them.
+      const key = `${this.#profiles[g.host]}|${
+        routed ? "routed" : bridge.name
+      }|${g.srcClass}|${g.ttl}|${this.#sharing() ? "" : g.host}`;
       let c = this.#classByKey.get(key);
       if (c === undefined) {
         c = this.#classes.length;
@@ -649,6 +680,9 @@ export class Verifier {
   } {
     const pods = this.#fabric.pods;
     if (o.kind === "unknown") return { problem: "unknown" };
+    if (o.kind === "fork") {
+      return this.#settle(this.#routedTo(o.domain, pods.ip[q]) >= 0 ? o.then : o.otherwise, ttl, q);
+    }
     if (o.fwd >= ttl) return { problem: { kind: "dropped", reason: "ttl-exceeded" } };
     const dropped = (reason: DropReason): Problem => ({ kind: "dropped", reason });
     const delivered = (src: number, natted: boolean) => {
@@ -670,7 +704,9 @@ export class Verifier {
       case "host":
         return { problem: dropped("wrong-pod") };
       case "resolve": {
-        const ans = this.#dup[q]
+        const ans = this.#fabric.domains[o.domain].routed
+          ? this.#routedTo(o.domain, pods.ip[q])
+          : this.#dup[q]
           ? this.#firstAnswer(o.domain, pods.ip[q])
           : pods.domain[q] === o.domain && pods.up[q]
           ? q
@@ -694,6 +730,12 @@ export class Verifier {
         return { problem: d.problem, special: martian ?? d.special };
       }
     }
+  }
+
+  /** The pod of a routed domain whose `/32` route its node holds for `ip`, or -1. */
+  #routedTo(domain: number, ip: number): number {
+    const x = this.#ev.routedIps[this.#fabric.domains[domain].host].get(ip);
+    return x !== undefined && this.#fabric.pods.domain[x] === domain ? x : -1;
   }
 
   #firstAnswer(domain: number, ip: number): number {
@@ -1031,7 +1073,9 @@ export class Verifier {
     this.#indexHostOwn(host, h);
     // Which atoms and states the change can reach.
     const touched = this.#touchedAtoms(old, host);
-    const everything = profileChanged || touched === "all";
+    // A route to a routed pod's gateway decides the node's proxy ARP: its groups change.
+    const gwTouched = touched !== "all" && this.#gatewayAtoms(h).some((a) => touched.has(a));
+    const everything = profileChanged || touched === "all" || gwTouched;
     const states = this.#hostStates.get(h);
     if (states) {
       for (const [key, a] of states) {
@@ -1050,7 +1094,7 @@ export class Verifier {
     for (const a of this.#hostAtoms.get(h) ?? []) {
       if (everything || (touched as Set<number>).has(a)) dirty.add(a);
     }
-    if (profileChanged) {
+    if (profileChanged || gwTouched) {
       // The host's groups change class: rebuild the classes (cheap: groups only).
       this.#regroup();
       this.#cells.clear();
@@ -1064,6 +1108,18 @@ export class Verifier {
     for (const a of dirty) this.#computeAtom(a);
     if (this.#oddPods.length > 0) this.#traceOdd();
     return true;
+  }
+
+  /** Atoms of the gateways of host `h`'s routed pods. */
+  #gatewayAtoms(h: number): number[] {
+    const f = this.#fabric;
+    const out = new Set<number>();
+    for (const d of f.domains) {
+      if (d.routed && d.host === h) {
+        for (const x of d.pods) out.add(this.#atoms.of(f.pods.gateway[x]));
+      }
+    }
+    return [...out];
   }
 
   #dropStatesThrough(h: number, atom: number) {
@@ -1326,6 +1382,7 @@ function* cutPrefixes(f: Fabric): Generator<readonly [number, number]> {
     }
   }
   const pods = f.pods;
+  for (const d of f.domains) if (d.routed) { for (const x of d.pods) yield [pods.gateway[x], 32]; }
   const seen = new Set<number>();
   for (let p = 0; p < pods.count; p++) {
     const k = pods.subnet[p] * 64 + pods.subnetBits[p];

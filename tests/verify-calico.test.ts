@@ -1,0 +1,217 @@
+/**
+ * The scale verifier on Calico clusters (routed pods, no bridge) against
+ * the pair-by-pair reference `natFreeReachability`: generated clusters of
+ * every Calico mode, with BGP faults (a lost peering, BIRD stopped, a node
+ * down past the hold time, an export filter) and broken node state (proxy
+ * ARP off, a blackhole removed, a pod's `/32` removed, a `cali…` veth or a
+ * pod's eth0 down, ip_forward off, the default route gone) and fuzz/'s
+ * mutations. The verifier must find exactly the reference's failing pairs,
+ * and verify routed pods by classes (no pair traced) when nothing is odd.
+ * A verifier that forgets the pods' `/32` routes is caught.
+ *
+ * Property runs print fast-check's seed and path when they fail; set
+ * FC_SEED (and FC_PATH) to replay one.
+ *
+ * @module
+ */
+import { test } from "uvu";
+import * as assert from "uvu/assert";
+import fc from "fast-check";
+import { replayParameters } from "./support/property.ts";
+import {
+  Addr,
+  buildScenario,
+  buildWorld,
+  type ClusterSpec,
+  type Mode,
+  Prefix,
+  unwrap,
+  type World,
+} from "../src/mod.js";
+import { type Fabric, fabricFromWorld, Verifier } from "../src/verify/mod.js";
+import {
+  applyMutations,
+  CALICO_FUZZ_MODES,
+  describeMutation,
+  type Mutation,
+  mutationsOf,
+} from "../src/fuzz/mutate.ts";
+import type { BgpFault } from "../src/control/bgp.ts";
+import type { ScenarioDoc } from "../src/scenario/schema.ts";
+import { differences, reference, verified } from "./support/pairs.ts";
+
+const replay = replayParameters();
+
+const BGP_MODES: readonly Mode[] = ["calico-bgp", "calico-ipip"];
+
+function faultArb(nodes: number): fc.Arbitrary<BgpFault> {
+  const node = fc.integer({ min: 0, max: nodes - 1 });
+  return fc.oneof(
+    fc.tuple(node, node).filter(([a, b]) => a !== b).map(([a, b]): BgpFault => ({
+      kind: "missing-peering",
+      a,
+      b,
+    })),
+    node.map((n): BgpFault => ({ kind: "bird-stopped", node: n })),
+    fc.tuple(node, fc.constantFrom(10, 300)).map(([n, elapsed]): BgpFault => ({
+      kind: "node-down",
+      node: n,
+      elapsed,
+    })),
+    node.map((n): BgpFault => ({
+      kind: "export-filter",
+      node: n,
+      prefix: Prefix.mustParse("10.244.0.0/26"),
+    })),
+  );
+}
+
+/** A Calico cluster spec: mode, 1–4 nodes, 1–3 pods each, block size, BGP faults. */
+const specArb: fc.Arbitrary<ClusterSpec> = fc.constantFrom(...CALICO_FUZZ_MODES).chain((mode) =>
+  fc.integer({ min: 1, max: 4 }).chain((nodes) =>
+    fc.record({
+      pods: fc.array(fc.integer({ min: 1, max: 3 }), { minLength: nodes, maxLength: nodes }),
+      blockBits: fc.constantFrom(26, 26, 29, 30),
+      faults: BGP_MODES.includes(mode) && nodes > 1
+        ? fc.array(faultArb(nodes), { maxLength: 2 })
+        : fc.constant([]),
+      reflectors: fc.boolean(),
+    }).map(({ pods, blockBits, faults, reflectors }): ClusterSpec => ({
+      mode,
+      nodes,
+      pods,
+      blockBits,
+      ...(BGP_MODES.includes(mode)
+        ? {
+          bgp: {
+            topology: reflectors && nodes > 2
+              ? { kind: "route-reflectors", reflectors: [0] }
+              : { kind: "full-mesh" },
+            faults,
+          },
+        }
+        : {}),
+    }))
+  )
+);
+
+/** What Calico's nodes depend on, broken one at a time. */
+function calicoBreakages(doc: ScenarioDoc): fc.Arbitrary<Mutation> {
+  const nodes = doc.namespaces.filter((n) => n.role === "node");
+  const options: Mutation[] = [];
+  for (const n of nodes) {
+    for (const key of Object.keys(n.sysctl ?? {})) {
+      const dev = /^net\.ipv4\.conf\.(.+)\.proxy_arp$/.exec(key)?.[1];
+      if (dev !== undefined) {
+        options.push({
+          kind: "sysctl",
+          ns: n.name,
+          key: `net.ipv4.conf.${dev}.proxy_arp`,
+          value: 0,
+        });
+      }
+    }
+    for (const route of n.routes ?? []) {
+      // A blackhole for a block, a pod's /32, a BGP route, the default route.
+      options.push({ kind: "route-delete", ns: n.name, route });
+    }
+    for (const d of n.devices ?? []) {
+      if (d.kind === "veth") {
+        options.push({ kind: "link-down", ns: n.name, dev: d.name });
+        options.push({ kind: "link-down", ns: d.peer!.split("/")[0], dev: "eth0" });
+      }
+    }
+    options.push({ kind: "sysctl", ns: n.name, key: "net.ipv4.ip_forward", value: 0 });
+  }
+  return fc.constantFrom(...options);
+}
+
+interface Broken {
+  readonly spec: ClusterSpec;
+  readonly applied: readonly Mutation[];
+  readonly world: World;
+}
+
+function brokenCalico(maxMutations: number): fc.Arbitrary<Broken> {
+  return specArb.map((spec) => ({ spec, doc: buildScenario(spec) }))
+    .filter((x) => x.doc.ok)
+    .chain(({ spec, doc }) => {
+      const d = (doc as { ok: true; value: ScenarioDoc }).value;
+      return fc.array(fc.oneof(calicoBreakages(d), mutationsOf(d)), { maxLength: maxMutations })
+        .map((ms) => {
+          const m = applyMutations(d, ms);
+          const out = { spec, applied: m.applied, world: m.world };
+          Object.defineProperty(out, fc.toStringMethod, {
+            value: () => JSON.stringify({ spec, applied: m.applied.map(describeMutation) }),
+          });
+          return out;
+        });
+    });
+}
+
+function agrees(make: (f: Fabric) => Verifier) {
+  return ({ world }: { world: World }) => {
+    const v = make(fabricFromWorld(world));
+    const diff = differences(reference(world), verified(v));
+    if (diff.length > 0) throw new Error(`Verifier disagrees:\n  ${diff.slice(0, 6).join("\n  ")}`);
+  };
+}
+
+test("Calico clusters of every mode: the verifier finds exactly the reference's failing pairs", () => {
+  fc.assert(fc.property(brokenCalico(0), agrees((f) => new Verifier(f))), {
+    numRuns: 60,
+    ...replay,
+  });
+});
+
+test("...and with BGP faults and broken nodes: proxy ARP off, blackholes and /32s removed, links down", () => {
+  fc.assert(fc.property(brokenCalico(3), agrees((f) => new Verifier(f))), {
+    numRuns: 200,
+    includeErrorInReport: true,
+    ...replay,
+  });
+});
+
+test("routed pods are verified by classes: one destination per block, no pair traced", () => {
+  for (const mode of ["calico-bgp", "calico-vxlan", "calico-vxlan-cross-subnet"] as const) {
+    const world = unwrap(buildWorld({ mode, nodes: 6, pods: 5 }), (e) => e.message);
+    const v = new Verifier(fabricFromWorld(world));
+    const s = v.summary();
+    assert.is(s.failing, 0, mode);
+    assert.is(s.traced, 0, `${mode}: ${s.traced} pairs traced`);
+    const c = v.classes();
+    assert.is(c.destinations, 6, `${mode}: one destination class per node's block`);
+    assert.is(c.oddPods, 0, mode);
+  }
+});
+
+test("a pod's /32 removed: exactly the pairs to it fail, as the reference says", () => {
+  const world = unwrap(buildWorld({ mode: "calico-bgp", nodes: 3, pods: 2 }), (e) => e.message);
+  const node = world.namespaces.find((n) => n.name === "node-2")!;
+  const pod = world.pods.find((p) => p.node === "node-2")!;
+  const ip = world.namespaces.find((n) => n.name === pod.namespace)!.devices[1].addresses[0].addr;
+  const broken: World = {
+    ...world,
+    namespaces: world.namespaces.map((n) =>
+      n === node
+        ? { ...n, routes: n.routes.filter((r) => r.dst.addr !== ip || r.dst.bits !== 32) }
+        : n
+    ),
+  };
+  const expected = reference(broken);
+  assert.is(expected.size, 5, "every other pod loses the pod (the node's blackhole takes it)");
+  for (const k of expected.keys()) assert.ok(k.endsWith(`>${pod.name}`), k);
+  assert.equal(differences(expected, verified(new Verifier(fabricFromWorld(broken)))), []);
+  assert.ok(Addr.mustParse(ip.toString()) === ip);
+});
+
+test("a verifier that forgets the pods' /32 routes is caught, with a counterexample", () => {
+  // The wrong verifier: it drops every routed pod's host route.
+  const wrong = (f: Fabric) =>
+    new Verifier({ ...f, pods: { ...f.pods, hostRoute: new Uint8Array(f.pods.count) } });
+  const out = fc.check(fc.property(brokenCalico(0), agrees(wrong)), { numRuns: 100, seed: 42 });
+  assert.ok(out.failed, "the differential property must catch the wrong verifier");
+  assert.match(String(out.errorInstance), /reference "ok", verifier "dropped/);
+});
+
+test.run();
