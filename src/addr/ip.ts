@@ -40,10 +40,11 @@ export class Addr {
     if (!Number.isInteger(n) || n < 0 || n > 0xffffffff) {
       throw new RangeError(`Not a 32-bit unsigned integer: ${n}`);
     }
-    let a = interned.get(n);
+    const key = n | 0; // one-to-one from [0, 2^32); see intern.ts
+    let a = interned.get(key);
     if (a === undefined) {
       a = new Addr(n);
-      interned.set(n, a);
+      interned.set(key, a);
     }
     return a;
   }

@@ -2,7 +2,8 @@ import { err, ok, type Result, unwrap } from "../result.js";
 import { formatParseError, type ParseError, parseError } from "./parse-error.js";
 import { internTable } from "./intern.js";
 
-const interned = internTable<Mac>("mac");
+/** By the high 16 bits, then the low 32 as a signed integer (see intern.ts). */
+const interned = internTable<Map<number, Mac>>("mac");
 const HEX = /^[0-9a-fA-F]{2}$/;
 
 /**
@@ -45,10 +46,14 @@ export class Mac {
     if (!Number.isInteger(n) || n < 0 || n > 0xffffffffffff) {
       throw new RangeError(`Not a 48-bit unsigned integer: ${n}`);
     }
-    let m = interned.get(n);
+    const high = Math.floor(n / 0x100000000);
+    let table = interned.get(high);
+    if (table === undefined) interned.set(high, table = new Map());
+    const low = n | 0;
+    let m = table.get(low);
     if (m === undefined) {
       m = new Mac(n);
-      interned.set(n, m);
+      table.set(low, m);
     }
     return m;
   }

@@ -3,7 +3,8 @@ import { Addr } from "./ip.js";
 import { formatParseError, type ParseError, parseError } from "./parse-error.js";
 import { internTable } from "./intern.js";
 
-const interned = internTable<Prefix>("prefix");
+/** By length, then the address as a signed integer (see intern.ts). */
+const interned = internTable<Map<number, Prefix>>("prefix");
 
 /** The netmask of a prefix length as a 32-bit unsigned integer. */
 export function maskOf(bits: number): number {
@@ -50,11 +51,13 @@ export class Prefix {
     if (!Number.isInteger(bits) || bits < 0 || bits > 32) {
       throw new RangeError(`Not a prefix length: ${bits}`);
     }
-    const key = addr.value * 64 + bits;
-    let p = interned.get(key);
+    let table = interned.get(bits);
+    if (table === undefined) interned.set(bits, table = new Map());
+    const key = addr.value | 0;
+    let p = table.get(key);
     if (p === undefined) {
       p = new Prefix(addr, bits);
-      interned.set(key, p);
+      table.set(key, p);
     }
     return p;
   }

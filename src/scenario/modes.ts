@@ -138,20 +138,28 @@ function firstOfEachRange(layout: Layout): readonly number[] {
 function perNode(
   make: (layout: Layout, j: number) => string,
 ): (layout: Layout, i: number) => string[] {
-  const made = new WeakMap<Layout, string[]>();
+  const made = new WeakMap<Layout, { texts: string[]; at: Map<unknown, number> }>();
   return (layout, i) => {
-    const js = firstOfEachRange(layout);
-    let texts = made.get(layout);
-    if (texts === undefined) made.set(layout, texts = js.map((j) => make(layout, j)));
-    const own = i >= 0 ? layout.cidrs[i] : undefined;
-    const out: string[] = [];
+    let m = made.get(layout);
+    if (m === undefined) {
+      const js = firstOfEachRange(layout);
+      m = {
+        texts: js.map((j) => make(layout, j)),
+        at: new Map(js.map((j, k) => [layout.cidrs[j], k])),
+      };
+      made.set(layout, m);
+    }
+    const texts = m.texts;
+    const k = i >= 0 ? m.at.get(layout.cidrs[i]) : undefined;
+    const skip = k === undefined ? [] : [k];
+    if (skip.length === 0) return texts.slice();
+    const out: string[] = new Array(texts.length - skip.length);
+    let n = 0;
     let from = 0;
-    js.forEach((j, k) => {
-      if (layout.cidrs[j] !== own) return;
-      for (let x = from; x < k; x++) out.push(texts[x]);
+    for (const k of [...skip, texts.length]) {
+      for (let x = from; x < k; x++) out[n++] = texts[x];
       from = k + 1;
-    });
-    for (let x = from; x < texts.length; x++) out.push(texts[x]);
+    }
     return out;
   };
 }

@@ -10,9 +10,21 @@ import { formatRoute } from "../syntax/iproute.js";
 import { connectedRoutes } from "../world/routes.js";
 import { iptablesLines } from "../world/edit.js";
 import { unmodelledDocs } from "./unmodelled.js";
-import type { Container, Device, Namespace, World } from "../model/world.js";
+import type { Container, Device, Namespace, Route, World } from "../model/world.js";
 import { defaultMac } from "../world/names.js";
 import type { ContainerDoc, DeviceDoc, NamespaceDoc, ScenarioDoc } from "./schema.js";
+
+/**
+ * A route's line, made once per route: the nodes of a cluster share most
+ * of their routes (`shared-routes.ts`), so a 5,000-node document holds
+ * 5,000 distinct texts, not 25 million copies.
+ */
+const routeTexts = new WeakMap<Route, string>();
+function routeText(r: Route): string {
+  let text = routeTexts.get(r);
+  if (text === undefined) routeTexts.set(r, text = formatRoute(r));
+  return text;
+}
 
 /**
  * Writes a world as a scenario document (schema version 1).
@@ -68,7 +80,7 @@ function namespaceDoc(ns: Namespace): NamespaceDoc {
   // the file is loaded (Calico's default via 169.254.1.1 needs its dev route).
   const statics = ns.routes.filter((r) => r.proto !== "kernel");
   const routes = [...statics.filter((r) => !r.via), ...statics.filter((r) => r.via)]
-    .map(formatRoute);
+    .map(routeText);
   const removed = derived.filter((r) => !kept(r)).map((r) => `${r.dst} dev ${r.dev}`);
   const fdb = ns.devices.flatMap(fdbLines);
   const iptables = iptablesLines(ns);

@@ -55,6 +55,8 @@ interface Reference {
   readonly sorted: readonly Route[];
   /** Each line's position in `sorted`. */
   readonly position: readonly number[];
+  /** The scope-link lines, by index. */
+  readonly links: readonly number[];
   /** Line indexes by gateway address value. */
   readonly byVia: ReadonlyMap<number, readonly number[]>;
   /** The distinct gateway values, ascending. */
@@ -113,6 +115,7 @@ export class SharedRoutes {
     this.#refs.push({
       names,
       position,
+      links: all.flatMap((r, i) => r.scope === "link" ? [i] : []),
       devices: deviceSignature(ns, names),
       lines,
       removed,
@@ -184,7 +187,7 @@ function reuseFrom(
   // Each added line is checked against what precedes it: the connected
   // routes, the scope-link lines before it, and the lines added before it.
   const table = new RouteTable(connected);
-  const links = ref.routes.flatMap((r, i) => r.scope === "link" ? [i] : []);
+  const links = ref.links;
   let linked = 0;
   const added: Route[] = [];
   for (const [i, before] of diff.added) {
@@ -212,15 +215,16 @@ function merge(ref: Reference, missing: ReadonlySet<number>, own: readonly Route
     ...[...missing].map((i): { at: number; route?: Route } => ({ at: ref.position[i] })),
     ...own.map((route) => ({ at: lowerBound(ref.sorted, route), route })),
   ].sort((a, b) => a.at - b.at || (a.route ? 0 : 1) - (b.route ? 0 : 1));
-  const out: Route[] = [];
+  const out: Route[] = new Array(n - missing.size + own.length);
+  let k = 0;
   let from = 0;
   for (const e of events) {
-    for (let x = from; x < e.at; x++) out.push(ref.sorted[x]);
+    for (let x = from; x < e.at; x++) out[k++] = ref.sorted[x];
     from = Math.max(from, e.at);
-    if (e.route) out.push(e.route);
+    if (e.route) out[k++] = e.route;
     else from = e.at + 1;
   }
-  for (let x = from; x < n; x++) out.push(ref.sorted[x]);
+  for (let x = from; x < n; x++) out[k++] = ref.sorted[x];
   return out;
 }
 
