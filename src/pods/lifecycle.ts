@@ -411,6 +411,9 @@ function attachAll(ns: Namespace, added: readonly HostSide[]): Namespace {
   };
 }
 
+/** `lo`'s address in every sandbox. */
+const LOOPBACK_ADDRESSES: readonly Prefix[] = [Prefix.mustParse("127.0.0.1/8")];
+
 /** A pod's namespace (`lo`, `eth0`, connected and pod routes) and the host end of its veth. */
 function sandboxParts(
   nsName: string,
@@ -445,7 +448,7 @@ function sandboxParts(
     up: true,
     mtu: 65536,
     mac: Mac.zero,
-    addresses: [Prefix.mustParse("127.0.0.1/8")],
+    addresses: LOOPBACK_ADDRESSES,
   };
   const devices = [lo, eth0];
   const routes = [...connectedRoutes(devices), ...how.podRoutes].sort(compareRoutes);
