@@ -28,7 +28,14 @@ import {
   unwrap,
   type World,
 } from "../src/mod.js";
-import { type Fabric, fabricFromWorld, Verifier } from "../src/verify/mod.js";
+import {
+  type Fabric,
+  fabricFromWorld,
+  generateFabric,
+  recheckEdit,
+  routeLines,
+  Verifier,
+} from "../src/verify/mod.js";
 import {
   applyMutations,
   CALICO_FUZZ_MODES,
@@ -212,6 +219,78 @@ test("a verifier that forgets the pods' /32 routes is caught, with a counterexam
   const out = fc.check(fc.property(brokenCalico(0), agrees(wrong)), { numRuns: 100, seed: 42 });
   assert.ok(out.failed, "the differential property must catch the wrong verifier");
   assert.match(String(out.errorInstance), /reference "ok", verifier "dropped/);
+});
+
+/** JSON with keys sorted, so records built in another field order compare equal. */
+function canonical(x: unknown): string {
+  return JSON.stringify(
+    x,
+    (_, v) =>
+      v && typeof v === "object" && !Array.isArray(v)
+        ? Object.fromEntries(Object.entries(v).sort(([a], [b]) => a.localeCompare(b)))
+        : v,
+  );
+}
+
+test("the generator lays out what buildWorld builds for Calico (routes, devices, pods, verdicts)", () => {
+  for (const mode of ["calico-bgp", "calico-vxlan"] as const) {
+    for (const [nodes, pods] of [[1, 1], [4, 3], [3, 30]]) {
+      const world = unwrap(buildWorld({ mode, nodes, pods }), (e) => e.message);
+      const a = fabricFromWorld(world);
+      const b = unwrap(generateFabric({ mode, nodes, podsPerNode: pods }), (e) => e.message);
+      const what = `${mode}, ${nodes} nodes × ${pods}`;
+      for (const h of a.hosts) {
+        assert.equal(routeLines(b, h.name), routeLines(a, h.name), `${what}: ${h.name} routes`);
+      }
+      assert.is(canonical(b.hosts.map((h) => h.devices)), canonical(a.hosts.map((h) => h.devices)));
+      assert.is(canonical(b.domains), canonical(a.domains), what);
+      const podRows = (f: Fabric) =>
+        Array.from({ length: f.pods.count }, (_, p) => [
+          f.pods.name(p),
+          f.pods.ip[p],
+          f.pods.mac(p),
+          f.pods.gateway[p],
+          f.pods.domain[p],
+          f.pods.hostRoute[p],
+          f.pods.proxyArp[p],
+          f.pods.node[p],
+        ]);
+      assert.equal(podRows(b), podRows(a), what);
+      // Each host's neighbour and VXLAN FDB entries (own ∪ base − removed).
+      const tables = (f: Fabric) =>
+        f.hosts.map((h) => [
+          [...h.ownNeighbours, ...f.baseNeighbours.filter((_, i) => !h.removedNeighbours.has(i))]
+            .map(canonical).sort(),
+          [...h.ownFdb, ...f.baseFdb.filter((_, i) => !h.removedFdb.has(i))].map(canonical).sort(),
+        ]);
+      assert.equal(tables(b), tables(a), what);
+      assert.equal(new Verifier(b).summary(), new Verifier(a).summary(), what);
+    }
+  }
+});
+
+test("a generated 1,000-node Calico cluster: one destination per block, a block route deleted fails exactly 30 × 30 pairs", () => {
+  const f = unwrap(
+    generateFabric({ mode: "calico-bgp", nodes: 1000, podsPerNode: 30 }),
+    (e) => e.message,
+  );
+  const v = new Verifier(f);
+  assert.is(v.summary().failing, 0);
+  assert.is(v.classes().destinations, 1000);
+  assert.is(v.classes().groupClasses, 1);
+  const line = routeLines(f, "node-1")!.find((l) => l.includes("via 192.168.0.18"))!;
+  const dst = line.split(" ")[0];
+  const del = unwrap(
+    recheckEdit(v, { kind: "route-delete", host: "node-1", route: dst }),
+    (e) => e.message,
+  );
+  assert.is(del.summary.failing, 900);
+  assert.ok(del.incremental);
+  const add = unwrap(
+    recheckEdit(v, { kind: "route-add", host: "node-1", route: line }),
+    (e) => e.message,
+  );
+  assert.is(add.summary.failing, 0);
 });
 
 test.run();

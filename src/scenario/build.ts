@@ -147,7 +147,19 @@ function withoutLines(doc: ScenarioDoc, refused: readonly RegExpExecArray[]): Sc
   };
 }
 
-function plan(spec: ClusterSpec): Result<Layout, BuildError> {
+/**
+ * Reads a cluster spec into its layout, every default filled in (what
+ * every builder, and the verifier's generated fabrics, lay out from).
+ *
+ * @param spec What to build.
+ * @returns The layout, or the field of the spec at fault.
+ * @example
+ * ```ts
+ * import { plan } from "./build.js";
+ * plan({ mode: "calico-bgp", nodes: 3 }).ok; // true
+ * ```
+ */
+export function plan(spec: ClusterSpec): Result<Layout, BuildError> {
   if (!(MODES as readonly string[]).includes(spec.mode)) {
     return err({ field: "mode", message: `Mode must be one of ${MODES.join(", ")}` });
   }
@@ -248,7 +260,18 @@ export function covering(prefixes: readonly Prefix[]): Prefix {
   return Prefix.of(Addr.fromUint32((base & maskOf(bits)) >>> 0), bits);
 }
 
-function podNames(pods: readonly number[]): string[][] {
+/**
+ * The pods' names by node: `a`, `b`, ... for up to 26 pods, else `pN-K`.
+ *
+ * @param pods Pods per node.
+ * @returns The names.
+ * @example
+ * ```ts
+ * import { podNames } from "./build.js";
+ * podNames([2, 1]); // [["a", "b"], ["c"]]
+ * ```
+ */
+export function podNames(pods: readonly number[]): string[][] {
   const total = pods.reduce((a, b) => a + b, 0);
   let next = 0;
   return pods.map((count, n) =>

@@ -45,7 +45,7 @@ export const CALICO_VXLAN = { name: "vxlan.calico", vni: 4096, dstport: 4789 } a
 const DEFAULT_BGP: BgpConfig = { topology: { kind: "full-mesh" } };
 
 /** Where node `i` sits on the underlay: its segment, address and gateway. */
-interface Underlay {
+export interface Underlay {
   readonly segment: string;
   readonly addr: (i: number) => Addr;
   readonly bits: number;
@@ -53,7 +53,13 @@ interface Underlay {
   readonly sameSubnet: (i: number, j: number) => boolean;
 }
 
-function flat(layout: Layout): Underlay {
+/**
+ * One underlay segment for every node (`calico-bgp`, `calico-ipip`, `calico-vxlan`).
+ *
+ * @param layout The cluster's layout.
+ * @returns Where each node sits.
+ */
+export function flat(layout: Layout): Underlay {
   return {
     segment: "underlay",
     addr: (i) => nodeIp(layout, i),
@@ -63,13 +69,21 @@ function flat(layout: Layout): Underlay {
   };
 }
 
-function ipam(layout: Layout, tunnel: boolean): IpamState | BuildError {
+/**
+ * The cluster's IPAM state: blocks per node and every pod's address.
+ *
+ * @param layout The cluster's layout (its one pool and pods per node).
+ * @param tunnel Whether each node's first block address goes to its tunnel device.
+ * @returns The state, or why the pool does not hold the pods.
+ */
+export function ipam(layout: Layout, tunnel: boolean): IpamState | BuildError {
   const pool = { cidr: layout.cidrs[0], blockBits: layout.spec.blockBits ?? 26 };
   const state = allocate(pool, layout.pods, tunnel);
   return state.ok ? state.value : { field: "podCidrs", message: state.error };
 }
 
-const isError = (x: unknown): x is BuildError =>
+/** Whether a builder step returned an error. */
+export const isError = (x: unknown): x is BuildError =>
   typeof x === "object" && x !== null && "field" in x && "message" in x;
 
 /** The node's namespace with what every Calico node has. */
@@ -102,16 +116,34 @@ function calicoNode(
       },
       ...parts.devices ?? [],
     ],
-    routes: [
-      `default via ${under.gateway(i)} dev eth0`,
-      ...state.blocks[i].map((b) =>
-        parts.installer === "bird" ? `blackhole ${b} proto bird` : `blackhole ${b}`
-      ),
-      ...parts.routes,
-    ],
+    routes: [...nodeRoutes(under, state, i, parts.installer), ...parts.routes],
     ...(parts.neighbours?.length ? { neighbours: parts.neighbours } : {}),
     ...(parts.fdb?.length ? { fdb: parts.fdb } : {}),
   };
+}
+
+/**
+ * What every Calico node routes itself: the default route to its underlay
+ * gateway and a blackhole for each of its blocks.
+ *
+ * @param under The underlay.
+ * @param state The IPAM state.
+ * @param i The node.
+ * @param installer Who installs the blackholes: BIRD (`bird`) or Felix (`static`).
+ * @returns The `ip route` lines.
+ */
+export function nodeRoutes(
+  under: Underlay,
+  state: IpamState,
+  i: number,
+  installer: "bird" | "static",
+): string[] {
+  return [
+    `default via ${under.gateway(i)} dev eth0`,
+    ...state.blocks[i].map((b) =>
+      installer === "bird" ? `blackhole ${b} proto bird` : `blackhole ${b}`
+    ),
+  ];
 }
 
 function infrastructure(
@@ -177,11 +209,30 @@ export function birdRoutes(
   bgp: BgpConfig = DEFAULT_BGP,
   through: "eth0" | "tunl0" = "eth0",
 ): string[][] {
+  return learnedRoutes(originated, bgp).map((list) =>
+    list.map((r) => birdRoute(r.prefix, nodeAddrs[r.origin], through))
+  );
+}
+
+/**
+ * The route BIRD installs for a prefix learned from the node at `origin`.
+ *
+ * @param prefix The prefix (a block or a borrowed `/32`).
+ * @param origin The originating node's underlay address (the next hop).
+ * @param through `eth0` (plain routing) or `tunl0` (IP-in-IP).
+ * @returns The `ip route` line.
+ * @example
+ * ```ts
+ * import { Addr, Prefix } from "../addr/mod.js";
+ * import { birdRoute } from "./calico.js";
+ * birdRoute(Prefix.mustParse("10.244.0.64/26"), Addr.mustParse("192.168.0.12"), "eth0");
+ * // "10.244.0.64/26 via 192.168.0.12 dev eth0 proto bird"
+ * ```
+ */
+export function birdRoute(prefix: Prefix, origin: Addr, through: "eth0" | "tunl0"): string {
   // Through tunl0 (IP-in-IP), Calico's BIRD sets the route onlink: the next hop is no neighbour of tunl0.
   const how = through === "tunl0" ? "dev tunl0 proto bird onlink" : "dev eth0 proto bird";
-  return learnedRoutes(originated, bgp).map((list) =>
-    list.map((r) => `${formatDst(r.prefix)} via ${nodeAddrs[r.origin]} ${how}`)
-  );
+  return `${formatDst(prefix)} via ${origin} ${how}`;
 }
 
 /** The remote VTEP of node `j`: its tunnel address (first of its first block) and MAC. */
@@ -189,22 +240,66 @@ function vtep(state: IpamState, j: number) {
   return { ip: state.blocks[j][0].first, mac: defaultMac(nodeName(j), CALICO_VXLAN.name) };
 }
 
-/** Felix's routes, neighbours and FDB for the blocks of every other node. */
-function felixVxlan(
+/**
+ * Felix's route on node `i` for a prefix node `j` originates: direct on
+ * the same underlay subnet, through `vxlan.calico` across subnets.
+ *
+ * @param under The underlay.
+ * @param state The IPAM state.
+ * @param i The local node.
+ * @param j The originating node.
+ * @param prefix The prefix.
+ * @returns The `ip route` line.
+ */
+export function felixRoute(
+  under: Underlay,
+  state: IpamState,
+  i: number,
+  j: number,
+  prefix: Prefix,
+): string {
+  const p = formatDst(prefix);
+  return under.sameSubnet(i, j)
+    ? `${p} via ${under.addr(j)} dev eth0`
+    : `${p} via ${vtep(state, j).ip} dev ${CALICO_VXLAN.name} onlink`;
+}
+
+/**
+ * Felix's permanent neighbour and FDB entry for node `j`'s VTEP.
+ *
+ * @param under The underlay.
+ * @param state The IPAM state.
+ * @param j The remote node.
+ * @returns The `ip neigh` and `bridge fdb` lines.
+ */
+export function felixVtep(
+  under: Underlay,
+  state: IpamState,
+  j: number,
+): { readonly neighbour: string; readonly fdb: string } {
+  const v = vtep(state, j);
+  return {
+    neighbour: `${v.ip} dev ${CALICO_VXLAN.name} lladdr ${v.mac} nud permanent`,
+    fdb: `${v.mac} dev ${CALICO_VXLAN.name} dst ${under.addr(j)} self permanent`,
+  };
+}
+
+/**
+ * Node `i`'s `vxlan.calico` device, as Felix makes it.
+ *
+ * @param layout The cluster's layout.
+ * @param under The underlay.
+ * @param state The IPAM state.
+ * @param i The node.
+ * @returns The device.
+ */
+export function felixDevice(
   layout: Layout,
   under: Underlay,
   state: IpamState,
   i: number,
-  segment: string,
-): NamespaceDoc {
-  const others = layout.pods.map((_, j) => j).filter((j) => j !== i);
-  const prefixes = (j: number) => originated(state, j).map(formatDst);
-  const routes = others.flatMap((j) =>
-    under.sameSubnet(i, j)
-      ? prefixes(j).map((p) => `${p} via ${under.addr(j)} dev eth0`)
-      : prefixes(j).map((p) => `${p} via ${vtep(state, j).ip} dev ${CALICO_VXLAN.name} onlink`)
-  );
-  const device: DeviceDoc = {
+): DeviceDoc {
+  return {
     name: CALICO_VXLAN.name,
     kind: "vxlan",
     vni: CALICO_VXLAN.vni,
@@ -216,15 +311,25 @@ function felixVxlan(
     mtu: layout.mtu - VXLAN_OVERHEAD,
     addresses: [`${vtep(state, i).ip}/32`],
   };
+}
+
+/** Felix's routes, neighbours and FDB for the blocks of every other node. */
+function felixVxlan(
+  layout: Layout,
+  under: Underlay,
+  state: IpamState,
+  i: number,
+  segment: string,
+): NamespaceDoc {
+  const others = layout.pods.map((_, j) => j).filter((j) => j !== i);
+  const routes = others.flatMap((j) =>
+    originated(state, j).map((p) => felixRoute(under, state, i, j, p))
+  );
   return calicoNode(layout, under, i, state, {
-    devices: [device],
+    devices: [felixDevice(layout, under, state, i)],
     routes,
-    neighbours: others.map((j) =>
-      `${vtep(state, j).ip} dev ${CALICO_VXLAN.name} lladdr ${vtep(state, j).mac} nud permanent`
-    ),
-    fdb: others.map((j) =>
-      `${vtep(state, j).mac} dev ${CALICO_VXLAN.name} dst ${under.addr(j)} self permanent`
-    ),
+    neighbours: others.map((j) => felixVtep(under, state, j).neighbour),
+    fdb: others.map((j) => felixVtep(under, state, j).fdb),
     installer: "static",
   }, segment);
 }

@@ -27,6 +27,7 @@ import { VXLAN_OVERHEAD } from "../wire/vxlan.js";
 import type { IfaceMatch } from "../forward/rules.js";
 import { isPlainRule } from "../forward/netfilter.js";
 import { defaultMac } from "../world/names.js";
+import { type CalicoGenerated, generateCalico } from "./generate-calico.js";
 import { isPodRoute, readRoutedPod, type RoutedPod, routedPorts, routedProblem } from "./routed.js";
 import { deviceAt, namespaceNamed, nodeNamed, podIp, podNamed } from "../world/query.js";
 import type {
@@ -862,7 +863,7 @@ function podTable(pods: readonly PodInfo[]): FPods {
 
 /** What {@linkcode generateFabric} builds. */
 export interface GenerateSpec {
-  readonly mode: "host-gw" | "vxlan";
+  readonly mode: "host-gw" | "vxlan" | CalicoGenerated;
   readonly nodes: number;
   readonly podsPerNode: number;
 }
@@ -875,6 +876,7 @@ export interface GenerateError {
 
 /**
  * Generates the compact form of a flannel-style host-gw or VXLAN cluster
+ * (or a `calico-bgp` / `calico-vxlan` one: see `generate-calico.ts`)
  * directly, laid out exactly as `buildWorld` lays it out (node N has
  * 10.244.N.0/24 and 192.168.0.(10+N)), but without building a world: one
  * shared route table, per-node records, pods in typed arrays. Past 254
@@ -894,8 +896,9 @@ export interface GenerateError {
 export function generateFabric(spec: GenerateSpec): Result<Fabric, GenerateError> {
   const n = spec.nodes;
   const k = spec.podsPerNode;
-  if (spec.mode !== "host-gw" && spec.mode !== "vxlan") {
-    return err({ field: "mode", message: "Mode must be host-gw or vxlan" });
+  const modes = ["host-gw", "vxlan", "calico-bgp", "calico-vxlan"];
+  if (!modes.includes(spec.mode)) {
+    return err({ field: "mode", message: `Mode must be one of ${modes.join(", ")}` });
   }
   if (!Number.isInteger(n) || n < 1 || n > 50000) {
     return err({ field: "nodes", message: "Nodes must be a whole number from 1 to 50,000" });
@@ -906,10 +909,15 @@ export function generateFabric(spec: GenerateSpec): Result<Fabric, GenerateError
       message: "Pods per node must be a whole number from 0 to 250",
     });
   }
+  if (spec.mode === "calico-bgp" || spec.mode === "calico-vxlan") {
+    if (n > 5000) return err({ field: "nodes", message: "Calico clusters go up to 5,000 nodes" });
+    const f = generateCalico(spec.mode, n, k);
+    return f.ok ? f : err({ field: "nodes", message: f.error });
+  }
   return ok(generate(spec.mode, n, k));
 }
 
-function generate(mode: GenerateSpec["mode"], n: number, k: number): Fabric {
+function generate(mode: "host-gw" | "vxlan", n: number, k: number): Fabric {
   const small = n <= 200;
   const under = small ? Prefix.mustParse("192.168.0.0/24") : Prefix.mustParse("192.168.0.0/16");
   const cluster = n <= 254 ? Prefix.mustParse("10.244.0.0/16") : Prefix.mustParse("10.0.0.0/8");
@@ -921,17 +929,7 @@ function generate(mode: GenerateSpec["mode"], n: number, k: number): Fabric {
   const podMtu = vx ? mtu - VXLAN_OVERHEAD : mtu;
   const mac = (ns: string, dev: string) => defaultMac(ns, dev).value;
 
-  const baseRoutes: FRoute[] = [{
-    type: "unicast",
-    dst: under.addr.value,
-    bits: under.bits,
-    metric: 0,
-    via: NONE,
-    dev: "eth0",
-    onlink: false,
-    src: OWN_SRC,
-    kernel: true,
-  }];
+  const baseRoutes: FRoute[] = [underlayRoute(under)];
   const baseNeighbours: FNeighbour[] = [];
   const baseFdb: FFdb[] = [];
   const flannelMac = new Float64Array(n);
@@ -993,23 +991,7 @@ function generate(mode: GenerateSpec["mode"], n: number, k: number): Fabric {
   for (let i = 0; i < n; i++) {
     const name = nodeName(i);
     const devices: FDevice[] = [
-      {
-        name: "lo",
-        kind: "loopback",
-        up: true,
-        mtu: 65536,
-        mac: 0,
-        addresses: [{ addr: Addr.mustParse("127.0.0.1").value, bits: 8 }],
-      },
-      {
-        name: "eth0",
-        kind: "nic",
-        up: true,
-        mtu,
-        mac: mac(name, "eth0"),
-        addresses: [{ addr: nodeIp(i), bits: under.bits }],
-        segment: "underlay",
-      },
+      ...nodeDevices(name, mtu, nodeIp(i), under.bits, "underlay"),
       {
         name: "cni0",
         kind: "bridge",
@@ -1034,31 +1016,18 @@ function generate(mode: GenerateSpec["mode"], n: number, k: number): Fabric {
         via: "eth0",
       });
     }
-    hosts.push({
-      name,
-      role: "node",
-      devices,
-      ipForward: true,
-      defaultTtl: 64,
-      rules,
-      forwardPolicy: "ACCEPT",
-      ownRoutes: [{
-        type: "unicast",
-        dst: cidr(i),
-        bits: 24,
-        metric: 0,
-        via: NONE,
-        dev: "cni0",
-        onlink: false,
-        src: OWN_SRC,
-        kernel: true,
-      }],
-      removedRoutes: new Set([i + 1]),
-      ownNeighbours: [],
-      removedNeighbours: vx ? new Set([i]) : new Set(),
-      ownFdb: [],
-      removedFdb: vx ? new Set([i]) : new Set(),
-    });
+    const bridgeRoute: FRoute = {
+      type: "unicast",
+      dst: cidr(i),
+      bits: 24,
+      metric: 0,
+      via: NONE,
+      dev: "cni0",
+      onlink: false,
+      src: OWN_SRC,
+      kernel: true,
+    };
+    hosts.push(nodeHost(name, devices, rules, [bridgeRoute], [i + 1], vx ? i : undefined));
     domains.push({ host: i, bridge: "cni0", pods: Array.from({ length: k }, (_, j) => i * k + j) });
     members.push({ host: i, dev: "eth0" });
   }
@@ -1101,6 +1070,102 @@ function generate(mode: GenerateSpec["mode"], n: number, k: number): Fabric {
     baseFdb,
     pods: { ...pods, name: podName, mac: (p) => mac(`pod-${podName(p)}`, "eth0") },
     nodes: hosts.map((h, i) => ({ name: h.name, host: i })),
+  };
+}
+
+/**
+ * A generated node's `lo` and underlay `eth0`, as every builder makes them.
+ *
+ * @param name The node's name (its MACs derive from it).
+ * @param mtu The underlay MTU.
+ * @param addr The node's underlay address.
+ * @param bits The underlay's prefix length.
+ * @param segment The underlay segment.
+ * @returns The two devices.
+ */
+export function nodeDevices(
+  name: string,
+  mtu: number,
+  addr: number,
+  bits: number,
+  segment: string,
+): FDevice[] {
+  return [
+    {
+      name: "lo",
+      kind: "loopback",
+      up: true,
+      mtu: 65536,
+      mac: 0,
+      addresses: [{ addr: Addr.mustParse("127.0.0.1").value, bits: 8 }],
+    },
+    {
+      name: "eth0",
+      kind: "nic",
+      up: true,
+      mtu,
+      mac: defaultMac(name, "eth0").value,
+      addresses: [{ addr, bits }],
+      segment,
+    },
+  ];
+}
+
+/**
+ * A generated node's record: forwarding on, TTL 64, FORWARD accepts, its
+ * own routes, and the base entries it does not have.
+ *
+ * @param name The node's name.
+ * @param devices Its devices.
+ * @param rules Its netfilter rules.
+ * @param ownRoutes Routes only it has.
+ * @param removedRoutes Base routes it does not have.
+ * @param ownVtep The base neighbour and FDB entry of its own VTEP (it has neither), if any.
+ * @returns The host.
+ */
+export function nodeHost(
+  name: string,
+  devices: readonly FDevice[],
+  rules: readonly FRule[],
+  ownRoutes: readonly FRoute[],
+  removedRoutes: readonly number[],
+  ownVtep: number | undefined,
+): FHost {
+  const vtep = ownVtep === undefined ? new Set<number>() : new Set([ownVtep]);
+  return {
+    name,
+    role: "node",
+    devices,
+    ipForward: true,
+    defaultTtl: 64,
+    rules,
+    forwardPolicy: "ACCEPT",
+    ownRoutes,
+    removedRoutes: new Set(removedRoutes),
+    ownNeighbours: [],
+    removedNeighbours: vtep,
+    ownFdb: [],
+    removedFdb: vtep,
+  };
+}
+
+/**
+ * The connected route of the underlay on `eth0`, shared by every node.
+ *
+ * @param under The underlay prefix.
+ * @returns The compact route (its `src` is each node's own address).
+ */
+export function underlayRoute(under: Prefix): FRoute {
+  return {
+    type: "unicast",
+    dst: under.addr.value,
+    bits: under.bits,
+    metric: 0,
+    via: NONE,
+    dev: "eth0",
+    onlink: false,
+    src: OWN_SRC,
+    kernel: true,
   };
 }
 
