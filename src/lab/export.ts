@@ -36,6 +36,7 @@ import { loadScenario } from "../scenario/load.js";
 import { formatLoadError } from "../scenario/reader.js";
 import { toScenario } from "../scenario/save.js";
 import { formatRoute } from "../syntax/iproute.js";
+import { VXLAN_OVERHEAD } from "../wire/vxlan.js";
 import { chainLines } from "../syntax/iptables.js";
 import { tokenize } from "../syntax/tokens.js";
 import {
@@ -394,6 +395,12 @@ function namespaceLines(cx: Context, ns: Namespace): ScriptLine[] {
   const order = (d: Device) => (d.kind === "bridge" ? 0 : d.kind === "vxlan" ? 2 : 1);
   const devices = [...ns.devices].sort((a, b) => order(a) - order(b));
   for (const d of devices) lines.push(...createDevice(cx, ns, d));
+  // An underlay whose MTU the world lowered under a VXLAN device: Linux
+  // clamps a new VXLAN device to its underlay's MTU less 50, so the
+  // underlay is made with room for it and lowered once the tunnel exists.
+  for (const d of ns.devices) {
+    if (creationMtu(ns, d) !== d.mtu) lines.push(sh`ip -n ${n} link set ${d.name} mtu ${d.mtu}`);
+  }
   for (const d of ns.devices) {
     if (d.master) lines.push(sh`ip -n ${n} link set ${d.name} master ${d.master}`);
   }
@@ -422,7 +429,10 @@ function namespaceLines(cx: Context, ns: Namespace): ScriptLine[] {
 function createDevice({ world, names, segments }: Context, ns: Namespace, d: Device): Command[] {
   const n = names[ns.name];
   const head = (...rest: Command[]): Command =>
-    concat(sh`ip -n ${n} link add ${d.name} address ${String(d.mac)} mtu ${d.mtu}`, ...rest);
+    concat(
+      sh`ip -n ${n} link add ${d.name} address ${String(d.mac)} mtu ${creationMtu(ns, d)}`,
+      ...rest,
+    );
   switch (d.kind) {
     case "loopback":
       return d.mtu === 65536 ? [] : [sh`ip -n ${n} link set lo mtu ${d.mtu}`];
@@ -473,6 +483,13 @@ function createDevice({ world, names, segments }: Context, ns: Namespace, d: Dev
         d.remote ? sh`remote ${String(d.remote)}` : sh``,
       )];
   }
+}
+
+/** The MTU a device is made with: room for the VXLAN devices over it, lowered later. */
+function creationMtu(ns: Namespace, d: Device): number {
+  if (d.kind !== "nic" && d.kind !== "veth") return d.mtu;
+  const over = ns.devices.filter((x) => x.kind === "vxlan" && x.dev === d.name);
+  return Math.max(d.mtu, ...over.map((x) => x.mtu + VXLAN_OVERHEAD));
 }
 
 function routeLines(ns: Namespace, n: string): Command[] {

@@ -2,7 +2,8 @@
  * The probes the lab sends through a world: every ordered pair of pods
  * with ICMP and UDP, and, on two working paths, a few that should fail in
  * telling ways — a packet as large as the sender's MTU with DF, one byte
- * more, a large packet without DF, TTL 1 and 2, a closed UDP port — and an
+ * more, DF packets either side of every smaller MTU boundary on the path, a
+ * large packet without DF, TTL 1 and 2, a closed UDP port — and an
  * unused address inside a pod CIDR and one outside every CIDR. Pure.
  *
  * @module
@@ -102,6 +103,14 @@ export function labProbes(world: World, options: ProbeOptions = {}): LabProbe[] 
       proto: "icmp",
       size: mtu + 1,
     });
+    for (const size of boundarySizes(world, a, b, mtu)) {
+      add(`${a.name} → ${b.name} icmp ${size}B DF`, {
+        from: a.name,
+        to: b.name,
+        proto: "icmp",
+        size,
+      });
+    }
     add(`${a.name} → ${b.name} icmp 2000B no DF`, {
       from: a.name,
       to: b.name,
@@ -187,6 +196,41 @@ function extraPairs(world: World, pods: readonly Pod[]): [Pod, Pod][] {
   const roundTrip = (p: [Pod, Pod]) => usable.some(([a, b]) => a === p[1] && b === p[0]) ? 0 : 6;
   return usable.sort((x, y) => rank(x) + roundTrip(x) - rank(y) - roundTrip(y)).slice(0, 2);
 }
+
+/**
+ * DF sizes either side of every MTU boundary below the sender's MTU on the
+ * path, as the kernel sees it: a tunnel's path MTU (wrapped anyway or
+ * refused), and the largest size that still arrives (found by bisection)
+ * with one byte more — where silent loss would start.
+ */
+function boundarySizes(world: World, a: Pod, b: Pod, mtu: number): number[] {
+  const arrives = (size: number) => {
+    const t = trace(world, { from: a.name, to: b.name, size });
+    return t.ok && t.value.verdict.kind === "delivered";
+  };
+  const sizes = new Set<number>();
+  const full = trace(world, { from: a.name, to: b.name, size: mtu });
+  if (full.ok) {
+    for (const s of full.value.hops.flatMap((h) => h.steps)) {
+      if (s.kind === "mtu" && (s.outcome === "wrapped-anyway" || s.outcome === "too-big")) {
+        sizes.add(s.mtu).add(s.mtu + 1);
+      }
+    }
+  }
+  if (arrives(MIN_PROBE) && !arrives(mtu)) {
+    let [lo, hi] = [MIN_PROBE, mtu]; // lo arrives, hi does not
+    while (hi - lo > 1) {
+      const mid = (lo + hi) >>> 1;
+      if (arrives(mid)) lo = mid;
+      else hi = mid;
+    }
+    sizes.add(lo).add(hi);
+  }
+  return [...sizes].filter((n) => n >= MIN_PROBE && n < mtu).sort((x, y) => x - y);
+}
+
+/** The smallest probe: an ICMP echo with ping's default 56 bytes of data. */
+const MIN_PROBE = 84;
 
 function udpPort(pod: Pod): number {
   const open = pod.containers.flatMap((c) =>

@@ -121,6 +121,12 @@ export function describeStep(step: Step, lang: Lang): string {
             `${s.size} bytes exceed MTU ${s.mtu} of ${s.dev} and DF is set`,
             `${s.size}바이트가 ${s.dev}의 MTU ${s.mtu} 초과, DF 설정됨`,
           ))
+        .with("wrapped-anyway", () =>
+          t(
+            lang,
+            `${s.size} bytes exceed ${s.dev}'s path MTU ${s.mtu} over the underlay; Linux records it and wraps the packet anyway (the outer packet, DF clear, is fragmented)`,
+            `${s.size}바이트가 언더레이 기준 ${s.dev}의 경로 MTU ${s.mtu} 초과; Linux는 이 값을 기록만 하고 그대로 캡슐화함(DF가 없는 바깥 패킷이 단편화됨)`,
+          ))
         .exhaustive())
     .with(
       { kind: "netfilter" },

@@ -36,7 +36,7 @@ import {
   stateIn,
 } from "../forward/netfilter.js";
 import { err, ok, type Result } from "../result.js";
-import { encapsulate, VXLAN_OVERHEAD } from "../tunnel/vxlan.js";
+import { encapsulate } from "../tunnel/vxlan.js";
 import {
   deviceAt,
   masterOf,
@@ -47,7 +47,13 @@ import {
 import { isLocal, localDevice } from "../world/routes.js";
 import { lookupRoute, selectSource } from "../forward/fib.js";
 import { formatRoute } from "../syntax/iproute.js";
-import { fragmentSize, frameFits, martianDestination, martianSource } from "../forward/rules.js";
+import {
+  fragmentSize,
+  frameFits,
+  martianDestination,
+  martianSource,
+  vxlanPathMtu,
+} from "../forward/rules.js";
 import { type Meeting, unmodelledMet } from "../world/unmodelled.js";
 import type { Bridge, Device, Ipip, Namespace, Route, Rule, Vxlan, World } from "../model/world.js";
 import { encapsulateIpip, IPIP_OVERHEAD } from "../tunnel/ipip.js";
@@ -923,13 +929,11 @@ class Run {
   }
 
   /**
-   * The tunnel's own path MTU check (`skb_tunnel_check_pmtu`): Linux will
-   * not wrap a packet with DF set whose outer packet would not fit the MTU
-   * of the underlay route. It drops it, and the sender learns the tunnel's
-   * MTU — the underlay MTU less the 50 bytes of VXLAN headers — from an
-   * ICMP "fragmentation needed" (or EMSGSIZE when this namespace sent it),
-   * even though the VXLAN device's own MTU let it through. Without DF the
-   * outer packet is fragmented instead.
+   * The VXLAN device's path MTU check (`vxlanPathMtu` in forward/rules.ts):
+   * a DF packet too big for the underlay is refused with ICMP
+   * "fragmentation needed" from the inner destination only when the device
+   * is a bridge port; otherwise it is wrapped anyway and the outer packet
+   * fragmented.
    */
   tunnelMtuCheck(
     ns: Namespace,
@@ -938,15 +942,25 @@ class Run {
     packet: Packet,
   ): Verdict | undefined {
     const under = route?.type === "unicast" ? this.device(ns, route.dev!) : undefined;
-    const size = packet.ip.length;
-    if (under === undefined || !packet.ip.df || size + VXLAN_OVERHEAD <= under.mtu) return;
-    const mtu = under.mtu - VXLAN_OVERHEAD;
-    this.step({ kind: "mtu", dev: dev.name, mtu, size, df: true, outcome: "too-big" });
-    return this.drop(
-      ns,
-      { reason: "mtu-exceeded", dev: dev.name, mtu, size },
-      this.sees(ns, "mtu", mtu),
-    );
+    if (under === undefined) return;
+    const size = packet.ip.fragment ?? packet.ip.length;
+    const df = packet.ip.df;
+    const check = vxlanPathMtu(size, df, under.mtu, dev.master !== undefined);
+    if (check.kind === "fits") return;
+    const mtu = check.mtu;
+    if (check.kind === "wrapped-anyway") {
+      this.step({ kind: "mtu", dev: dev.name, mtu, size, df, outcome: "wrapped-anyway" });
+      return;
+    }
+    this.step({ kind: "mtu", dev: dev.name, mtu, size, df, outcome: "too-big" });
+    const told: SenderSees = this.depth > 0 ? { kind: "nothing" } : {
+      kind: "icmp",
+      type: "destination-unreachable",
+      code: "fragmentation-needed",
+      from: packet.ip.dst,
+      mtu,
+    };
+    return this.drop(ns, { reason: "mtu-exceeded", dev: dev.name, mtu, size }, told);
   }
 
   deliver(ns: Namespace, packet: Packet, inDev: string): Next {

@@ -63,7 +63,13 @@ export type Step =
     readonly mtu: number;
     readonly size: number;
     readonly df: boolean;
-    readonly outcome: "fits" | "fragments" | "too-big";
+    /**
+     * `wrapped-anyway`: a VXLAN device that is not a bridge port found the
+     * inner packet too big for the underlay (`mtu` is the tunnel's path
+     * MTU, recorded on the inner route) and wraps it anyway; the outer
+     * packet is fragmented.
+     */
+    readonly outcome: "fits" | "fragments" | "too-big" | "wrapped-anyway";
   }
   | {
     readonly kind: "netfilter";

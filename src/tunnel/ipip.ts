@@ -40,7 +40,7 @@ export function encapsulateIpip(
       dst: ends.remote,
       ttl: inner.ip.ttl,
       proto: "ipip",
-      length: inner.ip.length + IPIP_OVERHEAD,
+      length: (inner.ip.fragment ?? inner.ip.length) + IPIP_OVERHEAD,
       df: inner.ip.df,
     },
     ipip: { inner: bare },

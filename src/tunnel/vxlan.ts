@@ -40,8 +40,10 @@ export interface EncapParams {
 
 /**
  * Wraps an inner frame in outer IPv4/UDP/VXLAN headers. The outer packet is
- * {@linkcode VXLAN_OVERHEAD} bytes longer than the inner IP packet; Linux
- * leaves DF clear on the outer header by default.
+ * {@linkcode VXLAN_OVERHEAD} bytes longer than the inner IP packet (a
+ * fragmented inner packet is wrapped fragment by fragment, so the outer one
+ * is its largest fragment plus 50); Linux leaves DF clear on the outer
+ * header by default.
  *
  * @param inner The inner frame (with its Ethernet header).
  * @param p Outer addresses, VNI, port and TTL.
@@ -69,7 +71,7 @@ export function encapsulate(inner: Packet, p: EncapParams): Packet {
     proto: "udp",
     sport: outerSourcePort(inner.ip),
     dport: p.dstport,
-    length: inner.ip.length + VXLAN_OVERHEAD,
+    length: (inner.ip.fragment ?? inner.ip.length) + VXLAN_OVERHEAD,
     df: false,
   };
   return { ip, vxlan: { vni: p.vni, inner } };

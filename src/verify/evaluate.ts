@@ -36,6 +36,7 @@ import {
   martianSource,
   pickSource,
   preferRoute,
+  vxlanPathMtu,
 } from "../forward/rules.js";
 import { addressesLocal } from "../world/routes.js";
 import { proxyArpAnswer } from "../forward/proxyarp.js";
@@ -701,11 +702,13 @@ export class Evaluator {
     if (remotes.length > 1) throw new Unknown("several VXLAN remotes");
     const remote = remotes[0];
     const route = this.lookup(h, remote, dev.via);
-    // The tunnel's own path MTU check (the tracer's tunnelMtuCheck): a DF
-    // packet whose outer packet would not fit the underlay route's device is
-    // dropped before it is wrapped. Probes always carry DF.
-    if (route?.type === "unicast" && p.size + VXLAN_OVERHEAD > this.dev(h, route.dev).mtu) {
-      return this.drop("mtu-exceeded");
+    // The VXLAN path MTU check (forward/rules.ts vxlanPathMtu). A host with
+    // a VXLAN bridge port is traced pair by pair (fabric.ts), so the device
+    // here is never one: a DF packet too big is wrapped anyway, the outer
+    // packet fragmented (mtuCheck below).
+    if (route?.type === "unicast") {
+      const check = vxlanPathMtu(p.size, true, this.dev(h, route.dev).mtu, false);
+      if (check.kind === "frag-needed") return this.drop("mtu-exceeded");
     }
     const local = dev.local !== NONE && dev.local !== undefined
       ? dev.local

@@ -64,6 +64,14 @@ const cases: [string, () => World][] = [
   ["gateway, node-1 drops eth0 → cni0 (tracer-linux)", gatewayOneWay],
   ["vxlan, node-1's eth0 MTU 1300 under 1450-byte pods (tracer-linux)", vxlanThinUnderlay],
   [
+    "vxlan, both nodes' eth0 lowered to 1400 after flannel.1 (DF pod packets wrapped anyway, outer fragmented)",
+    () =>
+      [1, 2].reduce(
+        (w, i) => must(setMtu(w, { namespace: `node-${i}`, device: "eth0" }, 1400)),
+        example("vxlan"),
+      ),
+  ],
+  [
     "vxlan, node-1 asks by ARP over a default FDB entry, node-2 has no entry back (learning off)",
     () =>
       vxlanBroken((doc) =>
