@@ -18,7 +18,10 @@ import { loadScenario } from "../src/scenario/load.js";
 import { trace } from "../src/trace/tracer.js";
 import { vxlanPathMtu } from "../src/forward/rules.js";
 import { VXLAN_OVERHEAD } from "../src/wire/vxlan.js";
-import { clusterSpecs } from "./support/clusters.ts";
+import { pathMtu } from "../src/invariants/invariants.js";
+import { describeCounterexample } from "../src/render/text.js";
+import type { World } from "../src/model/world.js";
+import { clusterSpecs, worldOf } from "./support/clusters.ts";
 import { holds } from "./support/property.ts";
 import { must } from "./support/world.ts";
 
@@ -106,6 +109,82 @@ test("the tunnel's check: ICMP only from a bridge port, DF set, a tunnel MTU of 
       },
     ),
     300,
+  );
+});
+
+// --- the path MTU invariant ---------------------------------------------------------
+
+type PathMtu = Extract<
+  ReturnType<typeof pathMtu>["counterexamples"][number],
+  { invariant: "path-mtu" }
+>;
+
+const nodeOf = (w: World, pod: string) => w.pods.find((p) => p.name === pod)!.node;
+
+test("path MTU: in every sound cluster every pod pair exchanges packets up to the sender's MTU", () => {
+  holds(fc.property(clusterSpecs(undefined, 4, 3), (spec) => pathMtu(worldOf(spec)).holds), 30);
+});
+
+test("path MTU: a node's NIC lowered under host-gw or gateway silently loses what comes in, from the NIC's MTU + 5", () => {
+  // Out of the node the sender is told (fragmentation needed from the
+  // node); into it, a full frame from the underlay is too big for the NIC
+  // (is_skb_forwardable) and dropped with nobody told.
+  holds(
+    fc.property(
+      clusterSpecs(["host-gw", "gateway"], 4, 2).filter((s) => (s.nodes ?? 1) >= 2),
+      fc.nat(),
+      fc.integer({ min: 600, max: 1400 }),
+      (spec, pick, mtu) => {
+        const built = worldOf(spec);
+        const node = built.nodes[pick % built.nodes.length];
+        const ns = node.namespace ?? node.name;
+        const w = must(loadScenario(applyMutation(
+          must(buildScenario(spec)),
+          { kind: "mtu", ns, dev: "eth0", mtu },
+        )));
+        const found = pathMtu(w).counterexamples as PathMtu[];
+        const want = w.pods.flatMap((a) =>
+          w.pods.filter((b) => nodeOf(w, a.name) !== node.name && nodeOf(w, b.name) === node.name)
+            .map((b) => `${a.name}→${b.name}`)
+        );
+        assert.equal(found.map((c) => `${c.from}→${c.to}`).sort(), want.sort());
+        for (const c of found) {
+          assert.is(c.size, mtu + 5, `${c.from} → ${c.to}`);
+          assert.is(c.namespace, ns);
+          assert.equal(c.drop, { reason: "frame-too-big", dev: "eth0", mtu, size: mtu + 5 });
+          assert.match(describeCounterexample(c), `${mtu + 5} bytes`);
+          assert.match(describeCounterexample(c, "ko"), `${mtu + 5}바이트`);
+        }
+      },
+    ),
+    25,
+  );
+});
+
+test("path MTU: an underlay segment smaller than the nodes' NICs loses every cross-node pair's large packets, silently", () => {
+  holds(
+    fc.property(
+      clusterSpecs(["host-gw", "vxlan"], 3, 2).filter((s) => (s.nodes ?? 1) >= 2),
+      fc.integer({ min: 700, max: 1440 }),
+      (spec, mtu) => {
+        const doc = must(buildScenario(spec));
+        const segment = doc.segments![0].name;
+        const w = must(loadScenario(applyMutation(doc, { kind: "segment-mtu", segment, mtu })));
+        const overhead = spec.mode === "vxlan" ? VXLAN_OVERHEAD : 0;
+        const found = pathMtu(w).counterexamples as PathMtu[];
+        const cross = w.pods.flatMap((a) =>
+          w.pods.filter((b) => nodeOf(w, a.name) !== nodeOf(w, b.name))
+            .map((b) => `${a.name}→${b.name}`)
+        );
+        assert.equal(found.map((c) => `${c.from}→${c.to}`).sort(), cross.sort());
+        for (const c of found) {
+          assert.is(c.size, mtu + 5 - overhead, `${c.from} → ${c.to}`);
+          assert.is(c.drop.reason, "frame-too-big");
+          assert.is(c.namespace, segment);
+        }
+      },
+    ),
+    25,
   );
 });
 

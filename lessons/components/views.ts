@@ -169,6 +169,12 @@ export const RULES: Record<InvariantName, Phrase> = {
     en: "restarting an app container keeps the pod's namespace and IP",
     ko: "앱 컨테이너를 재시작해도 파드의 네임스페이스와 IP가 유지된다",
   },
+  "path-mtu": {
+    en:
+      "every pod pair exchanges packets up to the sending pod's MTU, or the sender is told why not (fragmentation needed, a local error)",
+    ko:
+      "모든 파드 쌍은 보내는 파드의 MTU까지의 패킷을 주고받거나, 그렇지 못하면 보낸 쪽이 이유를 통보받는다(fragmentation needed, 로컬 오류)",
+  },
 };
 
 const CHECKERS: Record<InvariantName, (world: World) => kernel.InvariantResult> = {
@@ -177,6 +183,7 @@ const CHECKERS: Record<InvariantName, (world: World) => kernel.InvariantResult> 
   "unique-pod-ips": kernel.uniquePodIps,
   "disjoint-node-cidrs": kernel.disjointNodeCidrs,
   "stable-ip-across-restarts": kernel.stableIpAcrossRestarts,
+  "path-mtu": kernel.pathMtu,
 };
 
 /**

@@ -19,6 +19,7 @@ export const INVARIANTS = [
   "unique-pod-ips",
   "disjoint-node-cidrs",
   "stable-ip-across-restarts",
+  "path-mtu",
 ] as const;
 
 /** An invariant's name. */
@@ -62,6 +63,19 @@ export type Counterexample =
     readonly container: string;
     readonly before: { readonly ip?: Addr; readonly namespace?: string };
     readonly after: { readonly ip?: Addr; readonly namespace?: string };
+  }
+  | {
+    readonly invariant: "path-mtu";
+    readonly from: string;
+    readonly to: string;
+    /** The sending pod's MTU: what it may send with DF. */
+    readonly mtu: number;
+    /** The smallest DF packet (IP bytes) that is lost with nobody told. */
+    readonly size: number;
+    /** Where and why it dies. */
+    readonly namespace: string;
+    readonly drop: Drop;
+    readonly trace: Trace;
   };
 
 /** The outcome of one invariant over one world. */
@@ -136,16 +150,7 @@ export function checkPair(
   a: { pod: Pod; ip: Addr; namespace: string },
   b: { pod: Pod; ip: Addr },
 ): { problem: ReachProblem; trace: Trace } | undefined {
-  const t = traceResolved(world, {
-    namespace: a.namespace,
-    pod: a.pod,
-    dst: b.ip,
-    intended: b.pod,
-    claimants: podsWithIp(world, b.ip),
-    proto: "icmp",
-    size: 84,
-    df: true,
-  });
+  const t = echo(world, a, b, MIN_ECHO);
   const v = t.verdict;
   if (v.kind === "dropped") return { problem: { kind: "dropped", drop: v.drop }, trace: t };
   if (v.src !== a.ip) {
@@ -283,6 +288,95 @@ export function stableIpAcrossRestarts(world: World): InvariantResult {
 }
 
 /**
+ * Every pod pair can exchange packets up to the sending pod's MTU, or the
+ * sender is told: for each ordered pair that reaches at all (the other
+ * pairs are {@linkcode natFreeReachability}'s), a DF ICMP echo of the
+ * sender's MTU is delivered, or refused with something the sender sees (an
+ * ICMP "fragmentation needed" or another error, a local error such as
+ * EMSGSIZE). Silent loss is a counterexample, with the smallest size at
+ * which it starts (found by bisection) and the drop that causes it.
+ *
+ * @param world The world.
+ * @returns The result, one counterexample per pair that loses packets silently.
+ * @example
+ * ```ts
+ * import { pathMtu } from "./invariants.js";
+ * declare const world: import("../model/world.js").World;
+ * pathMtu(world).counterexamples.map((c) => c.invariant === "path-mtu" && c.size);
+ * ```
+ */
+export function pathMtu(world: World): InvariantResult {
+  const pods = livePods(world);
+  const found: Counterexample[] = [];
+  let checked = 0;
+  for (const a of pods) {
+    const mtu = podMtu(world, a.namespace, a.ip);
+    for (const b of pods) {
+      if (a === b) continue;
+      const at = (size: number) => echo(world, a, b, size);
+      if (!fine(at(MIN_ECHO)) || mtu <= MIN_ECHO) continue;
+      checked++;
+      const full = at(mtu);
+      if (fine(full)) continue;
+      let [lo, hi, t] = [MIN_ECHO, mtu, full]; // lo is fine, hi is lost silently
+      while (hi - lo > 1) {
+        const mid = (lo + hi) >>> 1;
+        const m = at(mid);
+        if (fine(m)) lo = mid;
+        else [hi, t] = [mid, m];
+      }
+      const v = t.verdict;
+      if (v.kind !== "dropped") continue; // delivered elsewhere: nat-free-reachability's
+      found.push({
+        invariant: "path-mtu",
+        from: a.pod.name,
+        to: b.pod.name,
+        mtu,
+        size: hi,
+        namespace: v.namespace,
+        drop: v.drop,
+        trace: t,
+      });
+    }
+  }
+  return result("path-mtu", checked, found);
+}
+
+/** An ICMP echo with ping's default 56 bytes of data. */
+const MIN_ECHO = 84;
+
+/** A DF ICMP echo of `size` bytes from pod `a` to pod `b`'s address. */
+function echo(
+  world: World,
+  a: { pod: Pod; namespace: string },
+  b: { pod: Pod; ip: Addr },
+  size: number,
+): Trace {
+  return traceResolved(world, {
+    namespace: a.namespace,
+    pod: a.pod,
+    dst: b.ip,
+    intended: b.pod,
+    claimants: podsWithIp(world, b.ip),
+    proto: "icmp",
+    size,
+    df: true,
+  });
+}
+
+/** Delivered, or dropped with the sender told. */
+function fine(t: Trace): boolean {
+  const v = t.verdict;
+  return v.kind === "delivered" || (v.kind === "dropped" && v.senderSees.kind !== "nothing");
+}
+
+/** The MTU of the pod's device that holds its address. */
+function podMtu(world: World, namespace: string, ip: Addr): number {
+  const ns = world.namespaces.find((n) => n.name === namespace);
+  return ns?.devices.find((d) => d.addresses.some((x) => x.addr === ip))?.mtu ?? 1500;
+}
+
+/**
  * Runs every invariant.
  *
  * @param world The world.
@@ -301,5 +395,6 @@ export function checkInvariants(world: World): InvariantResult[] {
     uniquePodIps(world),
     disjointNodeCidrs(world),
     stableIpAcrossRestarts(world),
+    pathMtu(world),
   ];
 }

@@ -175,6 +175,17 @@ export function describeCounterexample(c: Counterexample, lang: Lang = "en"): st
             x.after.ip ?? "없음"
           } (${x.after.namespace ?? "네임스페이스 없음"})`,
     )
+    .with(
+      { invariant: "path-mtu" },
+      (x) =>
+        en
+          ? `${x.from} → ${x.to}: DF packets of ${x.size} bytes and more (its MTU is ${x.mtu}) are lost in ${x.namespace} and nobody is told: ${
+            describeDrop(x.drop, lang)
+          }`
+          : ko`${x.from} → ${x.to}: ${x.size}바이트 이상의 DF 패킷(MTU ${x.mtu})이 ${x.namespace}에서 사라지고 아무도 통보받지 못함: ${
+            describeDrop(x.drop, lang)
+          }`,
+    )
     .exhaustive();
 }
 
