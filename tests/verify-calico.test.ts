@@ -180,7 +180,14 @@ test("...and with BGP faults and broken nodes: proxy ARP off, blackholes and /32
 });
 
 test("routed pods are verified by classes: one destination per block, no pair traced", () => {
-  for (const mode of ["calico-bgp", "calico-vxlan", "calico-vxlan-cross-subnet"] as const) {
+  for (
+    const mode of [
+      "calico-bgp",
+      "calico-ipip",
+      "calico-vxlan",
+      "calico-vxlan-cross-subnet",
+    ] as const
+  ) {
     const world = unwrap(buildWorld({ mode, nodes: 6, pods: 5 }), (e) => e.message);
     const v = new Verifier(fabricFromWorld(world));
     const s = v.summary();
@@ -233,7 +240,7 @@ function canonical(x: unknown): string {
 }
 
 test("the generator lays out what buildWorld builds for Calico (routes, devices, pods, verdicts)", () => {
-  for (const mode of ["calico-bgp", "calico-vxlan"] as const) {
+  for (const mode of ["calico-bgp", "calico-ipip", "calico-vxlan"] as const) {
     for (const [nodes, pods] of [[1, 1], [4, 3], [3, 30]]) {
       const world = unwrap(buildWorld({ mode, nodes, pods }), (e) => e.message);
       const a = fabricFromWorld(world);

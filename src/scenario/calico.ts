@@ -174,15 +174,29 @@ function bgpBuild(layout: Layout, through: "eth0" | "tunl0" = "eth0"): Infrastru
   const addrs = layout.pods.map((_, i) => under.addr(i));
   const routes = birdRoutes(origins, addrs, layout.spec.bgp, through);
   const mtu = ipip ? layout.mtu - IPIP_OVERHEAD : layout.mtu;
-  // tunl0: the ipip module's fallback device, its address the node's first block address.
-  const tunl0 = (i: number): DeviceDoc[] =>
-    ipip
-      ? [{ name: "tunl0", kind: "ipip", mtu, addresses: [`${state.blocks[i][0].first}/32`] }]
-      : [];
+  const tunl0 = (i: number): DeviceDoc[] => ipip ? [tunl0Device(layout, state, i)] : [];
   const namespaces = layout.pods.map((_, i) =>
     calicoNode(layout, under, i, state, { devices: tunl0(i), routes: routes[i], installer: "bird" })
   );
   return infrastructure(layout, state, mtu, namespaces);
+}
+
+/**
+ * Node `i`'s `tunl0`: the ipip module's fallback device (no ends set), its
+ * address the node's first block address, MTU 20 less than the underlay.
+ *
+ * @param layout The cluster's layout.
+ * @param state The IPAM state.
+ * @param i The node.
+ * @returns The device.
+ */
+export function tunl0Device(layout: Layout, state: IpamState, i: number): DeviceDoc {
+  return {
+    name: "tunl0",
+    kind: "ipip",
+    mtu: layout.mtu - IPIP_OVERHEAD,
+    addresses: [`${state.blocks[i][0].first}/32`],
+  };
 }
 
 /**

@@ -25,6 +25,7 @@
 import type { DropReason } from "../trace/types.js";
 import { maskOf } from "../addr/mod.js";
 import { VXLAN_OVERHEAD } from "../wire/vxlan.js";
+import { IPIP_OVERHEAD } from "../wire/ipip.js";
 import {
   type AddressView,
   chainVerdict,
@@ -124,6 +125,8 @@ export interface StateRecord {
 }
 
 interface Outer {
+  /** IP in IP (protocol 4, DF and TTL from the inner packet) instead of VXLAN. */
+  readonly ipip?: boolean;
   /** The host that encapsulated, and the source it gave the outer header. */
   readonly from: number;
   readonly localSrc: number;
@@ -447,6 +450,7 @@ export class Evaluator {
   }
 
   private deliver(h: number, p: Pkt): Outcome {
+    if (p.outer?.ipip) return this.ipipReceive(h, p);
     if (p.outer) return this.vxlanReceive(h, p);
     return { kind: "host", host: h, fwd: 0, hosts: [] };
   }
@@ -455,6 +459,8 @@ export class Evaluator {
     const host = this.fabric.hosts[h];
     let q = p;
     if (q.outer) {
+      // An IP-in-IP outer header carries the inner packet's TTL: the pairs decide it.
+      if (q.outer.ipip) throw new Unknown("IP-in-IP packet forwarded");
       if (q.outer.ttl <= 1) return this.drop("ttl-exceeded");
     }
     const fwd = q.outer ? 0 : 1;
@@ -475,10 +481,10 @@ export class Evaluator {
     }
   }
 
-  /** The MTU check with DF; an outer packet without DF is fragmented. */
+  /** The MTU check with DF; a VXLAN outer packet (no DF) is fragmented. */
   private mtuCheck(dev: FDevice, p: Pkt): Pkt | undefined {
     if (p.size <= dev.mtu) return p;
-    if (!p.outer) return undefined;
+    if (!p.outer || p.outer.ipip) return undefined;
     return { ...p, size: fragmentSize(dev.mtu) };
   }
 
@@ -499,6 +505,8 @@ export class Evaluator {
       if (q.outer) throw new Unknown("overlay packet looped back");
       return this.state(h, dev.name, q).outcome;
     }
+    // An IP-in-IP device resolves no neighbour (it has no link layer).
+    if (dev.kind === "ipip") return this.ipipXmit(h, dev, route, q);
     const nextSym = route.via === NONE && q.dstSym;
     const nextHop = route.via !== NONE ? route.via : q.dst;
     if (h === this.frame.host) this.frame.reads.push(ReadKind.Neighbour, nextHop);
@@ -718,29 +726,74 @@ export class Evaluator {
     if (route === undefined) return this.drop("no-route");
     if (route.type !== "unicast") return this.drop("route-rejects");
     if (local === undefined) return this.drop("no-source-address");
-    const host = this.fabric.hosts[h];
-    const outer: Pkt = {
-      src: local,
-      srcOrig: false,
-      srcClass: -1,
-      dst: remote,
-      dstSym: false,
-      natted: p.natted,
-      size: p.size + VXLAN_OVERHEAD,
-      outer: {
-        from: h,
-        localSrc: local,
-        ttl: host.defaultTtl,
-        dport: dev.dstport!,
-        vni: dev.vni!,
-        innerMac: mac,
-        inner: p,
-      },
-    };
+    const outer = wrap(p, VXLAN_OVERHEAD, remote, {
+      from: h,
+      localSrc: local,
+      ttl: this.fabric.hosts[h].defaultTtl,
+      dport: dev.dstport!,
+      vni: dev.vni!,
+      innerMac: mac,
+      inner: p,
+    });
     const out = this.dev(h, route.dev);
     const sized = this.mtuCheck(out, outer);
     if (sized === undefined) return this.drop("mtu-exceeded");
     return this.output(h, route, sized);
+  }
+
+  /**
+   * IP in IP (the tracer's `ipipXmit`): the outer destination is the
+   * device's `remote`, else the route's gateway, else the inner
+   * destination; the outer source its `local`, else what the outer route
+   * selects; 20 bytes more, DF kept.
+   */
+  private ipipXmit(h: number, dev: FDevice, route: FRoute, p: Pkt): Outcome {
+    if (p.outer) throw new Unknown("a tunnel inside a tunnel");
+    const set = (v: number | undefined) => (v === undefined || v === NONE ? undefined : v);
+    if (set(dev.remote) === undefined && route.via === NONE && p.dstSym) {
+      throw new Unknown("IP-in-IP to the symbolic destination");
+    }
+    const remote = set(dev.remote) ?? (route.via !== NONE ? route.via : p.dst);
+    const outerRoute = this.lookup(h, remote);
+    const under = outerRoute?.type === "unicast" ? this.ix[h].dev.get(outerRoute.dev) : undefined;
+    if (outerRoute?.type === "unicast" && (under === undefined || under.kind === "ipip")) {
+      return this.drop("ipip-no-route");
+    }
+    if (under !== undefined && p.size + IPIP_OVERHEAD > under.mtu) return this.drop("mtu-exceeded");
+    const local = set(dev.local) ??
+      (outerRoute?.type === "unicast" ? this.selectSource(h, outerRoute) : undefined);
+    if (outerRoute === undefined) return this.drop("no-route");
+    if (outerRoute.type !== "unicast") return this.drop("route-rejects");
+    if (local === undefined) return this.drop("no-source-address");
+    const outer = wrap(p, IPIP_OVERHEAD, remote, {
+      ipip: true,
+      from: h,
+      localSrc: local,
+      ttl: 0,
+      dport: NONE,
+      vni: NONE,
+      innerMac: 0,
+      inner: p,
+    });
+    return this.output(h, outerRoute, outer);
+  }
+
+  /**
+   * An IP-in-IP packet for this host (the tracer's `ipipReceive`): the up
+   * tunnel whose ends match (one with both ends set first, else a fallback
+   * `tunl0`) unwraps it and the inner packet arrives on that device.
+   */
+  private ipipReceive(h: number, outer: Pkt): Outcome {
+    const o = outer.outer!;
+    const fits = (v: number | undefined, want: number) =>
+      v === undefined || v === NONE || v === want;
+    const tunnels = this.fabric.hosts[h].devices.filter((d) =>
+      d.kind === "ipip" && d.up && fits(d.local, outer.dst) && fits(d.remote, outer.src)
+    );
+    const dev = tunnels.find((d) => d.remote !== undefined && d.remote !== NONE) ?? tunnels[0];
+    if (dev === undefined) return this.drop("ipip-no-tunnel");
+    const inner: Pkt = { ...o.inner, natted: o.inner.natted || outer.natted };
+    return this.state(h, dev.name, inner).outcome;
   }
 
   private vxlanReceive(h: number, outer: Pkt): Outcome {
@@ -867,6 +920,20 @@ function addFwd(o: Outcome, fwd: number): Outcome {
   return { ...o, fwd: o.fwd + fwd };
 }
 
+/** The outer packet of a tunnel: from the tunnel's local end to its remote. */
+function wrap(inner: Pkt, overhead: number, remote: number, outer: Outer): Pkt {
+  return {
+    src: outer.localSrc,
+    srcOrig: false,
+    srcClass: -1,
+    dst: remote,
+    dstSym: false,
+    natted: inner.natted,
+    size: inner.size + overhead,
+    outer,
+  };
+}
+
 /** ARP for the symbolic destination on a bridge or routed veths: settled per pod. */
 function resolveOn(dev: FDevice, p: Pkt): Outcome {
   return {
@@ -906,15 +973,17 @@ function ruleMatches(r: FRule, p: Pkt, inDev?: string, outDev?: string): boolean
   if (r.src && ((((p.src ^ r.src.base) & r.src.mask) === 0) === r.src.negate)) return false;
   if (r.dst && ((((p.dst ^ r.dst.base) & r.dst.mask) === 0) === r.dst.negate)) return false;
   if (!ifaceMatches(r.inIface, inDev) || !ifaceMatches(r.outIface, outDev)) return false;
-  const proto = p.outer ? "udp" : "icmp";
+  const proto: string = p.outer ? (p.outer.ipip ? "ipip" : "udp") : "icmp";
   if (r.proto !== undefined && r.proto !== proto) return false;
   if (r.sport !== undefined) {
     // The overlay source port hashes the exact inner addresses (see
     // `outerSourcePort`); such rules are left to the tracer.
-    if (!p.outer) return false;
+    if (!p.outer || p.outer.ipip) return false;
     throw new Unknown("rule on the VXLAN source port");
   }
-  if (r.dport !== undefined && (!p.outer || r.dport !== p.outer.dport)) return false;
+  if (r.dport !== undefined && (!p.outer || p.outer.ipip || r.dport !== p.outer.dport)) {
+    return false;
+  }
   return true;
 }
 

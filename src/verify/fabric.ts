@@ -98,7 +98,10 @@ export interface FDevice {
   /** VXLAN: VNI, `dstport`, `local` ({@linkcode NONE} when unset), underlay `dev`. */
   readonly vni?: number;
   readonly dstport?: number;
+  /** VXLAN and IP in IP: the tunnel's local end ({@linkcode NONE} when unset). */
   readonly local?: number;
+  /** IP in IP: the tunnel's remote end ({@linkcode NONE} when unset). */
+  readonly remote?: number;
   readonly via?: string;
   /** Bridge or routed veths: its forwarding domain (an index into {@linkcode Fabric.domains}). */
   readonly domain?: number;
@@ -677,7 +680,12 @@ export function compactDevice(d: Device, domain: number | undefined): FDevice {
         via: d.dev,
       };
     case "ipip":
-      return { ...base, kind: "ipip" };
+      return {
+        ...base,
+        kind: "ipip",
+        local: d.local ? d.local.value : NONE,
+        remote: d.remote ? d.remote.value : NONE,
+      };
     case "veth":
       throw new Error(`Bridge port ${d.namespace}/${d.name} is not a host device`);
   }
@@ -704,8 +712,6 @@ function checkHostDevice(
   if (d.kind === "vxlan" && d.learning && d.fdb.some((e) => e.mac.value !== 0)) {
     hostProblem(ns.name, `${where} learns with permanent FDB entries`);
   }
-  // The compact form follows no IP-in-IP tunnel: paths through this host are traced.
-  if (d.kind === "ipip") hostProblem(ns.name, `${where} is an IP-in-IP tunnel`);
   if (d.kind === "veth") return;
   for (const a of d.addresses) {
     if (d.kind === "loopback" ? !a.addr.isLoopback() : isSpecial(a.addr.value)) {
@@ -896,7 +902,7 @@ export interface GenerateError {
 export function generateFabric(spec: GenerateSpec): Result<Fabric, GenerateError> {
   const n = spec.nodes;
   const k = spec.podsPerNode;
-  const modes = ["host-gw", "vxlan", "calico-bgp", "calico-vxlan"];
+  const modes = ["host-gw", "vxlan", "calico-bgp", "calico-ipip", "calico-vxlan"];
   if (!modes.includes(spec.mode)) {
     return err({ field: "mode", message: `Mode must be one of ${modes.join(", ")}` });
   }
@@ -909,7 +915,7 @@ export function generateFabric(spec: GenerateSpec): Result<Fabric, GenerateError
       message: "Pods per node must be a whole number from 0 to 250",
     });
   }
-  if (spec.mode === "calico-bgp" || spec.mode === "calico-vxlan") {
+  if (spec.mode !== "host-gw" && spec.mode !== "vxlan") {
     if (n > 5000) return err({ field: "nodes", message: "Calico clusters go up to 5,000 nodes" });
     const f = generateCalico(spec.mode, n, k);
     return f.ok ? f : err({ field: "nodes", message: f.error });

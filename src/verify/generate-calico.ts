@@ -29,6 +29,7 @@ import {
   ipam,
   isError,
   nodeRoutes,
+  tunl0Device,
 } from "../scenario/calico.js";
 import { nodeName } from "../scenario/plan.js";
 import { parseFdb } from "../syntax/bridgefdb.js";
@@ -46,11 +47,12 @@ import {
   type FRoute,
   nodeDevices,
   nodeHost,
+  NONE,
   underlayRoute,
 } from "./fabric.js";
 
 /** The Calico modes {@linkcode generateCalico} lays out. */
-export type CalicoGenerated = "calico-bgp" | "calico-vxlan";
+export type CalicoGenerated = "calico-bgp" | "calico-ipip" | "calico-vxlan";
 
 function line(text: string): FRoute {
   const r = parseRoute(text);
@@ -91,7 +93,8 @@ export function generateCalico(
   if (!layout.ok) return err(layout.error.message);
   const l = layout.value;
   const vx = mode === "calico-vxlan";
-  const state = ipam(l, vx);
+  const through = mode === "calico-ipip" ? "tunl0" : "eth0";
+  const state = ipam(l, mode !== "calico-bgp");
   if (isError(state)) return err(state.message);
   const under = flat(l);
   const names = podNames(l.pods);
@@ -115,7 +118,7 @@ export function generateCalico(
     ownRouteIds.push(
       originated(state, j).map((p) => {
         baseRoutes.push(
-          line(vx ? felixRoute(under, state, j, j, p) : birdRoute(p, under.addr(j), "eth0")),
+          line(vx ? felixRoute(under, state, j, j, p) : birdRoute(p, under.addr(j), through)),
         );
         return baseRoutes.length - 1;
       }),
@@ -149,7 +152,11 @@ export function generateCalico(
     proxyArp: new Uint8Array(total).fill(1),
   };
   const podName: string[] = [];
-  const podMtu = vx ? felixDevice(l, under, state, 0).mtu! : l.mtu;
+  const podMtu = vx
+    ? felixDevice(l, under, state, 0).mtu!
+    : through === "tunl0"
+    ? tunl0Device(l, state, 0).mtu!
+    : l.mtu;
   for (let i = 0; i < l.nodeCount; i++) {
     const name = nodeName(i);
     const devices = nodeDevices(name, l.mtu, under.addr(i).value, under.bits, under.segment);
@@ -167,6 +174,21 @@ export function generateCalico(
         dstport: d.dstport,
         local: Addr.mustParse(d.local!).value,
         via: d.dev,
+      });
+    }
+    if (through === "tunl0") {
+      const d = tunl0Device(l, state, i);
+      const a = Prefix.mustParse(d.addresses![0]);
+      devices.push({
+        name: d.name,
+        kind: "ipip",
+        up: true,
+        mtu: d.mtu!,
+        // An IP-in-IP device has no link layer: no MAC.
+        mac: 0,
+        addresses: [{ addr: a.addr.value, bits: a.bits }],
+        local: NONE,
+        remote: NONE,
       });
     }
     const members: number[] = [];

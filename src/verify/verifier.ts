@@ -161,6 +161,7 @@ export class Verifier {
     this.#failingAtoms = 0;
     this.#tracedAtoms = 0;
     this.#sharingMemo = undefined;
+    this.#gateways = undefined;
     const pods = fabric.pods;
     this.#podGroup = new Int32Array(pods.count).fill(-1);
     this.#groups = [];
@@ -340,6 +341,7 @@ export class Verifier {
         d.dstport,
         d.via,
         d.local === undefined || d.local === NONE ? 0 : 1,
+        d.remote === undefined || d.remote === NONE ? NONE : d.remote,
         d.local !== undefined && d.local !== NONE &&
           h.devices.some((x) =>
             x.up && x.kind !== "loopback" && x.addresses.some((a) => a.addr === d.local)
@@ -1110,16 +1112,20 @@ export class Verifier {
     return true;
   }
 
-  /** Atoms of the gateways of host `h`'s routed pods. */
-  #gatewayAtoms(h: number): number[] {
-    const f = this.#fabric;
-    const out = new Set<number>();
-    for (const d of f.domains) {
-      if (d.routed && d.host === h) {
-        for (const x of d.pods) out.add(this.#atoms.of(f.pods.gateway[x]));
+  /** Atoms of the gateways of each host's routed pods (by host; built once per build). */
+  #gateways?: Map<number, number[]>;
+
+  #gatewayAtoms(h: number): readonly number[] {
+    if (this.#gateways === undefined) {
+      const f = this.#fabric;
+      const by = new Map<number, number[]>();
+      for (const d of f.domains) {
+        if (!d.routed) continue;
+        for (const x of d.pods) pushUnique(by, d.host, this.#atoms.of(f.pods.gateway[x]));
       }
+      this.#gateways = by;
     }
-    return [...out];
+    return this.#gateways.get(h) ?? [];
   }
 
   #dropStatesThrough(h: number, atom: number) {
