@@ -37,7 +37,7 @@ const keep: unknown[] = [];
  * Heap (after full collections) held by a generated fabric and by a verifier
  * of it, in MB. Measured in its own call so nothing else is still reachable.
  */
-function heapOf(spec: GenerateSpec): { fabric: number; verifier: number; rss: number } {
+export function heapOf(spec: GenerateSpec): { fabric: number; verifier: number; rss: number } {
   const base = track.settle();
   const fabric = unwrap(generateFabric(spec), (e) => e.message);
   const fabricMb = track.heapSince(base);
