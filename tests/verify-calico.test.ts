@@ -30,6 +30,7 @@ import {
 } from "../src/mod.js";
 import {
   type Fabric,
+  type FabricEdit,
   fabricFromWorld,
   generateFabric,
   recheckEdit,
@@ -298,6 +299,65 @@ test("a generated 1,000-node Calico cluster: one destination per block, a block 
     (e) => e.message,
   );
   assert.is(add.summary.failing, 0);
+});
+
+test("compact edits on generated Calico fabrics: incremental equals full (block routes, the default route proxy ARP needs, ip_forward, FORWARD rules)", () => {
+  const edit = (n: number, lines: readonly string[]): fc.Arbitrary<FabricEdit> => {
+    const host = fc.integer({ min: 1, max: n }).map((i) => `node-${i}`);
+    return fc.oneof(
+      fc.record({
+        kind: fc.constant("route-delete" as const),
+        host,
+        route: fc.constantFrom(...lines.map((l) => l.split(" ")[0]), "default"),
+      }),
+      fc.record({
+        kind: fc.constant("route-add" as const),
+        host,
+        route: fc.constantFrom(
+          ...lines,
+          "default via 192.168.0.1 dev eth0",
+          "blackhole 10.244.0.0/24",
+          "169.254.1.1 via 192.168.0.12",
+        ),
+      }),
+      fc.record({ kind: fc.constant("ip-forward" as const), host, on: fc.boolean() }),
+      fc.record({
+        kind: fc.constant("iptables-add" as const),
+        host,
+        rule: fc.constantFrom(
+          "-P FORWARD DROP",
+          "-A FORWARD -d 10.244.0.64/26 -j DROP",
+          "-A FORWARD -o cali+ -j DROP",
+          "-t nat -A POSTROUTING -s 10.244.0.0/16 -j MASQUERADE",
+        ),
+      }),
+    );
+  };
+  fc.assert(
+    fc.property(
+      fc.constantFrom("calico-bgp" as const, "calico-ipip" as const, "calico-vxlan" as const),
+      fc.integer({ min: 2, max: 5 }),
+      fc.infiniteStream(fc.nat()),
+      (mode, n, picks) => {
+        const f = unwrap(generateFabric({ mode, nodes: n, podsPerNode: 2 }), (e) => e.message);
+        const lines = routeLines(f, "node-1")!.filter((l) => / via /.test(l) && !l.startsWith("d"));
+        const [edits] = fc.sample(fc.array(edit(n, lines), { minLength: 1, maxLength: 6 }), {
+          seed: picks.next().value,
+          numRuns: 1,
+        });
+        const v = new Verifier(f);
+        for (const e of edits) {
+          const r = recheckEdit(v, e);
+          if (!r.ok) continue;
+          const full = new Verifier(v.fabric);
+          assert.equal(r.value.summary, full.summary(), `${mode}: ${JSON.stringify(edits)}`);
+          const diff = differences(verified(full), verified(v));
+          if (diff.length > 0) throw new Error(`After ${JSON.stringify(e)}: ${diff.slice(0, 4)}`);
+        }
+      },
+    ),
+    { numRuns: 80, includeErrorInReport: true, ...replay },
+  );
 });
 
 test.run();

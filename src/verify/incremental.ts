@@ -239,6 +239,11 @@ function resolveCompactRoute(fabric: Fabric, host: FHost, line: string): Result<
   if (spec.type !== "unicast") return ok({ ...base, onlink: false });
   const named = spec.dev === undefined ? undefined : host.devices.find((d) => d.name === spec.dev);
   if (spec.dev !== undefined && named === undefined) return err(`Cannot find device "${spec.dev}"`);
+  // A node's routed veths are one device of the compact form (routed.ts): a
+  // route out of one of them would stand for a route out of all.
+  if (named?.kind === "veth") {
+    return err(`A route out of the routed veth ${spec.dev} is left to a world (edit the world)`);
+  }
   if (named && !named.up) return err("Nexthop device is not up");
   if (named?.kind === "loopback" && spec.via) return err("Nexthop has invalid gateway");
   if (spec.src && !isLocal(spec.src.value)) return err("Invalid source address");

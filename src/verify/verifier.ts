@@ -1076,7 +1076,9 @@ export class Verifier {
     // Which atoms and states the change can reach.
     const touched = this.#touchedAtoms(old, host);
     // A route to a routed pod's gateway decides the node's proxy ARP: its groups change.
-    const gwTouched = touched !== "all" && this.#gatewayAtoms(h).some((a) => touched.has(a));
+    const gateways = this.#gatewayAtoms(h);
+    const gwTouched = gateways.length > 0 &&
+      (touched === "all" || gateways.some((a) => touched.has(a)));
     const everything = profileChanged || touched === "all" || gwTouched;
     const states = this.#hostStates.get(h);
     if (states) {
