@@ -517,8 +517,22 @@ function checkDevices(r: Reader, world: World) {
   const namespaces = indexByName(world.namespaces);
   const segments = new Set(world.segments.map((s) => s.name));
   world.namespaces.forEach((ns, nsIndex) => {
+    const tunnels = new Map<string, string>();
     for (const d of ns.devices) {
       const path = devicePaths.get(d) ?? `/namespaces/${nsIndex}`;
+      // Linux refuses a second VXLAN device with the same VNI and UDP port in
+      // one namespace (`vxlan_vni_in_use`: "A VXLAN device with the specified VNI already exists").
+      if (d.kind === "vxlan") {
+        const key = `${d.vni}/${d.dstport}`;
+        const first = tunnels.get(key);
+        if (first !== undefined) {
+          r.fail(
+            at(path, "vni"),
+            d.vni,
+            `${first} already has VNI ${d.vni} on UDP port ${d.dstport} in this namespace`,
+          );
+        } else tunnels.set(key, d.name);
+      }
       if (d.master !== undefined) checkMaster(r, ns, d, path);
       if (d.kind === "veth") checkPeer(r, namespaces, d, path);
       if (d.kind === "nic" && !segments.has(d.segment)) {

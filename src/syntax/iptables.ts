@@ -176,6 +176,18 @@ function readRule(
       ),
     );
   }
+  // iptables refuses "--to-destination ADDR:PORT" without a protocol that has ports.
+  if (
+    target.kind === "DNAT" && target.port !== undefined && match.proto !== "tcp" &&
+    match.proto !== "udp"
+  ) {
+    return err(
+      cursor.fail(
+        cursor.tokens[cursor.tokens.findIndex((t) => t.text === "--to-destination") + 1],
+        "A port in --to-destination needs -p tcp or -p udp",
+      ),
+    );
+  }
   const rule: Rule = { table, chain, match, target, text: formatRule({ chain, match, target }) };
   return ok({ kind: "rule", ...rule });
 }
