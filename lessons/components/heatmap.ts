@@ -16,7 +16,6 @@
 import { html } from "./dom.js";
 import type { Trace } from "../kernel/mod.js";
 import {
-  type Cause,
   CAUSES,
   changedCells,
   type NodeCells,
@@ -28,15 +27,22 @@ import {
   timerResolution,
   type Verifier,
 } from "../kernel/verify/mod.js";
-import { type Lang, type Phrase, say } from "./i18n.js";
+import { type Lang, say } from "./i18n.js";
 import { traceStepper, verdictBox } from "./trace.js";
+import {
+  cellAtPoint,
+  drawGrid,
+  failingTable,
+  type HeatCell,
+  moveCursor,
+  paintCell,
+  placeMark,
+} from "./heatmap-grid.js";
+import { CAUSE_WORDS, fmt, W } from "./heatmap-words.js";
 import { problems } from "./explore.js";
 
-/** A heatmap cell: source node index and destination node index. */
-export interface HeatCell {
-  readonly from: number;
-  readonly to: number;
-}
+export type { HeatCell } from "./heatmap-grid.js";
+export { CAUSE_WORDS } from "./heatmap-words.js";
 
 /** The heatmap element: a view whose value is the selected cell. */
 export type HeatmapView = HTMLElement & {
@@ -48,90 +54,6 @@ export type HeatmapView = HTMLElement & {
   /** Selects a cell (or none) and fires `input`. */
   select(cell: HeatCell | null): void;
 };
-
-const W = {
-  caption: {
-    en: "Reachability between the pods of every ordered pair of nodes",
-    ko: "모든 (순서 있는) 노드 쌍 사이 파드들의 도달 여부",
-  },
-  rows: { en: "rows: sending node", ko: "행: 보내는 노드" },
-  cols: { en: "columns: receiving node", ko: "열: 받는 노드" },
-  keys: {
-    en: "Click a cell, or focus the map and use the arrow keys (Shift: 10 at a time) and Enter.",
-    ko: "칸을 누르거나, 지도에 초점을 두고 화살표 키(Shift: 10칸씩)와 Enter를 쓰세요.",
-  },
-  mapLabel: {
-    en: "Reachability heatmap, node by node. Arrow keys move, Enter shows the pair.",
-    ko: "노드별 도달 히트맵. 화살표 키로 움직이고 Enter로 그 쌍을 봅니다.",
-  },
-  ok: { en: "every pod pair reaches", ko: "모든 파드 쌍이 닿음" },
-  empty: { en: "no pod pairs", ko: "파드 쌍 없음" },
-  shade: {
-    en: "A darker colour means a larger share of the node pair's pod pairs fails.",
-    ko: "색이 진할수록 그 노드 쌍의 파드 쌍 중 실패하는 비율이 큽니다.",
-  },
-  failingPairs: { en: "Failing node pairs", ko: "실패하는 노드 쌍" },
-  from: { en: "from", ko: "보내는 노드" },
-  to: { en: "to", ko: "받는 노드" },
-  failing: { en: "failing pod pairs", ko: "실패한 파드 쌍" },
-  why: { en: "why", ko: "원인" },
-  show: { en: "show", ko: "보기" },
-  more: { en: "more node pairs", ko: "개 노드 쌍 더" },
-  none: { en: "None: every cell is green.", ko: "없음: 모든 칸이 초록색입니다." },
-  of: { en: "of", ko: "/" },
-  pick: {
-    en: "Pick a cell of the heatmap (or a row of the table under it) to see its pod pairs " +
-      "and one of them traced hop by hop.",
-    ko: "히트맵의 칸(또는 아래 표의 행)을 고르면 그 파드 쌍들과, 그중 하나를 홉마다 추적한 " +
-      "결과가 나옵니다.",
-  },
-  allReach: {
-    en: "All pod pairs reach each other NAT-free.",
-    ko: "모든 파드 쌍이 NAT 없이 닿습니다.",
-  },
-  example: { en: "e.g.", ko: "예:" },
-  oneTraced: { en: "One pair, traced hop by hop", ko: "한 쌍을 홉마다 추적" },
-  seen: { en: "the receiver sees", ko: "받는 쪽이 보는 주소" },
-  noTrace: {
-    en: "This cluster has no kernel world, so there is no trace to show.",
-    ko: "이 클러스터에는 커널 월드가 없어 보여 줄 추적이 없습니다.",
-  },
-  last: { en: "Last re-check", ko: "마지막 재검사" },
-  all: { en: "All re-checks", ko: "모든 재검사" },
-  incremental: { en: "incremental", ko: "증분" },
-  full: { en: "full re-verification", ko: "전체 재검증" },
-  nothingChanged: { en: "nothing changed", ko: "바뀐 것 없음" },
-  step: { en: "step", ko: "단계" },
-  steps: { en: "steps", ko: "단계" },
-  changed: { en: "changed", ko: "바뀐 곳" },
-  cellsTime: { en: "heatmap data", ko: "히트맵 데이터" },
-  drawTime: { en: "redraw", ko: "다시 그리기" },
-  noneYet: {
-    en: "No re-check yet: break something above.",
-    ko: "아직 재검사 없음: 위에서 무언가를 망가뜨려 보세요.",
-  },
-  run: { en: "Verify it now, in a worker", ko: "지금 워커에서 검증하기" },
-  running: { en: "Verifying in a Web Worker…", ko: "웹 워커에서 검증 중…" },
-} as const satisfies Record<string, Phrase>;
-
-/** What each cause is called in the legend and the details. */
-export const CAUSE_WORDS: Record<Cause, Phrase> = {
-  route: { en: "no route (or a reject route)", ko: "경로 없음 (또는 거부 경로)" },
-  "next-hop": {
-    en: "the next hop or receiver does not answer",
-    ko: "다음 홉이나 받는 쪽이 응답하지 않음",
-  },
-  forwarding: { en: "forwarding off or filtered", ko: "포워딩 꺼짐 또는 차단" },
-  loop: { en: "routing loop (TTL runs out)", ko: "라우팅 루프 (TTL 소진)" },
-  nat: { en: "source address rewritten (NAT)", ko: "출발지 주소가 바뀜 (NAT)" },
-  other: { en: "something else (MTU, martian…)", ko: "그 밖의 원인 (MTU, 마션…)" },
-};
-
-const fmt = (lang: Lang, n: number, digits = 0) =>
-  n.toLocaleString(lang === "en" ? "en-US" : "ko-KR", {
-    maximumFractionDigits: digits,
-    minimumFractionDigits: digits,
-  });
 
 /** Milliseconds as text: two decimals below 10 ms, none above. */
 export function formatMillis(lang: Lang, ms: number): string {
@@ -156,20 +78,6 @@ export function singleInput<T extends HTMLElement>(element: T): T {
 }
 
 // --- the heatmap ----------------------------------------------------------------------------
-
-/** Cell size and margin in SVG units. */
-const S = 6;
-const M = 26;
-
-function cellClass(cells: NodeCells, k: number): string {
-  if (cells.total[k] === 0) return "pn-hm-empty";
-  return cells.cause[k] < 0 ? "pn-hm-ok" : `pn-hm-${CAUSES[cells.cause[k]]}`;
-}
-
-function cellOpacity(cells: NodeCells, k: number): string {
-  if (cells.failing[k] === 0 || cells.total[k] === 0) return "1";
-  return (0.45 + 0.55 * (cells.failing[k] / cells.total[k])).toFixed(2);
-}
 
 /** One cell in words: `node-7 → node-42: 16 of 16 pod pairs fail (no route)`. */
 export function describeCell(cells: NodeCells, cell: HeatCell, lang: Lang): string {
@@ -246,53 +154,7 @@ export function heatmap(
 ): HeatmapView {
   const { lang, id } = options;
   const n = cells.nodes.length;
-  const size = M + n * S + 10;
-  const NS = "http://www.w3.org/2000/svg";
-  const svg = document.createElementNS(NS, "svg");
-  svg.setAttribute("viewBox", `0 0 ${size} ${size}`);
-  svg.setAttribute("tabindex", "0");
-  svg.setAttribute("role", "application");
-  svg.setAttribute("aria-roledescription", lang === "en" ? "heatmap" : "히트맵");
-  svg.setAttribute("aria-label", say(lang, W.mapLabel));
-  svg.setAttribute("aria-describedby", `${id}-readout`);
-  svg.dataset.testid = `${id}-grid`;
-  svg.dataset.nodes = String(n);
-  // Cells, axis ticks every 10 nodes, grid lines, cursor and selection marks.
-  const parts: string[] = [];
-  for (let i = 0; i < n; i++) {
-    for (let j = 0; j < n; j++) {
-      const k = i * n + j;
-      parts.push(
-        `<rect x="${M + j * S}" y="${M + i * S}" width="${S}" height="${S}" data-from="${i}" ` +
-          `data-to="${j}" data-failing="${cells.failing[k]}" data-total="${cells.total[k]}" ` +
-          `data-cause="${cells.cause[k] < 0 ? "" : CAUSES[cells.cause[k]]}" class="${
-            cellClass(cells, k)
-          }" fill-opacity="${cellOpacity(cells, k)}"></rect>`,
-      );
-    }
-  }
-  const ticks = [0, ...Array.from({ length: Math.floor(n / 10) }, (_, t) => t * 10 + 9)]
-    .filter((t, i, a) => t < n && a.indexOf(t) === i);
-  for (const t of ticks) {
-    const label = cells.nodes[t].replace(/^node-/, "");
-    const c = M + t * S + S / 2;
-    parts.push(`<text x="${c}" y="${M - 4}" text-anchor="middle">${label}</text>`);
-    parts.push(`<text x="${M - 3}" y="${c + 3}" text-anchor="end">${label}</text>`);
-  }
-  for (let t = 10; t < n; t += 10) {
-    const c = M + t * S;
-    parts.push(`<line class="pn-hm-grid" x1="${c}" y1="${M}" x2="${c}" y2="${M + n * S}"></line>`);
-    parts.push(`<line class="pn-hm-grid" x1="${M}" y1="${c}" x2="${M + n * S}" y2="${c}"></line>`);
-  }
-  parts.push(
-    `<rect class="pn-hm-selected" width="${S}" height="${S}" visibility="hidden"></rect>`,
-    `<rect class="pn-hm-cursor" width="${S}" height="${S}" visibility="hidden"></rect>`,
-  );
-  svg.innerHTML = parts.join("");
-  const rects = [...svg.querySelectorAll<SVGRectElement>("rect[data-from]")];
-  const selectedMark = svg.querySelector<SVGRectElement>(".pn-hm-selected")!;
-  const cursorMark = svg.querySelector<SVGRectElement>(".pn-hm-cursor")!;
-
+  const { svg, rects, selectedMark, cursorMark } = drawGrid(cells, lang, id);
   const readout = html`
     <p class="pn-hm-readout" id=${`${id}-readout`} data-testid=${`${id}-readout`}
       aria-live="polite">${say(lang, W.keys)}</p>
@@ -325,154 +187,53 @@ export function heatmap(
 
   let current = cells;
   let cursor: HeatCell = { from: 0, to: 0 };
-  const place = (mark: SVGRectElement, cell: HeatCell | null) => {
-    if (cell === null) {
-      mark.setAttribute("visibility", "hidden");
-      return;
-    }
-    mark.setAttribute("x", String(M + cell.to * S));
-    mark.setAttribute("y", String(M + cell.from * S));
-    mark.setAttribute("visibility", "visible");
-  };
+  const describe = (cell: HeatCell) => readout.textContent = describeCell(current, cell, lang);
   const select = (cell: HeatCell | null) => {
     root.value = cell;
-    place(selectedMark, cell);
+    placeMark(selectedMark, cell);
     root.dataset.selected = cell ? `${cell.from}-${cell.to}` : "";
-    if (cell) readout.textContent = describeCell(current, cell, lang);
+    if (cell) describe(cell);
     root.dispatchEvent(new Event("input", { bubbles: true }));
+  };
+  const show = (cell: HeatCell) => {
+    cursor = cell;
+    select(cell);
   };
   const renderText = () => {
     summary.textContent = summarize(current, lang);
-    const failing = [...current.failing.keys()].filter((k) => current.failing[k] > 0)
-      .sort((a, b) => current.failing[b] - current.failing[a] || a - b);
-    const shown = failing.slice(0, options.rows ?? 10);
-    if (failing.length === 0) {
-      table.replaceChildren(html`<p>${say(lang, W.failingPairs)}: ${say(lang, W.none)}</p>`);
-      return;
-    }
-    const rows = shown.map((k) => {
-      const from = Math.floor(k / n);
-      const to = k % n;
-      const button = html`<button type="button" data-testid=${`${id}-show-${from}-${to}`}>${
-        say(lang, W.show)
-      }</button>` as HTMLButtonElement;
-      button.addEventListener("click", () => {
-        cursor = { from, to };
-        select({ from, to });
-      });
-      return html`
-        <tr data-from=${from} data-to=${to}>
-          <td><code>${current.nodes[from]}</code></td>
-          <td><code>${current.nodes[to]}</code></td>
-          <td>${fmt(lang, current.failing[k])} ${say(lang, W.of)} ${fmt(
-            lang,
-            current.total[k],
-          )}</td>
-          <td>${say(lang, CAUSE_WORDS[CAUSES[current.cause[k]]])}</td>
-          <td>${button}</td>
-        </tr>
-      `;
-    });
-    table.replaceChildren(html`
-      <table>
-        <caption>${say(lang, W.failingPairs)}</caption>
-        <thead>
-          <tr>
-            <th scope="col">${say(lang, W.from)}</th>
-            <th scope="col">${say(lang, W.to)}</th>
-            <th scope="col">${say(lang, W.failing)}</th>
-            <th scope="col">${say(lang, W.why)}</th>
-            <th scope="col"></th>
-          </tr>
-        </thead>
-        <tbody>${rows}</tbody>
-      </table>
-    `);
-    if (failing.length > shown.length) {
-      table.append(
-        html`<p class="pn-faint">… ${
-          lang === "en"
-            ? `and ${fmt(lang, failing.length - shown.length)} ${say(lang, W.more)}`
-            : `${fmt(lang, failing.length - shown.length)}${say(lang, W.more)}`
-        }</p>`,
-      );
-    }
+    table.replaceChildren(...failingTable(current, { lang, id, rows: options.rows ?? 10, show }));
   };
 
-  const cellAt = (e: MouseEvent): HeatCell | null => {
-    const m = svg.getScreenCTM();
-    if (!m) return null;
-    const p = new DOMPoint(e.clientX, e.clientY).matrixTransform(m.inverse());
-    const to = Math.floor((p.x - M) / S);
-    const from = Math.floor((p.y - M) / S);
-    return from >= 0 && from < n && to >= 0 && to < n ? { from, to } : null;
-  };
   svg.addEventListener("click", (e) => {
     const target = e.target as Element;
     const from = target.getAttribute?.("data-from");
     const cell = from !== null && from !== undefined
       ? { from: Number(from), to: Number(target.getAttribute("data-to")) }
-      : cellAt(e);
-    if (cell) {
-      cursor = cell;
-      select(cell);
-    }
+      : cellAtPoint(svg, n, e);
+    if (cell) show(cell);
   });
   svg.addEventListener("pointermove", (e) => {
-    const cell = cellAt(e);
-    place(cursorMark, cell);
-    if (cell) readout.textContent = describeCell(current, cell, lang);
+    const cell = cellAtPoint(svg, n, e);
+    placeMark(cursorMark, cell);
+    if (cell) describe(cell);
   });
   svg.addEventListener("pointerleave", () => {
-    place(cursorMark, document.activeElement === svg ? cursor : null);
-    if (root.value) readout.textContent = describeCell(current, root.value, lang);
+    placeMark(cursorMark, document.activeElement === svg ? cursor : null);
+    if (root.value) describe(root.value);
   });
   svg.addEventListener("focus", () => {
-    place(cursorMark, cursor);
-    readout.textContent = describeCell(current, cursor, lang);
+    placeMark(cursorMark, cursor);
+    describe(cursor);
   });
-  svg.addEventListener("blur", () => place(cursorMark, null));
+  svg.addEventListener("blur", () => placeMark(cursorMark, null));
   svg.addEventListener("keydown", (e) => {
-    const step = e.shiftKey ? 10 : 1;
-    const clamp = (x: number) => Math.max(0, Math.min(n - 1, x));
-    let { from, to } = cursor;
-    switch (e.key) {
-      case "ArrowUp":
-        from = clamp(from - step);
-        break;
-      case "ArrowDown":
-        from = clamp(from + step);
-        break;
-      case "ArrowLeft":
-        to = clamp(to - step);
-        break;
-      case "ArrowRight":
-        to = clamp(to + step);
-        break;
-      case "PageUp":
-        from = clamp(from - 10);
-        break;
-      case "PageDown":
-        from = clamp(from + 10);
-        break;
-      case "Home":
-        to = 0;
-        break;
-      case "End":
-        to = n - 1;
-        break;
-      case "Enter":
-      case " ":
-        e.preventDefault();
-        select(cursor);
-        return;
-      default:
-        return;
-    }
+    const next = moveCursor(e.key, e.shiftKey, cursor, n);
+    if (next === undefined) return;
     e.preventDefault();
-    cursor = { from, to };
-    place(cursorMark, cursor);
-    readout.textContent = describeCell(current, cursor, lang);
+    if (next === "select") return select(cursor);
+    cursor = next;
+    placeMark(cursorMark, cursor);
+    describe(cursor);
   });
 
   root.value = null;
@@ -481,14 +242,7 @@ export function heatmap(
     const changed = changedCells(current, next);
     if (next.nodes.length !== n) throw new Error("The heatmap was drawn for another cluster");
     current = next;
-    for (const k of changed) {
-      const r = rects[k];
-      r.setAttribute("data-failing", String(next.failing[k]));
-      r.setAttribute("data-total", String(next.total[k]));
-      r.setAttribute("data-cause", next.cause[k] < 0 ? "" : CAUSES[next.cause[k]]);
-      r.setAttribute("class", cellClass(next, k));
-      r.setAttribute("fill-opacity", cellOpacity(next, k));
-    }
+    for (const k of changed) paintCell(rects[k], next, k);
     renderText();
     const sel = root.value;
     const selFailing = sel !== null && next.failing[sel.from * n + sel.to] > 0;
@@ -497,7 +251,7 @@ export function heatmap(
       cursor = { from: Math.floor(fresh / n), to: fresh % n };
       select(cursor);
     } else if (sel) {
-      readout.textContent = describeCell(current, sel, lang);
+      describe(sel);
     }
     return changed;
   };
