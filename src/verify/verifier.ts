@@ -1390,9 +1390,17 @@ function* cutPrefixes(f: Fabric): Generator<readonly [number, number]> {
     }
   }
   const pods = f.pods;
-  for (const d of f.domains) if (d.routed) { for (const x of d.pods) yield [pods.gateway[x], 32]; }
+  const gateways = new Set<number>();
+  for (const d of f.domains) {
+    if (d.routed) {
+      for (const x of d.pods) gateways.add(pods.gateway[x]);
+    }
+  }
+  for (const g of gateways) yield [g, 32];
   const seen = new Set<number>();
   for (let p = 0; p < pods.count; p++) {
+    // A /32 (a routed pod) cuts nothing: its address is settled per pod.
+    if (pods.subnetBits[p] === 32) continue;
     const k = pods.subnet[p] * 64 + pods.subnetBits[p];
     if (seen.has(k)) continue;
     seen.add(k);
