@@ -30,6 +30,7 @@ const LESSONS: Record<string, (lang: "en" | "ko") => q.Questions> = {
   "flat-overlay": (lang) => q.flatQuestions(scenario("nat"), lang),
   summary: (lang) => q.summaryQuestions(lang),
   scale: (lang) => q.scaleQuestions(scale, lang),
+  services: (lang) => q.servicesQuestions(scenario("services"), lang),
 };
 
 test("every lesson asks at least two questions in each language, with the sidebar's ids", () => {
@@ -71,6 +72,8 @@ test("answers are the kernel's: TTLs, sources, drops and route lookups", () => {
   assert.match(answer("hosts", "hosts-route-get"), /^10\.244\.2\.0\/24 via 192\.168\.0\.12/);
   assert.is(answer("summary", "summary-forward"), "node-2");
   assert.match(answer("scale", "scale-route-get"), /^10\.244\.\d+\.0\/24 via /);
+  assert.is(answer("services", "services-reply-source"), "10.96.0.10", "conntrack un-DNATs");
+  assert.is(answer("services", "services-hairpin"), "10.244.2.1", "masqueraded to cni0");
 });
 
 test.run();

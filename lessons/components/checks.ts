@@ -45,6 +45,25 @@ export function delivers(probe: Probe, options: { container?: string } = {}): Ch
   };
 }
 
+/**
+ * Passes when a probe to a Service is answered the way a client needs: the
+ * request reaches an endpoint and the reply comes back to the sender from
+ * the address it sent to (conntrack undid the DNAT on the way back).
+ */
+export function serviceAnswers(probe: Probe): Check {
+  return (world, lang) => {
+    const t = kernel.trace(world, probe);
+    if (!t.ok) return { ok: false, details: [kernel.formatProbeError(t.error)] };
+    const v = t.value.verdict;
+    const words = `${probe.from} → ${probe.to}: ${kernel.describeVerdict(v, lang)}`;
+    const reply = t.value.reply?.verdict;
+    if (v.kind !== "delivered" || !reply) return { ok: false, details: [words] };
+    const back = `${probe.to} → ${probe.from}: ${kernel.describeVerdict(reply, lang)}`;
+    const ok = reply.kind === "delivered" && reply.src.toString() === probe.to;
+    return { ok, details: [words, back] };
+  };
+}
+
 /** Passes when the named invariants all hold; lists the first counterexamples otherwise. */
 export function invariantsHold(names: readonly InvariantName[], limit = 4): Check {
   return (world, lang) => {

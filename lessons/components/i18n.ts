@@ -55,6 +55,8 @@ export const UI = {
   to: { en: "to", ko: "받는 곳" },
   proto: { en: "protocol", ko: "프로토콜" },
   port: { en: "port", ko: "포트" },
+  branch: { en: "branch (endpoint)", ko: "분기(엔드포인트)" },
+  firstBranch: { en: "first rule that matches", ko: "처음 맞는 규칙" },
   size: { en: "size (bytes)", ko: "크기(바이트)" },
   df: { en: "don't fragment (DF)", ko: "단편화 금지(DF)" },
   breakage: { en: "break", ko: "망가뜨리기" },

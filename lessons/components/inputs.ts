@@ -103,11 +103,18 @@ export interface ProbeInputOptions {
   };
   /** Offer a packet size and DF bit, starting at this size. */
   readonly size?: number;
+  /**
+   * Offer the branch random (`statistic`) rules take: endpoint addresses or
+   * `seed:N` (the probe's `branch`); the first choice is always "the first
+   * rule that matches" (no branch).
+   */
+  readonly branches?: readonly string[];
 }
 
 /**
  * Inputs for a probe: sender, receiver, and optionally protocol, port, size
- * and DF. Test ids: `ID-from`, `ID-to`, `ID-proto`, `ID-port`, `ID-size`, `ID-df`.
+ * and DF. Test ids: `ID-from`, `ID-to`, `ID-proto`, `ID-port`, `ID-size`, `ID-df`,
+ * `ID-branch`.
  *
  * @param world The world whose pods to offer.
  * @param options What to offer and the starting values.
@@ -146,6 +153,16 @@ export function probeInputs(world: World, options: ProbeInputOptions): ViewEleme
     })
     : undefined;
   if (proto && port) parts.push(proto, port);
+  const branch = options.branches
+    ? choice(["", ...options.branches], {
+      label: say(lang, UI.branch),
+      key: (x) => x,
+      format: (x) => x || say(lang, UI.firstBranch),
+      value: "",
+      testid: `${id}-branch`,
+    })
+    : undefined;
+  if (branch) parts.push(branch);
   const size = options.size !== undefined
     ? Inputs.range([28, 9000], { label: say(lang, UI.size), step: 1, value: options.size })
     : undefined;
@@ -168,6 +185,7 @@ export function probeInputs(world: World, options: ProbeInputOptions): ViewEleme
       : {}),
     ...(size ? { size: Number(size.value) } : {}),
     ...(df ? { df: Boolean(df.value) } : {}),
+    ...(branch?.value ? { branch: branch.value } : {}),
   }));
 }
 

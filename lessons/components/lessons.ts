@@ -9,7 +9,14 @@
 import * as kernel from "../kernel/mod.js";
 import { ko } from "../kernel/mod.js";
 import * as b from "./breakages.js";
-import { allOf, delivers, type Exercise, invariantsHold, podIpIs } from "./checks.js";
+import {
+  allOf,
+  delivers,
+  type Exercise,
+  invariantsHold,
+  podIpIs,
+  serviceAnswers,
+} from "./checks.js";
 
 /** 0. Overview: the journey of one packet. */
 export const OVERVIEW = {
@@ -171,6 +178,43 @@ export const SUMMARY = {
       "disjoint-node-cidrs",
       "stable-ip-across-restarts",
     ]),
+  } satisfies Exercise,
+};
+
+/** 8. Services: the hairpin through kube-dns without kube-proxy's masquerade. */
+export const SERVICES = {
+  /** Pod c asks the kube-dns Service, and the random rules pick c itself. */
+  hairpin: {
+    from: "c",
+    to: "10.96.0.10",
+    proto: "udp",
+    port: 53,
+    branch: "10.244.2.2",
+  } satisfies kernel.Probe,
+  fix: {
+    task: {
+      en: "The break-it cell deleted kube-proxy's MASQUERADE rule from node-2, so pod c's DNS " +
+        "query that lands on c itself dies as a martian. Put the rule back in node-2's table " +
+        "below, so that c gets its answer from 10.96.0.10.",
+      ko: "위의 망가뜨리기 셀이 node-2에서 kube-proxy의 MASQUERADE 규칙을 지웠습니다. 그래서 " +
+        "파드 c 자신에게 떨어진 c의 DNS 질의가 비정상 출발지(martian)로 버려집니다. 아래 " +
+        "node-2의 표에 그 규칙을 되살려, c가 10.96.0.10에서 답을 받게 하세요.",
+    },
+    hint: {
+      en: "KUBE-SEP-… marks a packet from the endpoint itself with 0x4000; KUBE-POSTROUTING " +
+        "returns unmarked packets and must masquerade the rest. Add, after the KUBE-POSTROUTING " +
+        "lines: -t nat -A KUBE-POSTROUTING -j MASQUERADE",
+      ko: "KUBE-SEP-…는 엔드포인트 자신이 보낸 패킷에 0x4000 표시를 붙입니다. KUBE-POSTROUTING은 " +
+        "표시 없는 패킷을 RETURN하고, 나머지는 MASQUERADE해야 합니다. KUBE-POSTROUTING 줄들 " +
+        "뒤에 -t nat -A KUBE-POSTROUTING -j MASQUERADE를 넣으세요.",
+    },
+    check: serviceAnswers({
+      from: "c",
+      to: "10.96.0.10",
+      proto: "udp",
+      port: 53,
+      branch: "10.244.2.2",
+    }),
   } satisfies Exercise,
 };
 

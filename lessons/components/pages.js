@@ -39,6 +39,7 @@ export const PAGES = [
   { slug: "summary", en: "Summary and playground", ko: "정리와 실험장" },
   { slug: "scale", en: "Verification at cluster scale", ko: "클러스터 규모의 검증" },
   { slug: "debug", en: "Debug your own cluster", ko: "내 클러스터 디버깅하기" },
+  { slug: "services", en: "Services", ko: "서비스" },
 ];
 
 /**

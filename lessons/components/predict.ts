@@ -141,6 +141,41 @@ export function seenSource(world: World, probe: Probe, ask: Phrase, lang: Lang):
 }
 
 /**
+ * "From which address does the answer come back?": for a probe to a
+ * Service, the source address the reply reaches the client with — the
+ * Service's address when conntrack undid the DNAT on the way back.
+ *
+ * @param world The world to trace in.
+ * @param probe The request (it must reach an endpoint, so that a reply is traced).
+ * @param ask The question.
+ * @param lang The page's language.
+ */
+export function replySource(world: World, probe: Probe, ask: Phrase, lang: Lang): Prediction {
+  const t = traced(world, probe);
+  const reply = t.reply;
+  if (!reply) throw new Error(`${probe.from} → ${probe.to} has no reply`);
+  const v = reply.verdict;
+  const endpoint = t.verdict.kind === "delivered" ? t.verdict.namespace : undefined;
+  const endpointIp = reply.hops[0].before.ip.src.toString();
+  const nodes = world.namespaces.filter((n) => n.role !== "pod")
+    .flatMap((n) => n.devices.filter((d) => d.name === "eth0"))
+    .flatMap((d) => d.addresses.map((a) => a.addr.toString()));
+  const got = v.kind === "delivered" ? v.src.toString() : "none";
+  const keys = [...new Set([probe.to, endpointIp, ...nodes, got])];
+  return {
+    ask,
+    choices: keys.map((k) => ({
+      key: k,
+      label: k === endpointIp && endpoint
+        ? (lang === "en" ? `${k} (the endpoint, ${endpoint})` : `${k} (엔드포인트 ${endpoint})`)
+        : k,
+    })),
+    answer: got,
+    why: kernel.describeVerdict(v, lang),
+  };
+}
+
+/**
  * "What does `ip route get DST` print in NS?": the route that wins, among
  * the table's routes (at most `limit` choices, the answer always among them).
  *
@@ -213,6 +248,7 @@ export const QUESTIONS: Readonly<Record<string, readonly string[]>> = {
   "flat-overlay": ["flat-nat-source", "flat-hairpin"],
   summary: ["summary-forward", "summary-route-get"],
   scale: ["scale-route-get", "scale-ttl"],
+  services: ["services-reply-source", "services-hairpin"],
 };
 
 /**

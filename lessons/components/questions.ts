@@ -8,7 +8,14 @@
 import * as kernel from "../kernel/mod.js";
 import type { World } from "../kernel/mod.js";
 import type { Lang } from "./i18n.js";
-import { arrivalTtl, type Prediction, routeGet, seenSource, whereItEnds } from "./predict.js";
+import {
+  arrivalTtl,
+  type Prediction,
+  replySource,
+  routeGet,
+  seenSource,
+  whereItEnds,
+} from "./predict.js";
 
 /** A lesson's questions, as `[id, question]` pairs. */
 export type Questions = readonly (readonly [string, Prediction])[];
@@ -211,6 +218,36 @@ export function scaleQuestions(base: World, lang: Lang): Questions {
           "it arrive?",
         ko: kernel.ko`${first.name}의 파드가 ${second.name}의 파드에 ping을 보냅니다(TTL 64). ` +
           "어떤 TTL로 도착할까요?",
+      }, lang),
+    ],
+  ];
+}
+
+/** 8. Services: the DNS query's answer, and the hairpin that kube-proxy masquerades. */
+export function servicesQuestions(services: World, lang: Lang): Questions {
+  return [
+    [
+      "services-reply-source",
+      replySource(services, { from: "a", to: "10.96.0.10", proto: "udp", port: 53 }, {
+        en: "Pod a sends a DNS query to 10.96.0.10:53. node-1 DNATs it to a CoreDNS endpoint on " +
+          "node-2. From which source address does the answer reach a?",
+        ko: "파드 a가 10.96.0.10:53으로 DNS 질의를 보냅니다. node-1이 이를 node-2의 CoreDNS " +
+          "엔드포인트로 DNAT합니다. 답은 어느 출발지 주소로 a에 도착할까요?",
+      }, lang),
+    ],
+    [
+      "services-hairpin",
+      seenSource(services, {
+        from: "c",
+        to: "10.96.0.10",
+        proto: "udp",
+        port: 53,
+        branch: kernel.podIp(services, kernel.podNamed(services, "c")!)!.toString(),
+      }, {
+        en: "Pod c is itself a CoreDNS endpoint. Its query to 10.96.0.10 is DNATed to c. Which " +
+          "source address does c's CoreDNS container see?",
+        ko: "파드 c는 그 자신이 CoreDNS 엔드포인트입니다. c가 10.96.0.10으로 보낸 질의가 c " +
+          "자신으로 DNAT됩니다. c의 CoreDNS 컨테이너는 어느 출발지 주소를 볼까요?",
       }, lang),
     ],
   ];

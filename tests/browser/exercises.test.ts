@@ -67,6 +67,13 @@ const EXERCISES: readonly {
       await area.fill(lines.join("\n"));
     },
   },
+  {
+    slug: "services",
+    cell: "hairpin",
+    id: "services-fix",
+    fix: (page) =>
+      appendLine(page, "services-fix-table-node-2", "-t nat -A KUBE-POSTROUTING -j MASQUERADE"),
+  },
 ];
 
 async function appendLine(page: Page, testid: string, line: string): Promise<void> {

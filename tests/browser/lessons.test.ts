@@ -1,5 +1,5 @@
 /**
- * Browser tests of the lessons (pages 0-5, English and Korean): each page
+ * Browser tests of the lessons (pages 0-5 and 8, English and Korean): each page
  * draws the devices its kernel world has, in the page's language; the
  * probe inputs, breakages, table editors and lifecycle buttons change the
  * verdict exactly as the kernel, run here in the test process, predicts; a
@@ -38,14 +38,24 @@ import {
   OVERVIEW,
   playgroundBreakages,
   POD_STACK,
+  SERVICES,
   SUMMARY,
 } from "../../lessons/components/lessons.ts";
+import { resolvConf } from "../../lessons/components/services.ts";
 import { applyBreakages } from "../../lessons/components/breakages.ts";
 import { skipSuite } from "../support/skip.ts";
 
 const LANGS = ["en", "ko"] as const;
 type Lang = (typeof LANGS)[number];
-const SLUGS = ["index", "pod-stack", "pause", "hosts", "flat-overlay", "summary"] as const;
+const SLUGS = [
+  "index",
+  "pod-stack",
+  "pause",
+  "hosts",
+  "flat-overlay",
+  "summary",
+  "services",
+] as const;
 type Slug = (typeof SLUGS)[number];
 
 let server: StaticServer | undefined;
@@ -128,6 +138,10 @@ function diagramWorlds(slug: Slug): Record<string, World> {
       return { nat: scenario("nat"), vxlan, mtu: vxlan, "flat-fix": scenario("nat") };
     case "summary":
       return { play: built("vxlan"), "sum-fix": built("host-gw") };
+    case "services": {
+      const services = scenario("services");
+      return { svc: services, "services-fix": services, nodeport: services };
+    }
   }
 }
 
@@ -145,7 +159,10 @@ interface VerdictAttrs {
 }
 
 function expected(world: World, probe: Probe): VerdictAttrs {
-  const t = ok(kernel.trace(world, probe));
+  return attrsOf(ok(kernel.trace(world, probe)));
+}
+
+function attrsOf(t: kernel.Trace): VerdictAttrs {
   const v = t.verdict;
   return {
     verdict: v.kind,
@@ -573,6 +590,88 @@ if (skip) {
         await shot(p, `${lang}-summary-fixed`);
         noProblems(p, `${lang}/summary`);
       }
+    }
+  });
+}
+
+if (!skip) {
+  test("lessons: services — the chain walk, each endpoint's chance, the reply from the ClusterIP, the hairpin", async () => {
+    const services = scenario("services");
+    const nat = (t: kernel.Trace) =>
+      t.hops.flatMap((h) => h.steps).find((s) => s.kind === "nat" && s.before.dst !== s.after.dst);
+    for (const lang of LANGS) {
+      const where = `${lang}/services`;
+      await using p = await open(lang, "services");
+      // The DNS query as the page opens: walk, chances, reply.
+      const dns: Probe = { from: "a", to: "10.96.0.10", proto: "udp", port: 53 };
+      const t = ok(kernel.trace(services, dns));
+      const step = nat(t);
+      assert.ok(step?.kind === "nat");
+      if (step?.kind !== "nat") return;
+      await verdictIs(p.page, "svc", expected(services, dns), `${where} dns`);
+      assert.is(
+        Number(await p.page.locator('[data-testid="svc-walk"]').getAttribute("data-rules")),
+        (step.passed?.length ?? 0) + 1,
+        `${where}: every rule passed is listed`,
+      );
+      const rows = await p.page.locator('[data-testid="svc-choices"] tbody tr').evaluateAll((
+        trs,
+      ) =>
+        trs.map((tr) => ({
+          to: tr.getAttribute("data-endpoint"),
+          chance: Number(tr.getAttribute("data-chance")),
+        }))
+      );
+      assert.equal(rows, step.choices!.map((c) => ({ to: c.to, chance: c.probability })));
+      await verdictIs(p.page, "svc-reply", attrsOf(t.reply!), `${where} reply`);
+      assert.is(
+        await p.page.locator('[data-testid="svc-reply-verdict"]').getAttribute("data-src"),
+        "10.96.0.10",
+        `${where}: the answer comes from the ClusterIP`,
+      );
+      // The branch picks the endpoint; an endpoint on a's own bridge loses the reply.
+      await p.page.selectOption('[data-testid="svc-branch"]', "10.244.2.3");
+      await verdictIs(p.page, "svc", expected(services, { ...dns, branch: "10.244.2.3" }), where);
+      await p.page.selectOption('[data-testid="svc-to"]', "10.96.0.20");
+      await p.page.selectOption('[data-testid="svc-proto"]', "tcp");
+      await p.page.selectOption('[data-testid="svc-port"]', "80");
+      await p.page.selectOption('[data-testid="svc-branch"]', "10.244.1.3");
+      const same: Probe = {
+        from: "a",
+        to: "10.96.0.20",
+        proto: "tcp",
+        port: 80,
+        branch: "10.244.1.3",
+      };
+      assert.is(expected(services, same).reason, "reply-lost");
+      await verdictIs(p.page, "svc", expected(services, same), `${where} same bridge`);
+      // The hairpin cell: c reaches itself without kube-proxy's masquerade, a martian.
+      const node2 = kernel.namespaceNamed(services, "node-2")!;
+      const masq = node2.netfilter.rules.find((r) =>
+        r.chain === "KUBE-POSTROUTING" && r.target.kind === "MASQUERADE"
+      )!;
+      const broken = ok(kernel.deleteIptables(services, "node-2", masq.text));
+      assert.is(expected(broken, SERVICES.hairpin).reason, "martian-source");
+      await verdictIs(
+        p.page,
+        "services-fix",
+        expected(broken, SERVICES.hairpin),
+        `${where} hairpin`,
+      );
+      // resolv.conf and NodePort.
+      assert.is(
+        (await p.page.locator('[data-testid="services-resolv"]').innerText()).trim(),
+        resolvConf(services)!.trim(),
+      );
+      const np: Probe = { from: "node-1", to: "192.168.0.12", proto: "tcp", port: 30080 };
+      await verdictIs(p.page, "nodeport", expected(services, np), `${where} nodeport`);
+      assert.is(
+        await p.page.locator('[data-testid="nodeport-reply-verdict"]').getAttribute("data-src"),
+        "192.168.0.12",
+        `${where}: the NodePort answer comes from the node the client asked`,
+      );
+      noProblems(p, where);
+      await shot(p, `${lang}-services`);
     }
   });
 }

@@ -24,6 +24,7 @@ const SHOWN: Record<string, [string, string][]> = {
   "pod-stack": [["host", "single-host"]],
   hosts: [["same", "same-range"], ["gateway", "gateway"], ["hostgw", "host-gw"]],
   "flat-overlay": [["nat", "nat"], ["vxlan", "vxlan"]],
+  services: [["services", "services"]],
 };
 
 function scriptOf(scenario: string): string {

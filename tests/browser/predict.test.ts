@@ -36,6 +36,7 @@ const LESSONS: readonly [string, () => q.Questions][] = [
     "scale",
     () => q.scaleQuestions(kernel.unwrap(kernel.buildWorld(CLUSTER), (e) => e.message), "en"),
   ],
+  ["services", () => q.servicesQuestions(scenario("services"), "en")],
 ];
 
 const site = new Site();

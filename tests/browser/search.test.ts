@@ -22,6 +22,8 @@ const QUERIES = [
   { lang: "en", query: "pause container", page: "/en/pause" },
   { lang: "ko", query: "마스커레이드", page: "/ko/flat-overlay" },
   { lang: "ko", query: "샌드박스", page: "/ko/pause" },
+  { lang: "en", query: "ClusterIP", page: "/en/services" },
+  { lang: "ko", query: "헤어핀", page: "/ko/services" },
 ] as const;
 
 const skip = browserSkipReason();

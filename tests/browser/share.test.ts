@@ -135,11 +135,13 @@ if (skip) {
   });
 
   test("share: a link to a cell far down the page opens at that cell, in both languages", async () => {
-    for (const path of ["en/pause", "ko/summary", "en/scale"]) {
+    for (const path of ["en/pause", "ko/summary", "en/scale", "ko/services"]) {
       const id = path.endsWith("pause")
         ? "without-pause"
         : path.endsWith("summary")
         ? "one-fault"
+        : path.endsWith("services")
+        ? "hairpin"
         : "scale-code";
       await using p = await site.open(`${path}#${encodeShare(id, "return { world };")}`, {
         settled: false,
