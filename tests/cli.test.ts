@@ -84,6 +84,16 @@ test("cli: verify holds on the sound examples and names counterexamples on the o
     reach.counterexamples[0].text,
     /the receiver sees source 192\.168\.0\.1\d, not 172\.17\./,
   );
+  // The Services example: every NodePort answers the external client; a pod reaching an
+  // endpoint on its own bridge loses the reply (its node bridges without br_netfilter).
+  const svc = await run("verify", "lessons/scenarios/services.json");
+  assert.is(svc.code, 1);
+  assert.match(svc.stdout, /holds {2}nodeport-reachability \(12 checked\)/);
+  assert.match(svc.stdout, /FAILS {2}service-reachability \(32 checked, 8 counterexamples\)/);
+  assert.match(
+    svc.stdout,
+    /a → 10\.96\.0\.20:80\/tcp via 10\.244\.1\.3:8080: the reply reached pod-a/,
+  );
 });
 
 test.run();

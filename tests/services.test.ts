@@ -18,7 +18,11 @@ import {
   parseIptables,
   quantizeProbability,
 } from "../src/syntax/iptables.js";
-import { serviceReachability } from "../src/invariants/services.js";
+import {
+  nodePortReachability,
+  nodePorts,
+  serviceReachability,
+} from "../src/invariants/services.js";
 import { importIptables } from "../src/import/iptables.js";
 import type { Rule } from "../src/model/world.js";
 import type { Step, Trace } from "../src/trace/types.js";
@@ -196,8 +200,8 @@ test("statistic: probabilities are quantized as iptables stores them (2^-31 step
 
 test("invariant: every pod reaches every Service on every branch, except where Linux loses the reply (same-bridge endpoints)", () => {
   const r = serviceReachability(world);
-  // 4 pods × (kube-dns: 2 endpoints + web: 3 endpoints).
-  assert.is(r.checked, 20);
+  // 4 pods × (kube-dns: 2 endpoints + web: 3 endpoints + echo: 3 endpoints).
+  assert.is(r.checked, 32);
   const nodeOf = (pod: string) => podNamed(world, pod)!.node;
   const podAt = (endpoint: string) =>
     world.pods.find((p) => ip(p.name) === endpoint.split(":")[0])!.name;
@@ -212,7 +216,11 @@ test("invariant: every pod reaches every Service on every branch, except where L
         `${from}→${to}:${port}`
       )
     );
-  const want = [...sameBridge(["b", "c", "d"], 80), ...sameBridge(["c", "d"], 53)].sort();
+  const want = [
+    ...sameBridge(["b", "c", "d"], 80),
+    ...sameBridge(["b", "c", "d"], 7),
+    ...sameBridge(["c", "d"], 53),
+  ].sort();
   assert.equal(got, want);
   for (const c of r.counterexamples) {
     assert.ok(c.problem.kind === "dropped" && c.problem.drop.reason === "reply-lost", c.from);
@@ -236,8 +244,8 @@ test("invariant, broken world: node-2 drops established traffic in FORWARD, so e
     c.from === "a" && c.problem.kind === "dropped" && c.problem.drop.reason === "reply-lost" &&
     c.problem.drop.why.kind === "dropped" && c.problem.drop.at === "node-2"
   );
-  // a's requests to c and d (both Services) are forwarded; their replies die at node-2.
-  assert.is(cross.length, 4, JSON.stringify(r.counterexamples.map((c) => [c.from, c.endpoint])));
+  // a's requests to c and d (all three Services) are forwarded; their replies die at node-2.
+  assert.is(cross.length, 6, JSON.stringify(r.counterexamples.map((c) => [c.from, c.endpoint])));
 });
 
 test("filter INPUT: a DROP there stops delivery to the pod, named with its hook; REJECT and filter OUTPUT are refused", () => {
@@ -250,6 +258,82 @@ test("filter INPUT: a DROP there stops delivery to the pod, named with its hook;
   }
   assert.not.ok(parseIptables("-A INPUT -j REJECT").ok);
   assert.not.ok(parseIptables("-A OUTPUT -j DROP").ok);
+});
+
+test("NodePort: the external client reaches every NodePort on every node's address, on every branch, answered from that address", () => {
+  assert.equal(nodePorts(world).map((p) => `${p.port}/${p.proto}`), ["30080/tcp", "30007/udp"]);
+  const r = nodePortReachability(world);
+  // 1 client × 2 node addresses × 2 NodePorts × 3 endpoints.
+  assert.is(r.checked, 12);
+  assert.equal(r.counterexamples.map((c) => `${c.addr}:${c.nodePort.port} → ${c.endpoint}`), []);
+  const t = traced(world, {
+    from: "client",
+    to: "192.168.0.12",
+    proto: "udp",
+    port: 30007,
+    branch: ip("b"),
+  });
+  assert.is(t.verdict.kind, "delivered");
+  if (t.verdict.kind === "delivered") {
+    assert.is(t.verdict.pod, "b");
+    // Masqueraded by node-2, the node the client connected to, on its way to node-1.
+    assert.is(String(t.verdict.src), "192.168.0.12");
+  }
+  assert.is(t.reply?.verdict.kind, "delivered");
+  if (t.reply?.verdict.kind === "delivered") assert.is(String(t.reply.verdict.src), "192.168.0.12");
+});
+
+test("NodePort, broken world: without KUBE-EXT's masquerade mark on node-2, the endpoint on node-1 answers the client directly and the reply is lost", () => {
+  const ns = namespaceNamed(world, "node-2")!;
+  const mark = ns.netfilter.rules.filter((r) =>
+    r.chain.startsWith("KUBE-EXT-") && r.target.kind === "JUMP" &&
+    r.target.chain === "KUBE-MARK-MASQ"
+  );
+  assert.is(mark.length, 2, "one mark per NodePort");
+  let broken = world;
+  for (const r of mark) broken = must(deleteIptables(broken, "node-2", r.text));
+  const r = nodePortReachability(broken);
+  const got = r.counterexamples.map((c) =>
+    `${c.node} ${c.nodePort.port} → ${c.endpoint} ${
+      c.problem.kind === "dropped" ? c.problem.drop.reason : c.problem.kind
+    }`
+  ).sort();
+  assert.equal(got, [
+    `node-2 30007 → ${ip("b")}:8080 reply-lost`,
+    `node-2 30080 → ${ip("b")}:8080 reply-lost`,
+  ]);
+  for (const c of r.counterexamples) {
+    assert.ok(c.problem.kind === "dropped" && c.problem.drop.reason === "reply-lost");
+    if (c.problem.kind === "dropped" && c.problem.drop.reason === "reply-lost") {
+      const why = c.problem.drop.why;
+      assert.is(why.kind, "wrong-source");
+      if (why.kind === "wrong-source") {
+        assert.is(String(why.expected), "192.168.0.12");
+        assert.is(String(why.got), ip("b"));
+      }
+    }
+  }
+});
+
+test("NodePort, property: deleting the NodePort jump on a random node fails exactly that node's branches of that port", () => {
+  holds(
+    fc.property(
+      fc.constantFrom("node-1", "node-2"),
+      fc.constantFrom(30080, 30007),
+      (node, port) => {
+        const ns = namespaceNamed(world, node)!;
+        const jump = ns.netfilter.rules.find((r) =>
+          r.chain === "KUBE-NODEPORTS" && r.match.dport === port
+        )!;
+        const broken = must(deleteIptables(world, node, jump.text));
+        const r = nodePortReachability(broken);
+        return r.counterexamples.length > 0 &&
+          r.counterexamples.every((c) =>
+            c.node === node && c.nodePort.port === port && c.endpoint === "-"
+          );
+      },
+    ),
+  );
 });
 
 /** A namespace's rules as iptables-save prints them. */

@@ -101,7 +101,13 @@ export function describeDiagram(world: World, trace: Trace | undefined, lang: La
       bridges.length ? (en ? `bridge ${bridges.join(", ")}` : `브리지 ${bridges.join(", ")}`) : "",
       vxlan.length ? `VXLAN ${vxlan.join(", ")}` : "",
     ].filter(Boolean);
-    const role = n.role === "node" ? (en ? "node" : "노드") : en ? "router" : "라우터";
+    const role = n.role === "node"
+      ? (en ? "node" : "노드")
+      : n.role === "client"
+      ? (en ? "external client" : "외부 클라이언트")
+      : en
+      ? "router"
+      : "라우터";
     return `${role} ${n.name}${words.length ? ` (${words.join("; ")})` : ""}`;
   });
   const underlay = world.segments.map((g) => `${en ? "underlay" : "언더레이"} ${g.name}`);

@@ -49,6 +49,7 @@ const ROLES = {
   node: { en: "node", ko: "노드" },
   pod: { en: "pod", ko: "파드" },
   router: { en: "router", ko: "라우터" },
+  client: { en: "external client", ko: "외부 클라이언트" },
 } as const;
 
 /** One error as the editor shows it: `line 2, "vai" (column 15): Unknown keyword`. */

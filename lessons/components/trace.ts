@@ -16,6 +16,7 @@ const ROLE: Record<string, Phrase> = {
   node: { en: "node", ko: "노드" },
   pod: { en: "pod", ko: "파드" },
   router: { en: "router", ko: "라우터" },
+  client: { en: "external client", ko: "외부 클라이언트" },
   segment: { en: "underlay segment", ko: "언더레이 세그먼트" },
 };
 

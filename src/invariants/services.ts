@@ -1,7 +1,8 @@
 /**
- * The Service rule: every pod reaches every Service through its ClusterIP,
+ * The Service rules: every pod reaches every Service through its ClusterIP,
  * on every endpoint kube-proxy's random rules can choose, and the reply
- * comes back to it from the ClusterIP. Services are read from the nodes'
+ * comes back to it from the ClusterIP; every external client reaches every
+ * NodePort on every node's underlay address the same way. Services are read from the nodes'
  * `KUBE-SERVICES` rules, as `iptables-save` shows them; each branch is
  * traced with the tracer (request, DNAT, reply through conntrack).
  *
@@ -29,11 +30,14 @@ export interface ServiceCounterexample {
   /** The endpoint (`ADDR:PORT`) the branch DNATs to; `-` when the request was not DNATed. */
   readonly endpoint: string;
   /** Dropped (the request, or its reply: `reply-lost`), or delivered without any DNAT. */
-  readonly problem: { readonly kind: "dropped"; readonly drop: Drop } | {
-    readonly kind: "not-dnatted";
-  };
+  readonly problem: ServiceProblem;
   readonly trace: Trace;
 }
+
+/** Why a Service branch fails: dropped (the request, or its reply: `reply-lost`), or never DNATed. */
+export type ServiceProblem = { readonly kind: "dropped"; readonly drop: Drop } | {
+  readonly kind: "not-dnatted";
+};
 
 /** The outcome of the Service rule over one world. */
 export interface ServiceResult {
@@ -75,11 +79,17 @@ export function servicePorts(world: World): ServicePort[] {
   return [...seen.values()];
 }
 
-function probeFrom(world: World, pod: Pod, s: ServicePort, branch?: Addr) {
+/** Who sends a Service probe: a pod, or a namespace with no pod (an external client). */
+interface Sender {
+  readonly namespace: string;
+  readonly pod?: Pod;
+}
+
+function probeFrom(world: World, from: Sender, dst: Addr, s: ServiceLike, branch?: Addr) {
   return traceResolved(world, {
-    namespace: pod.namespace!,
-    pod,
-    dst: s.clusterIp,
+    namespace: from.namespace,
+    ...(from.pod ? { pod: from.pod } : {}),
+    dst,
     claimants: [],
     proto: s.proto,
     sport: 40000,
@@ -88,6 +98,44 @@ function probeFrom(world: World, pod: Pod, s: ServicePort, branch?: Addr) {
     df: true,
     ...(branch ? { branch: { kind: "endpoint" as const, addr: branch } } : {}),
   });
+}
+
+type ServiceLike = { readonly proto: "tcp" | "udp"; readonly port: number };
+
+/** A branch of a Service probe: the endpoint it DNATs to (`-` for none), and its trace. */
+interface Branch {
+  readonly endpoint: string;
+  readonly dnatted: boolean;
+  readonly trace: Trace;
+}
+
+/**
+ * Every branch kube-proxy's random rules can take for one probe: the first
+ * trace shows the choices at the DNAT; each other endpoint is traced with
+ * the probe pinned to it.
+ */
+function everyBranch(world: World, from: Sender, dst: Addr, s: ServiceLike): Branch[] {
+  const first = probeFrom(world, from, dst, s);
+  const nat = first.hops.flatMap((h) => h.steps).find((x) =>
+    x.kind === "nat" && x.hook === "PREROUTING" && x.before.dst !== x.after.dst
+  );
+  if (nat?.kind !== "nat") return [{ endpoint: "-", dnatted: false, trace: first }];
+  const choices = nat.choices?.map((c) => c.to) ?? [`${nat.after.dst}:${nat.after.dport}`];
+  return choices.map((to) => {
+    const addr = Addr.parse(to.split(":")[0]);
+    const trace = choices.length > 1 && addr.ok
+      ? probeFrom(world, from, dst, s, addr.value)
+      : first;
+    return { endpoint: to, dnatted: true, trace };
+  });
+}
+
+/** Why a branch fails: dropped (the request, or its reply: `reply-lost`), or never DNATed. */
+function problemOf(b: Branch): ServiceProblem | undefined {
+  const v = b.trace.verdict;
+  if (v.kind === "dropped") return { kind: "dropped", drop: v.drop };
+  if (!b.dnatted) return { kind: "not-dnatted" };
+  return undefined;
 }
 
 /**
@@ -111,24 +159,114 @@ export function serviceReachability(world: World): ServiceResult {
   for (const pod of world.pods) {
     if (!pod.namespace || !podIp(world, pod)) continue;
     for (const s of services) {
-      const first = probeFrom(world, pod, s);
-      const nat = first.hops.flatMap((h) => h.steps).find((x) =>
-        x.kind === "nat" && x.hook === "PREROUTING"
-      );
-      const choices = nat?.kind === "nat" && nat.choices
-        ? nat.choices.map((c) => c.to)
-        : [nat?.kind === "nat" ? `${nat.after.dst}:${nat.after.dport}` : "-"];
-      for (const to of choices) {
+      for (const b of everyBranch(world, { namespace: pod.namespace, pod }, s.clusterIp, s)) {
         checked++;
-        const addr = Addr.parse(to.split(":")[0]);
-        const t = choices.length > 1 && addr.ok ? probeFrom(world, pod, s, addr.value) : first;
-        const v = t.verdict;
-        if (v.kind === "dropped") {
-          const problem = { kind: "dropped" as const, drop: v.drop };
-          found.push({ from: pod.name, service: s, endpoint: to, problem, trace: t });
-        } else if (!nat) {
-          const problem = { kind: "not-dnatted" as const };
-          found.push({ from: pod.name, service: s, endpoint: to, problem, trace: t });
+        const problem = problemOf(b);
+        if (problem) {
+          found.push({ from: pod.name, service: s, endpoint: b.endpoint, problem, trace: b.trace });
+        }
+      }
+    }
+  }
+  return { holds: found.length === 0, checked, counterexamples: found };
+}
+
+/** A NodePort as the nodes' rules show it: `KUBE-NODEPORTS -p PROTO --dport N -j KUBE-EXT-…`. */
+export interface NodePort {
+  readonly proto: "tcp" | "udp";
+  readonly port: number;
+  /** The chain it jumps to (`KUBE-EXT-…`). */
+  readonly chain: string;
+}
+
+/** An external client that does not get its answer from a NodePort on one node and branch. */
+export interface NodePortCounterexample {
+  /** The client's namespace. */
+  readonly from: string;
+  /** The node whose address the client connected to. */
+  readonly node: string;
+  readonly addr: Addr;
+  readonly nodePort: NodePort;
+  /** The endpoint (`ADDR:PORT`) the branch DNATs to; `-` when the request was not DNATed. */
+  readonly endpoint: string;
+  readonly problem: ServiceProblem;
+  readonly trace: Trace;
+}
+
+/** The outcome of the NodePort rule over one world. */
+export interface NodePortResult {
+  readonly holds: boolean;
+  /** Clients × node addresses × NodePorts × branches checked. */
+  readonly checked: number;
+  readonly counterexamples: readonly NodePortCounterexample[];
+}
+
+/**
+ * The NodePorts of a world: every rule of a node's `KUBE-NODEPORTS` chain
+ * that matches a protocol and a destination port, once each.
+ *
+ * @param world The world.
+ * @returns The NodePorts, in rule order.
+ */
+export function nodePorts(world: World): NodePort[] {
+  const seen = new Map<string, NodePort>();
+  for (const ns of world.namespaces.filter((n) => n.role === "node")) {
+    for (const r of ns.netfilter.rules) {
+      const m = r.match;
+      if (
+        r.table !== "nat" || r.chain !== "KUBE-NODEPORTS" || r.target.kind !== "JUMP" ||
+        (m.proto !== "tcp" && m.proto !== "udp") || m.dport === undefined
+      ) continue;
+      const key = `${m.dport}/${m.proto}`;
+      if (!seen.has(key)) seen.set(key, { proto: m.proto, port: m.dport, chain: r.target.chain });
+    }
+  }
+  return [...seen.values()];
+}
+
+/**
+ * Every external client (a namespace with role `client`) reaches every
+ * NodePort on every node's underlay addresses, on every branch, with the
+ * reply back from the address it connected to: one counterexample per
+ * client, node address, NodePort and endpoint that fails.
+ *
+ * @param world The world.
+ * @returns The result.
+ * @example
+ * ```ts
+ * import { nodePortReachability } from "./services.js";
+ * declare const world: import("../model/world.js").World;
+ * nodePortReachability(world).counterexamples.map((c) => `${c.addr}:${c.nodePort.port} → ${c.endpoint}`);
+ * ```
+ */
+export function nodePortReachability(world: World): NodePortResult {
+  const ports = nodePorts(world);
+  const clients = world.namespaces.filter((n) => n.role === "client");
+  const found: NodePortCounterexample[] = [];
+  let checked = 0;
+  for (const client of clients) {
+    for (const node of world.nodes) {
+      const ns = world.namespaces.find((n) => n.name === node.namespace);
+      const addrs = ns?.devices.filter((d) => d.kind === "nic")
+        .flatMap((d) => d.addresses.map((a) => a.addr)) ?? [];
+      for (const addr of addrs) {
+        for (const np of ports) {
+          for (const b of everyBranch(world, { namespace: client.name }, addr, np)) {
+            checked++;
+            // A reply from any other address than `addr` is already a reply-lost drop.
+            const problem = problemOf(b);
+            if (problem) {
+              found.push({
+                from: client.name,
+                node: node.name,
+                addr,
+                nodePort: np,
+                endpoint: b.endpoint,
+                problem,
+                trace: b.trace,
+              });
+            }
+          }
         }
       }
     }

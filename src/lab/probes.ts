@@ -298,4 +298,40 @@ function serviceProbes(world: World, pods: readonly Pod[], add: Add, extras: boo
       });
     }
   }
+  nodePortProbes(world, add);
+}
+
+/**
+ * UDP NodePorts (a `KUBE-NODEPORTS -p udp --dport N` rule on a node): every
+ * external client (role `client`) sends to each on every node's underlay
+ * addresses.
+ */
+function nodePortProbes(world: World, add: Add): void {
+  const ports = new Set<number>();
+  for (const ns of world.namespaces.filter((n) => n.role === "node")) {
+    for (const r of ns.netfilter.rules) {
+      if (
+        r.table === "nat" && r.chain === "KUBE-NODEPORTS" && r.match.proto === "udp" &&
+        r.match.dport !== undefined
+      ) ports.add(r.match.dport);
+    }
+  }
+  const clients = world.namespaces.filter((n) => n.role === "client");
+  for (const port of ports) {
+    for (const client of clients) {
+      for (const node of world.nodes) {
+        const ns = world.namespaces.find((n) => n.name === node.namespace);
+        for (const d of ns?.devices.filter((d) => d.kind === "nic") ?? []) {
+          for (const a of d.addresses) {
+            add(`${client.name} → ${a.addr}:${port} udp (NodePort)`, {
+              from: client.name,
+              to: String(a.addr),
+              proto: "udp",
+              port,
+            });
+          }
+        }
+      }
+    }
+  }
 }

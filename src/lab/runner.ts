@@ -37,6 +37,13 @@ import {
   udpSenderView,
 } from "./observe.js";
 import { type LabProbe, labProbes, type ProbeOptions } from "./probes.js";
+import {
+  checkServices,
+  distributionProbes,
+  formatServiceCheck,
+  isDistributionProbe,
+  type ServiceCheck,
+} from "./services.js";
 
 /** One probe, both sides. */
 export interface LabRow {
@@ -58,6 +65,8 @@ export interface LabReport {
   readonly rows: readonly LabRow[];
   /** BIRD's sessions and routes against the model, for a world whose routes come from BGP. */
   readonly bgp?: BgpCheck;
+  /** conntrack's entries and the endpoint distribution against the model, for a world with UDP Services. */
+  readonly services?: ServiceCheck;
   /** What the lab did not check, and why. */
   readonly notes?: readonly string[];
   readonly timings: LabTimings & { readonly probesMs: number };
@@ -84,7 +93,11 @@ export interface RunOptions extends LabOptions, ProbeOptions {
  * @returns The report.
  */
 export async function runLab(world: World, options: RunOptions = {}): Promise<LabReport> {
-  let probes = options.probes ?? labProbes(world, options);
+  let probes = options.probes ??
+    [
+      ...labProbes(world, options),
+      ...(options.extras === false ? [] : distributionProbes(world)),
+    ];
   const notes: string[] = [];
   // A kernel without ipip: build what it can, run the probes that do not cross a tunnel.
   let buildable = world;
@@ -139,6 +152,7 @@ export async function runLab(world: World, options: RunOptions = {}): Promise<La
       rows[i] = await runProbe(lab, probes[i], traces[i], options);
     });
     probesMs = performance.now() - t;
+    const services = await checkServices(lab, rows);
     // Then one more BIRD crashes: the withdrawal the model predicts.
     const victim = speakers.findLastIndex((_, i) => !stopped.includes(i));
     if (bird && bgp && speakers.length > 1 && victim >= 0) {
@@ -151,6 +165,7 @@ export async function runLab(world: World, options: RunOptions = {}): Promise<La
       prefix: lab.plan.prefix,
       rows,
       ...(bgp ? { bgp } : {}),
+      ...(services ? { services } : {}),
       ...(speakers.length === 0 && world.mode.startsWith("calico-")
         ? {
           notes: [
@@ -366,7 +381,11 @@ function crossings(lab: Lab, p: LabProbe): Crossing[] {
  * @returns Text for a terminal.
  */
 export function formatReport(report: LabReport): string {
-  const rows = report.rows.map((r) => {
+  // The many probes of the endpoint distribution are summed up below, unless they disagree.
+  const shown = report.rows.filter((r) =>
+    !isDistributionProbe(r.probe) || r.differences.length > 0
+  );
+  const rows = shown.map((r) => {
     const k = formatOutcome(r.kernel);
     const l = formatOutcome(r.linux);
     const label = r.retried ? `${r.probe.label} (sent twice)` : r.probe.label;
@@ -376,13 +395,14 @@ export function formatReport(report: LabReport): string {
   const width = head.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i].length)));
   const line = (cells: string[]) => cells.map((c, i) => c.padEnd(width[i])).join("  ").trimEnd();
   const out = [line(head), line(width.map((w) => "-".repeat(w)))];
-  report.rows.forEach((r, i) => {
+  shown.forEach((r, i) => {
     out.push(line(rows[i]));
     for (const d of r.differences) out.push(`    ✗ ${d}`);
   });
   const bad = report.rows.filter((r) => r.differences.length > 0).length;
   const t = report.timings;
   out.push(...(report.bgp ? formatBgp(report.bgp) : []));
+  out.push(...(report.services ? formatServiceCheck(report.services) : []));
   if (report.notes?.length) out.push("", ...report.notes);
   out.push(
     "",
@@ -418,8 +438,8 @@ function formatBgp(b: BgpCheck): string[] {
 }
 
 /**
- * How many of a report's checks disagree: probes, and BIRD's routes
- * before and after the withdrawal.
+ * How many of a report's checks disagree: probes, BIRD's routes before
+ * and after the withdrawal, conntrack entries and endpoint shares.
  *
  * @param report A lab report.
  * @returns The number of disagreements.
@@ -427,7 +447,8 @@ function formatBgp(b: BgpCheck): string[] {
 export function disagreements(report: LabReport): number {
   const bgp = report.bgp;
   return report.rows.filter((r) => r.differences.length > 0).length +
-    (bgp ? bgp.differences.length + (bgp.withdrawal?.differences.length ?? 0) : 0);
+    (bgp ? bgp.differences.length + (bgp.withdrawal?.differences.length ?? 0) : 0) +
+    (report.services?.differences.length ?? 0);
 }
 
 function ms(x: number): string {

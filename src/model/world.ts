@@ -200,8 +200,11 @@ export interface Sysctls {
   readonly proxyArp?: readonly string[];
 }
 
-/** What a namespace stands for in the cluster. */
-export type NamespaceRole = "node" | "pod" | "router";
+/**
+ * What a namespace stands for in the cluster: a node's root namespace, a
+ * pod's, a router, or a client machine outside the cluster on the underlay.
+ */
+export type NamespaceRole = "node" | "pod" | "router" | "client";
 
 /** A network namespace: devices, routes, neighbours, sysctls, netfilter. */
 export interface Namespace {

@@ -162,6 +162,7 @@ const WORDS = {
   pod: { en: "pod", ko: "파드" },
   pods: { en: "pods", ko: "파드 대역" },
   router: { en: "router", ko: "라우터" },
+  client: { en: "external client", ko: "외부 클라이언트" },
   namespace: { en: "namespace", ko: "네임스페이스" },
   noSandbox: { en: "no sandbox", ko: "샌드박스 없음" },
   exited: { en: "exited", ko: "종료됨" },
@@ -610,7 +611,7 @@ function nodePiece(ctx: Ctx, nodeName: string, maxWidth: number): Piece {
   };
 }
 
-/** A namespace that is neither a node's root nor a pod of a node: a router, say. */
+/** A namespace that is neither a node's root nor a pod of a node: a router or an external client. */
 function hostPiece(ctx: Ctx, ns: Namespace, maxWidth: number): Piece {
   const inner = Math.max(120, maxWidth - 2 * BOX_PAD);
   const rank = (d: Device) => (d.kind === "nic" ? 2 : d.kind === "loopback" ? 1 : 0);
@@ -621,6 +622,8 @@ function hostPiece(ctx: Ctx, ns: Namespace, maxWidth: number): Piece {
   const title = pod ? `${word(ctx, WORDS.pod)} ${pod.name}` : ns.name;
   const detail = ns.role === "router"
     ? word(ctx, WORDS.router)
+    : ns.role === "client"
+    ? word(ctx, WORDS.client)
     : pod
     ? podIp(ctx.world, pod)?.toString()
     : word(ctx, WORDS.namespace);

@@ -73,14 +73,17 @@ export function buildWorld(spec: ClusterSpec): Result<World, BuildError> {
   const builder = BUILDERS[spec.mode];
   const infra = builder.build(layout.value);
   if ("field" in infra) return err(infra);
-  let world = loadRefusingLines(document(layout.value, infra));
+  const services = spec.services ?? [];
+  const infraDoc = document(layout.value, infra);
+  let world = loadRefusingLines(
+    services.some((s) => s.nodePort !== undefined) ? withClient(infraDoc) : infraDoc,
+  );
   const names = podNames(layout.value.pods);
   const app = {
     name: "app",
     ports: [{ port: 8080, protocol: "tcp" as const }, { port: 8080, protocol: "udp" as const }],
   };
   const sidecar = { name: "sidecar", ports: [{ port: 9090, protocol: "tcp" as const }] };
-  const services = spec.services ?? [];
   const known = new Set(names.flat());
   const unknown = services.flatMap((s) => s.endpoints).find((e) => !known.has(e));
   if (unknown !== undefined) {
@@ -106,6 +109,41 @@ export function buildWorld(spec: ClusterSpec): Result<World, BuildError> {
     world = programmed.value;
   }
   return ok(world);
+}
+
+/** The external client's namespace, `client`, that a cluster with NodePorts gets. */
+export const CLIENT = "client";
+
+/**
+ * A machine outside the cluster on the first node's underlay subnet, at its
+ * last host address (`192.168.0.254` in a `/24`), with no route beyond the
+ * subnet: what connects to a NodePort from outside.
+ */
+function withClient(doc: ScenarioDoc): ScenarioDoc {
+  const first = doc.nodes[0];
+  const nic = doc.namespaces.find((n) => n.name === (first?.namespace ?? first?.name))
+    ?.devices.find((d) => d.kind === "nic" && d.addresses?.length);
+  const own = nic?.addresses?.[0] ? Prefix.parse(nic.addresses[0]) : undefined;
+  if (!nic || !own?.ok) return doc;
+  const subnet = own.value.masked();
+  const addr = Addr.fromUint32(subnet.last.value - 1);
+  return {
+    ...doc,
+    namespaces: [...doc.namespaces, {
+      name: CLIENT,
+      role: "client",
+      devices: [
+        { name: "lo", kind: "loopback" },
+        {
+          name: "eth0",
+          kind: "nic",
+          segment: nic.segment,
+          mtu: nic.mtu,
+          addresses: [`${addr}/${subnet.bits}`],
+        },
+      ],
+    }],
+  };
 }
 
 /** A route, neighbour or FDB line the kernel refused, by its JSON path. */

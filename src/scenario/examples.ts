@@ -129,12 +129,22 @@ export const EXAMPLES: readonly ClusterSpec[] = [
         nodePort: 30080,
         endpoints: ["b", "c", "d"],
       },
+      {
+        name: "echo",
+        portName: "udp",
+        clusterIp: "10.96.0.30",
+        protocol: "udp",
+        port: 7,
+        targetPort: 8080,
+        nodePort: 30007,
+        endpoints: ["b", "c", "d"],
+      },
     ],
     description: {
       en:
-        "Services on a host-gw cluster: kube-proxy's iptables rules on every node DNAT the kube-dns ClusterIP 10.96.0.10:53/udp to a CoreDNS-like endpoint (c or d, on node-2) and web 10.96.0.20:80 (NodePort 30080) to b, c or d, chosen at random; replies return through conntrack.",
+        "Services on a host-gw cluster: kube-proxy's iptables rules on every node DNAT the kube-dns ClusterIP 10.96.0.10:53/udp to a CoreDNS-like endpoint (c or d, on node-2) and web 10.96.0.20:80/tcp (NodePort 30080) and echo 10.96.0.30:7/udp (NodePort 30007) to b, c or d, chosen at random; replies return through conntrack. An external client on the underlay (client, 192.168.0.254) reaches the NodePorts.",
       ko:
-        "host-gw 클러스터의 서비스: 모든 노드의 kube-proxy iptables 규칙이 kube-dns ClusterIP 10.96.0.10:53/udp를 CoreDNS 역할의 엔드포인트(node-2의 c 또는 d)로, web 10.96.0.20:80(NodePort 30080)을 b, c, d 중 무작위로 고른 하나로 DNAT한다. 응답은 conntrack을 거쳐 돌아온다.",
+        "host-gw 클러스터의 서비스: 모든 노드의 kube-proxy iptables 규칙이 kube-dns ClusterIP 10.96.0.10:53/udp를 CoreDNS 역할의 엔드포인트(node-2의 c 또는 d)로, web 10.96.0.20:80/tcp(NodePort 30080)와 echo 10.96.0.30:7/udp(NodePort 30007)를 b, c, d 중 무작위로 고른 하나로 DNAT한다. 응답은 conntrack을 거쳐 돌아온다. 언더레이의 외부 클라이언트(client, 192.168.0.254)가 NodePort에 접속한다.",
     },
   },
 ];

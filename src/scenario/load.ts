@@ -48,7 +48,7 @@ const NAME = NAME_GRAMMARS.name.pattern;
 const POD_NAME = NAME_GRAMMARS.pod.pattern;
 const nameOf = (what: string) => ({ pattern: NAME, what: `${what} ${NAME_GRAMMARS.name.what}` });
 const DEVICE_KINDS = ["loopback", "veth", "bridge", "nic", "vxlan", "ipip"] as const;
-const ROLES = ["node", "pod", "router"] as const;
+const ROLES = ["node", "pod", "router", "client"] as const;
 
 /** How {@linkcode loadScenario} reads a document. */
 export interface LoadOptions {

@@ -42,7 +42,7 @@ export interface NodeDoc {
 /** A network namespace. */
 export interface NamespaceDoc {
   readonly name: string;
-  readonly role: "node" | "pod" | "router";
+  readonly role: "node" | "pod" | "router" | "client";
   /** `net.ipv4.ip_forward`, `net.ipv4.ip_default_ttl`. */
   readonly sysctl?: Readonly<Record<string, string | number>>;
   readonly devices: readonly DeviceDoc[];

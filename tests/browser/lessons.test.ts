@@ -663,7 +663,7 @@ if (!skip) {
         (await p.page.locator('[data-testid="services-resolv"]').innerText()).trim(),
         resolvConf(services)!.trim(),
       );
-      const np: Probe = { from: "node-1", to: "192.168.0.12", proto: "tcp", port: 30080 };
+      const np: Probe = { from: "client", to: "192.168.0.12", proto: "tcp", port: 30080 };
       await verdictIs(p.page, "nodeport", expected(services, np), `${where} nodeport`);
       assert.is(
         await p.page.locator('[data-testid="nodeport-reply-verdict"]').getAttribute("data-src"),

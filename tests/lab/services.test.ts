@@ -1,8 +1,9 @@
 /**
  * Services on real Linux: kube-proxy's rules as the builder writes them,
- * loaded into node namespaces, probed through the kube-dns ClusterIP; the
- * endpoint Linux's statistic rules pick, counted over many probes, against
- * the rules' probabilities; and errors about the DNATed flow (TTL exceeded
+ * loaded into node namespaces, probed through the UDP ClusterIPs and, from
+ * an external client, the NodePorts; the endpoint Linux's statistic rules
+ * pick, counted over many probes, against the rules' probabilities, and
+ * conntrack's entries against the model's DNAT; and errors about the DNATed flow (TTL exceeded
  * on the way, port unreachable from the endpoint) arriving from the
  * Service address, as conntrack rewrites them.
  *
@@ -10,19 +11,18 @@
  */
 import { test } from "uvu";
 import * as assert from "uvu/assert";
-import { type LabProbe, labProbes } from "../../src/lab/probes.js";
+import { labProbes } from "../../src/lab/probes.js";
 import { runLab } from "../../src/lab/runner.js";
+import { DISTRIBUTION_PROBES, distributionProbes } from "../../src/lab/services.js";
 import { stopContainer } from "../../src/pods/lifecycle.js";
 import { exportScript } from "../../src/lab/export.js";
 import { run } from "../../src/lab/linux.js";
 import { python } from "../../src/lab/agent.js";
 import { trace } from "../../src/trace/tracer.js";
-import { podIp, podNamed } from "../../src/world/query.js";
 import { example, must } from "../support/world.ts";
 import { assertAgrees, skipReason } from "./support.ts";
 
 const world = example("services");
-const ip = (pod: string) => String(podIp(world, podNamed(world, pod)!));
 
 if (!(await skipReason())) {
   test("lab services: ClusterIP probes, TTL errors from the Service address, all agreeing", async () => {
@@ -49,24 +49,38 @@ if (!(await skipReason())) {
     assert.is("from" in s ? String(s.from) : "", "10.96.0.10");
   });
 
-  test("lab services: the endpoints Linux picks follow the statistic probabilities (1/2 each, within 0.2 over 60 probes)", async () => {
-    const n = 60;
-    const probes: LabProbe[] = Array.from({ length: n }, (_, i) => ({
-      label: `a → 10.96.0.10:53 udp #${i}`,
-      key: 41000 + i,
-      probe: { from: "a", to: "10.96.0.10", proto: "udp", port: 53, sport: 41000 + i },
-    }));
+  test("lab services: over 60 probes per UDP Service Linux's endpoint shares stay within 4 sigma of the rules' probabilities, and conntrack on each DNATing node holds the model's entry", async () => {
+    const probes = [
+      ...labProbes(world).filter((p) => p.label.includes("(Service)") && !p.label.includes("ttl")),
+      ...distributionProbes(world),
+    ];
     const report = await runLab(world, { probes });
     assertAgrees(report, "distribution: ");
-    const counts = new Map<string, number>();
+    const s = report.services;
+    assert.ok(s, "the Service checks ran");
+    assert.equal(s!.differences, []);
+    assert.equal(s!.distributions.map((d) => d.service).sort(), [
+      "10.96.0.10:53/udp",
+      "10.96.0.30:7/udp",
+    ]);
+    for (const d of s!.distributions) {
+      assert.is(d.probes, DISTRIBUTION_PROBES);
+      assert.is(d.endpoints.reduce((n, e) => n + e.picked, 0), d.probes, d.service);
+    }
+    assert.ok(s!.conntrackCompared >= DISTRIBUTION_PROBES * 2, String(s!.conntrackCompared));
+  });
+
+  test("lab services: the external client reaches every UDP NodePort on every node, answered from the node's address", async () => {
+    const probes = labProbes(world).filter((p) => p.label.includes("(NodePort)"));
+    assert.is(probes.length, 2, probes.map((p) => p.label).join(", "));
+    const report = await runLab(world, { probes });
+    assertAgrees(report, "nodeport: ");
     for (const r of report.rows) {
-      if (r.endpoint) counts.set(r.endpoint, (counts.get(r.endpoint) ?? 0) + 1);
+      const s = r.linux.sender;
+      assert.ok(s?.kind === "reply", r.probe.label);
+      assert.is("from" in s! ? String(s!.from) : "", r.probe.probe.to, r.probe.label);
     }
-    for (const pod of ["c", "d"]) {
-      const share = (counts.get(ip(pod)) ?? 0) / n;
-      // Binomial(60, 1/2): the standard deviation of the share is 0.065; 0.2 is three of them.
-      assert.ok(Math.abs(share - 0.5) <= 0.2, `${pod}: ${share} of ${n} (${[...counts]})`);
-    }
+    assert.equal(report.services?.differences ?? [], []);
   });
 
   test("lab services: conntrack -L on the node holds the entry the model's DNAT makes", async () => {
