@@ -34,7 +34,7 @@ if (!(await skipReason())) {
     assert.ok(errors.length >= 2, "TTL 1 and 2 answered with errors");
     for (const r of errors) {
       const s = r.linux.sender!;
-      assert.is("from" in s ? String(s.from) : "", "10.96.0.10", r.probe.label);
+      assert.is("from" in s ? String(s.from) : "", r.probe.probe.to, r.probe.label);
     }
   });
 
