@@ -200,8 +200,8 @@ test("statistic: probabilities are quantized as iptables stores them (2^-31 step
 
 test("invariant: every pod reaches every Service on every branch, except where Linux loses the reply (same-bridge endpoints)", () => {
   const r = serviceReachability(world);
-  // 4 pods × (kube-dns: 2 endpoints + web: 3 endpoints + echo: 3 endpoints).
-  assert.is(r.checked, 32);
+  // 4 pods × (kube-dns: 2 endpoints + web: 3 endpoints + echo: 2 endpoints).
+  assert.is(r.checked, 28);
   const nodeOf = (pod: string) => podNamed(world, pod)!.node;
   const podAt = (endpoint: string) =>
     world.pods.find((p) => ip(p.name) === endpoint.split(":")[0])!.name;
@@ -218,7 +218,7 @@ test("invariant: every pod reaches every Service on every branch, except where L
     );
   const want = [
     ...sameBridge(["b", "c", "d"], 80),
-    ...sameBridge(["b", "c", "d"], 7),
+    ...sameBridge(["c", "d"], 7),
     ...sameBridge(["c", "d"], 53),
   ].sort();
   assert.equal(got, want);
@@ -263,14 +263,16 @@ test("filter INPUT: a DROP there stops delivery to the pod, named with its hook;
 test("NodePort: the external client reaches every NodePort on every node's address, on every branch, answered from that address", () => {
   assert.equal(nodePorts(world).map((p) => `${p.port}/${p.proto}`), ["30080/tcp", "30007/udp"]);
   const r = nodePortReachability(world);
-  // 1 client × 2 node addresses × 2 NodePorts × 3 endpoints.
-  assert.is(r.checked, 12);
+  // 1 client × (web: 2 node addresses × 3 endpoints + echo: node-2's address × 2 endpoints);
+  // node-1 has no echo endpoint and drops 30007 by policy.
+  assert.is(r.checked, 8);
   assert.equal(r.counterexamples.map((c) => `${c.addr}:${c.nodePort.port} → ${c.endpoint}`), []);
+  assert.equal(r.dropsByPolicy.map((d) => `${d.node} ${d.nodePort.port}`), ["node-1 30007"]);
   const t = traced(world, {
     from: "client",
     to: "192.168.0.12",
-    proto: "udp",
-    port: 30007,
+    proto: "tcp",
+    port: 30080,
     branch: ip("b"),
   });
   assert.is(t.verdict.kind, "delivered");
@@ -289,7 +291,7 @@ test("NodePort, broken world: without KUBE-EXT's masquerade mark on node-2, the 
     r.chain.startsWith("KUBE-EXT-") && r.target.kind === "JUMP" &&
     r.target.chain === "KUBE-MARK-MASQ"
   );
-  assert.is(mark.length, 2, "one mark per NodePort");
+  assert.is(mark.length, 2, "web's external mark, echo's mark for the node's own traffic");
   let broken = world;
   for (const r of mark) broken = must(deleteIptables(broken, "node-2", r.text));
   const r = nodePortReachability(broken);
@@ -298,10 +300,8 @@ test("NodePort, broken world: without KUBE-EXT's masquerade mark on node-2, the 
       c.problem.kind === "dropped" ? c.problem.drop.reason : c.problem.kind
     }`
   ).sort();
-  assert.equal(got, [
-    `node-2 30007 → ${ip("b")}:8080 reply-lost`,
-    `node-2 30080 → ${ip("b")}:8080 reply-lost`,
-  ]);
+  // echo (Local) never masquerades external traffic; its endpoints on node-2 answer through it.
+  assert.equal(got, [`node-2 30080 → ${ip("b")}:8080 reply-lost`]);
   for (const c of r.counterexamples) {
     assert.ok(c.problem.kind === "dropped" && c.problem.drop.reason === "reply-lost");
     if (c.problem.kind === "dropped" && c.problem.drop.reason === "reply-lost") {
@@ -317,10 +317,17 @@ test("NodePort, broken world: without KUBE-EXT's masquerade mark on node-2, the 
 
 test("NodePort, property: deleting the NodePort jump on a random node fails exactly that node's branches of that port", () => {
   holds(
+    // node-1 drops echo's 30007 by policy (no local endpoint): nothing to break there.
     fc.property(
-      fc.constantFrom("node-1", "node-2"),
-      fc.constantFrom(30080, 30007),
-      (node, port) => {
+      fc.constantFrom(
+        ["node-1", 30080] as const,
+        ["node-2", 30080] as const,
+        [
+          "node-2",
+          30007,
+        ] as const,
+      ),
+      ([node, port]) => {
         const ns = namespaceNamed(world, node)!;
         const jump = ns.netfilter.rules.find((r) =>
           r.chain === "KUBE-NODEPORTS" && r.match.dport === port
@@ -333,7 +340,54 @@ test("NodePort, property: deleting the NodePort jump on a random node fails exac
           );
       },
     ),
+    12,
   );
+});
+
+test("externalTrafficPolicy Local: kube-proxy's KUBE-EXT/KUBE-SVL layout; the endpoint sees the client; a node without one drops", () => {
+  const rules = (node: string) => namespaceNamed(world, node)!.netfilter.rules.map((r) => r.text);
+  const hash = portProtoHash("default/echo:udp", "udp");
+  for (const node of ["node-1", "node-2"]) {
+    const ext = rules(node).filter((r) => r.startsWith(`-A KUBE-EXT-${hash} `));
+    assert.ok(ext[0].includes("-s 10.244.0.0/16") && ext[0].endsWith(`-j KUBE-SVC-${hash}`));
+    assert.ok(ext[1].includes("--src-type LOCAL") && ext[1].endsWith("-j KUBE-MARK-MASQ"));
+    assert.ok(ext[2].includes("--src-type LOCAL") && ext[2].endsWith(`-j KUBE-SVC-${hash}`));
+    // Only node-2 has echo endpoints (c, d): its KUBE-SVL picks between them, 1/2 each.
+    const svl = rules(node).filter((r) => r.startsWith(`-A KUBE-SVL-${hash} `));
+    assert.is(ext.length, node === "node-2" ? 4 : 3, node);
+    assert.is(svl.length, node === "node-2" ? 2 : 0, node);
+    const drop = rules(node).some((r) =>
+      r.startsWith("-A KUBE-EXTERNAL-SERVICES") && r.includes("--dport 30007")
+    );
+    assert.is(drop, node === "node-1", node);
+  }
+  const local = traced(world, { from: "client", to: "192.168.0.12", proto: "udp", port: 30007 });
+  assert.is(local.verdict.kind, "delivered");
+  if (local.verdict.kind === "delivered") {
+    assert.ok(["c", "d"].includes(local.verdict.pod!));
+    assert.is(String(local.verdict.src), "192.168.0.254", "no masquerade: the client's address");
+  }
+  assert.is(local.reply?.verdict.kind, "delivered");
+  const none = traced(world, { from: "client", to: "192.168.0.11", proto: "udp", port: 30007 });
+  assert.ok(none.verdict.kind === "dropped" && none.verdict.drop.reason === "forward-drop");
+  if (none.verdict.kind === "dropped" && none.verdict.drop.reason === "forward-drop") {
+    assert.is(none.verdict.namespace, "node-1");
+    assert.is(none.verdict.drop.hook, "INPUT");
+    assert.is(none.verdict.senderSees.kind, "nothing");
+  }
+  // A pod still reaches echo's ClusterIP on either endpoint (the cluster policy of KUBE-SVC).
+  const fromA = traced(world, { from: "a", to: "10.96.0.30", proto: "udp", port: 7 });
+  assert.is(fromA.verdict.kind, "delivered");
+});
+
+test("addrtype --src-type LOCAL: parsed, printed back, and refused for other types", () => {
+  const r = parseIptables("-t nat -A OUTPUT -m addrtype ! --src-type LOCAL -j RETURN");
+  assert.ok(r.ok && r.value.kind === "rule");
+  if (r.ok && r.value.kind === "rule") {
+    assert.equal(r.value.match.srcLocal, { negate: true });
+    assert.is(r.value.text, "-A OUTPUT -m addrtype ! --src-type LOCAL -j RETURN");
+  }
+  assert.not.ok(parseIptables("-t nat -A OUTPUT -m addrtype --src-type UNICAST -j RETURN").ok);
 });
 
 /** A namespace's rules as iptables-save prints them. */

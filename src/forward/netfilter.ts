@@ -72,6 +72,7 @@ export function ruleMatches(
     (m.mark === undefined ||
       (((state.mark & m.mark.mask) >>> 0) === m.mark.value) !== m.mark.negate) &&
     (m.dstLocal === undefined || state.local(ip.dst) !== m.dstLocal.negate) &&
+    (m.srcLocal === undefined || state.local(ip.src) !== m.srcLocal.negate) &&
     (m.ctstate === undefined || m.ctstate.states.includes(state.ctstate) !== m.ctstate.negate);
   if (!base || m.probability === undefined) return base;
   if (m.probability >= 1) return true;
@@ -85,6 +86,7 @@ export function isPlainRule(r: Rule): boolean {
   return ["PREROUTING", "POSTROUTING", "FORWARD"].includes(r.chain) &&
     r.target.kind !== "JUMP" && r.target.kind !== "MARK" &&
     m.mark === undefined && m.probability === undefined && m.dstLocal === undefined &&
+    m.srcLocal === undefined &&
     m.ctstate === undefined;
 }
 

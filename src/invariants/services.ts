@@ -12,7 +12,7 @@ import { Addr } from "../addr/mod.js";
 import { traceResolved } from "../trace/tracer.js";
 import type { Drop, Trace } from "../trace/types.js";
 import { podIp } from "../world/query.js";
-import type { Pod, World } from "../model/world.js";
+import type { Namespace, Pod, World } from "../model/world.js";
 
 /** A Service port as the nodes' rules show it. */
 export interface ServicePort {
@@ -199,6 +199,21 @@ export interface NodePortResult {
   /** Clients × node addresses × NodePorts × branches checked. */
   readonly checked: number;
   readonly counterexamples: readonly NodePortCounterexample[];
+  /**
+   * Nodes that drop a NodePort by policy, not checked: with
+   * `externalTrafficPolicy: Local` and no endpoint of their own, kube-proxy
+   * drops its traffic there (a `has no local endpoints` DROP in
+   * `KUBE-EXTERNAL-SERVICES`), and the load balancer is meant to avoid them.
+   */
+  readonly dropsByPolicy: readonly { readonly node: string; readonly nodePort: NodePort }[];
+}
+
+/** Whether a node drops a NodePort by policy: kube-proxy's `has no local endpoints` DROP. */
+function dropsByPolicy(ns: Namespace, np: NodePort): boolean {
+  return ns.netfilter.rules.some((r) =>
+    r.table === "filter" && r.chain === "KUBE-EXTERNAL-SERVICES" && r.target.kind === "DROP" &&
+    r.match.proto === np.proto && r.match.dport === np.port
+  );
 }
 
 /**
@@ -228,7 +243,9 @@ export function nodePorts(world: World): NodePort[] {
  * Every external client (a namespace with role `client`) reaches every
  * NodePort on every node's underlay addresses, on every branch, with the
  * reply back from the address it connected to: one counterexample per
- * client, node address, NodePort and endpoint that fails.
+ * client, node address, NodePort and endpoint that fails. A node that
+ * drops a NodePort by policy (`externalTrafficPolicy: Local`, no endpoint
+ * of its own) is listed, not checked.
  *
  * @param world The world.
  * @returns The result.
@@ -243,6 +260,13 @@ export function nodePortReachability(world: World): NodePortResult {
   const ports = nodePorts(world);
   const clients = world.namespaces.filter((n) => n.role === "client");
   const found: NodePortCounterexample[] = [];
+  const byPolicy: { node: string; nodePort: NodePort }[] = [];
+  for (const node of world.nodes) {
+    const ns = world.namespaces.find((n) => n.name === node.namespace);
+    for (const np of ports) {
+      if (ns && dropsByPolicy(ns, np)) byPolicy.push({ node: node.name, nodePort: np });
+    }
+  }
   let checked = 0;
   for (const client of clients) {
     for (const node of world.nodes) {
@@ -251,6 +275,7 @@ export function nodePortReachability(world: World): NodePortResult {
         .flatMap((d) => d.addresses.map((a) => a.addr)) ?? [];
       for (const addr of addrs) {
         for (const np of ports) {
+          if (byPolicy.some((b) => b.node === node.name && b.nodePort === np)) continue;
           for (const b of everyBranch(world, { namespace: client.name }, addr, np)) {
             checked++;
             // A reply from any other address than `addr` is already a reply-lost drop.
@@ -271,5 +296,5 @@ export function nodePortReachability(world: World): NodePortResult {
       }
     }
   }
-  return { holds: found.length === 0, checked, counterexamples: found };
+  return { holds: found.length === 0, checked, counterexamples: found, dropsByPolicy: byPolicy };
 }

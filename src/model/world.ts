@@ -145,6 +145,8 @@ export interface RuleMatch {
   readonly probability?: number;
   /** `-m addrtype [!] --dst-type LOCAL`: the destination is an address of this namespace. */
   readonly dstLocal?: { readonly negate: boolean };
+  /** `-m addrtype [!] --src-type LOCAL`: the source is an address of this namespace. */
+  readonly srcLocal?: { readonly negate: boolean };
   /** `-m conntrack [!] --ctstate S[,S]`. */
   readonly ctstate?: { readonly states: readonly CtState[]; readonly negate: boolean };
   /** `-m comment --comment TEXT`: changes nothing, shown as written. */

@@ -367,11 +367,15 @@ function programServices(
   const specs: ServiceSpec[] = services.map((s) => ({
     ...s,
     endpoints: s.endpoints.map((name) => String(podIp(world, podNamed(world, name)!))),
+    endpointNodes: s.endpoints.map((name) => podNamed(world, name)!.node),
   }));
-  const lines = kubeProxyLines(specs, clusterCidr);
+  // The same lines on every node, unless externalTrafficPolicy: Local makes them per node.
+  const perNode = specs.some((s) => s.externalTrafficPolicy === "Local");
+  const shared = perNode ? undefined : kubeProxyLines(specs, clusterCidr);
   let w = world;
   for (const node of world.nodes) {
     const ns = namespaceNamed(w, node.namespace)!;
+    const lines = shared ?? kubeProxyLines(specs, clusterCidr, node.name);
     const set = setIptables(w, ns.name, [...lines, ...iptablesLines(ns)]);
     if (!set.ok) {
       return err({

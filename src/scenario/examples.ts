@@ -137,14 +137,15 @@ export const EXAMPLES: readonly ClusterSpec[] = [
         port: 7,
         targetPort: 8080,
         nodePort: 30007,
-        endpoints: ["b", "c", "d"],
+        externalTrafficPolicy: "Local",
+        endpoints: ["c", "d"],
       },
     ],
     description: {
       en:
-        "Services on a host-gw cluster: kube-proxy's iptables rules on every node DNAT the kube-dns ClusterIP 10.96.0.10:53/udp to a CoreDNS-like endpoint (c or d, on node-2) and web 10.96.0.20:80/tcp (NodePort 30080) and echo 10.96.0.30:7/udp (NodePort 30007) to b, c or d, chosen at random; replies return through conntrack. An external client on the underlay (client, 192.168.0.254) reaches the NodePorts.",
+        "Services on a host-gw cluster: kube-proxy's iptables rules on every node DNAT the kube-dns ClusterIP 10.96.0.10:53/udp to a CoreDNS-like endpoint (c or d, on node-2) and web 10.96.0.20:80/tcp (NodePort 30080) to b, c or d, chosen at random, and echo 10.96.0.30:7/udp (NodePort 30007, externalTrafficPolicy Local) to c or d; replies return through conntrack. An external client on the underlay (client, 192.168.0.254) reaches the NodePorts; node-1, with no echo endpoint, drops 30007.",
       ko:
-        "host-gw 클러스터의 서비스: 모든 노드의 kube-proxy iptables 규칙이 kube-dns ClusterIP 10.96.0.10:53/udp를 CoreDNS 역할의 엔드포인트(node-2의 c 또는 d)로, web 10.96.0.20:80/tcp(NodePort 30080)와 echo 10.96.0.30:7/udp(NodePort 30007)를 b, c, d 중 무작위로 고른 하나로 DNAT한다. 응답은 conntrack을 거쳐 돌아온다. 언더레이의 외부 클라이언트(client, 192.168.0.254)가 NodePort에 접속한다.",
+        "host-gw 클러스터의 서비스: 모든 노드의 kube-proxy iptables 규칙이 kube-dns ClusterIP 10.96.0.10:53/udp를 CoreDNS 역할의 엔드포인트(node-2의 c 또는 d)로, web 10.96.0.20:80/tcp(NodePort 30080)를 b, c, d 중 무작위로 고른 하나로, echo 10.96.0.30:7/udp(NodePort 30007, externalTrafficPolicy Local)를 c나 d로 DNAT한다. 응답은 conntrack을 거쳐 돌아온다. 언더레이의 외부 클라이언트(client, 192.168.0.254)가 NodePort에 접속하며, echo 엔드포인트가 없는 node-1은 30007을 버린다.",
     },
   },
 ];

@@ -28,6 +28,14 @@ export interface ServiceSpec {
   readonly nodePort?: number;
   /** Endpoint addresses, in the order kube-proxy lists them. */
   readonly endpoints: readonly string[];
+  /**
+   * `Local`: NodePort traffic goes only to endpoints on the node that took
+   * it, unmasqueraded (the pod sees the client); a node without one drops
+   * it. Default `Cluster`.
+   */
+  readonly externalTrafficPolicy?: "Cluster" | "Local";
+  /** The node of each endpoint (by index), for `externalTrafficPolicy: Local`. */
+  readonly endpointNodes?: readonly string[];
 }
 
 const K = [
@@ -210,12 +218,19 @@ export function servicePortName(s: ServiceSpec): string {
   return s.portName ? `${base}:${s.portName}` : base;
 }
 
-/** The chains of one Service port: `KUBE-SVC-…`, `KUBE-EXT-…` and one `KUBE-SEP-…` per endpoint. */
-export function serviceChains(s: ServiceSpec): { svc: string; ext: string; sep: string[] } {
+/**
+ * The chains of one Service port: `KUBE-SVC-…` (every endpoint),
+ * `KUBE-SVL-…` (the node's own endpoints, for `externalTrafficPolicy:
+ * Local`), `KUBE-EXT-…` and one `KUBE-SEP-…` per endpoint.
+ */
+export function serviceChains(
+  s: ServiceSpec,
+): { svc: string; svl: string; ext: string; sep: string[] } {
   const spn = servicePortName(s);
   const hash = portProtoHash(spn, s.protocol);
   return {
     svc: `KUBE-SVC-${hash}`,
+    svl: `KUBE-SVL-${hash}`,
     ext: `KUBE-EXT-${hash}`,
     sep: s.endpoints.map((e) =>
       `KUBE-SEP-${portProtoHash(spn, `${s.protocol}${e}:${s.targetPort}`)}`
@@ -228,13 +243,19 @@ export const MASQ_MARK = "0x4000";
 
 /**
  * The iptables argument lines kube-proxy writes on a node for these
- * Services (the same on every node in `externalTrafficPolicy: Cluster`).
- * The jumps from the built-in chains come first, as kube-proxy prepends
- * them; `clusterCidr` adds the masquerade of off-cluster traffic to a
- * ClusterIP, as kube-proxy's `--cluster-cidr` does.
+ * Services (the same on every node unless a Service has
+ * `externalTrafficPolicy: Local`). The jumps from the built-in chains come
+ * first, as kube-proxy prepends them; `clusterCidr` adds the masquerade of
+ * off-cluster traffic to a ClusterIP, as kube-proxy's `--cluster-cidr`
+ * does. A `Local` NodePort's `KUBE-EXT-…` sends pod traffic to `KUBE-SVC-…`,
+ * masquerades and routes the node's own traffic there too, and the rest to
+ * `KUBE-SVL-…`, which picks among the node's own endpoints; without one,
+ * `KUBE-EXTERNAL-SERVICES` (filter INPUT and FORWARD, new connections)
+ * drops the NodePort's traffic.
  *
  * @param services The Service ports.
  * @param clusterCidr The pod range, or undefined.
+ * @param node The node the lines are for (needed for `externalTrafficPolicy: Local`).
  * @returns Lines for `setIptables`, before the node's own.
  * @example
  * ```ts
@@ -246,16 +267,32 @@ export const MASQ_MARK = "0x4000";
 export function kubeProxyLines(
   services: readonly ServiceSpec[],
   clusterCidr: string | undefined,
+  node?: string,
 ): string[] {
   const nat: string[] = [];
   const filter: string[] = [];
   const n = (x: string) => nat.push(`-t nat ${x}`);
   const chains = ["KUBE-SERVICES", "KUBE-NODEPORTS", "KUBE-POSTROUTING", "KUBE-MARK-MASQ"];
   const perService = services.map((s) => ({ s, c: serviceChains(s) }));
+  const isLocal = (s: ServiceSpec) =>
+    s.externalTrafficPolicy === "Local" && s.nodePort !== undefined;
   for (const { s, c } of perService) {
     chains.push(c.svc, ...c.sep);
+    if (isLocal(s)) chains.push(c.svl);
     if (s.nodePort !== undefined) chains.push(c.ext);
   }
+  // One rule per endpoint, endpoint i of n with probability 1/(n-i).
+  const pick = (chain: string, s: ServiceSpec, spn: string, sep: string[], which: number[]) =>
+    which.forEach((i, k) => {
+      const left = which.length - k;
+      const random = left > 1
+        ? ` -m statistic --mode random --probability ${(1 / left).toFixed(10)}`
+        : "";
+      n(`-A ${chain} -m comment --comment "${spn} -> ${
+        s.endpoints[i]
+      }:${s.targetPort}"${random} -j ${sep[i]}`);
+    });
+  const noLocal: ServiceSpec[] = [];
   for (const c of chains) n(`-N ${c}`);
   n('-A PREROUTING -m comment --comment "kubernetes service portals" -j KUBE-SERVICES');
   n('-A OUTPUT -m comment --comment "kubernetes service portals" -j KUBE-SERVICES');
@@ -271,20 +308,27 @@ export function kubeProxyLines(
     n(`-A KUBE-SERVICES -d ${s.clusterIp}/32 -p ${p} -m comment --comment "${spn} cluster IP" -m ${p} --dport ${s.port} -j ${c.svc}`);
     if (s.nodePort !== undefined) {
       n(`-A KUBE-NODEPORTS -p ${p} -m comment --comment "${spn}" -m ${p} --dport ${s.nodePort} -j ${c.ext}`);
+    }
+    if (s.nodePort !== undefined && !isLocal(s)) {
       n(`-A ${c.ext} -m comment --comment "masquerade traffic for ${spn} external destinations" -j KUBE-MARK-MASQ`);
       n(`-A ${c.ext} -j ${c.svc}`);
+    }
+    if (isLocal(s)) {
+      const local = s.endpoints.flatMap((_, i) => (s.endpointNodes?.[i] === node ? [i] : []));
+      if (clusterCidr !== undefined) {
+        n(`-A ${c.ext} -s ${clusterCidr} -m comment --comment "pod traffic for ${spn} external destinations" -j ${c.svc}`);
+      }
+      n(`-A ${c.ext} -m comment --comment "masquerade LOCAL traffic for ${spn} external destinations" -m addrtype --src-type LOCAL -j KUBE-MARK-MASQ`);
+      n(`-A ${c.ext} -m comment --comment "route LOCAL traffic for ${spn} external destinations" -m addrtype --src-type LOCAL -j ${c.svc}`);
+      if (local.length > 0) n(`-A ${c.ext} -j ${c.svl}`);
+      else noLocal.push(s);
+      pick(c.svl, s, spn, c.sep, local);
     }
     if (clusterCidr !== undefined) {
       n(`-A ${c.svc} ! -s ${clusterCidr} -d ${s.clusterIp}/32 -p ${p} -m comment --comment "${spn} cluster IP" -m ${p} --dport ${s.port} -j KUBE-MARK-MASQ`);
     }
+    pick(c.svc, s, spn, c.sep, s.endpoints.map((_, i) => i));
     s.endpoints.forEach((e, i) => {
-      const left = s.endpoints.length - i;
-      const random = left > 1
-        ? ` -m statistic --mode random --probability ${(1 / left).toFixed(10)}`
-        : "";
-      n(`-A ${c.svc} -m comment --comment "${spn} -> ${e}:${s.targetPort}"${random} -j ${
-        c.sep[i]
-      }`);
       n(`-A ${c.sep[i]} -s ${e}/32 -m comment --comment "${spn}" -j KUBE-MARK-MASQ`);
       n(`-A ${
         c.sep[i]
@@ -299,5 +343,18 @@ export function kubeProxyLines(
     `-A KUBE-FORWARD -m comment --comment "kubernetes forwarding rules" -m mark --mark ${MASQ_MARK}/${MASQ_MARK} -j ACCEPT`,
     '-A KUBE-FORWARD -m comment --comment "kubernetes forwarding conntrack rule" -m conntrack --ctstate RELATED,ESTABLISHED -j ACCEPT',
   );
+  if (perService.some(({ s }) => isLocal(s))) {
+    const portals =
+      '-m conntrack --ctstate NEW -m comment --comment "kubernetes externally-visible service portals" -j KUBE-EXTERNAL-SERVICES';
+    filter.push("-N KUBE-EXTERNAL-SERVICES", `-A INPUT ${portals}`, `-A FORWARD ${portals}`);
+    for (const s of noLocal) {
+      const p = s.protocol;
+      filter.push(
+        `-A KUBE-EXTERNAL-SERVICES -p ${p} -m comment --comment "${
+          servicePortName(s)
+        } has no local endpoints" -m addrtype --dst-type LOCAL -m ${p} --dport ${s.nodePort} -j DROP`,
+      );
+    }
+  }
   return [...nat, ...filter];
 }

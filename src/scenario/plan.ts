@@ -45,7 +45,7 @@ export interface ClusterSpec {
 }
 
 /** A Service in a cluster spec: kube-proxy's view, with endpoints as pod names. */
-export type ServiceInput = Omit<ServiceSpec, "endpoints"> & {
+export type ServiceInput = Omit<ServiceSpec, "endpoints" | "endpointNodes"> & {
   readonly endpoints: readonly string[];
   readonly container?: string;
 };

@@ -192,7 +192,17 @@ function readRule(
   return ok({ kind: "rule", ...rule });
 }
 
-const NEGATABLE = ["-s", "--source", "-d", "--destination", "-i", "-o", "--mark", "--dst-type"];
+const NEGATABLE = [
+  "-s",
+  "--source",
+  "-d",
+  "--destination",
+  "-i",
+  "-o",
+  "--mark",
+  "--dst-type",
+  "--src-type",
+];
 
 function readMatch(
   cursor: Cursor,
@@ -273,6 +283,10 @@ function readMatch(
     case "--dst-type":
       if (v.text !== "LOCAL") return cursor.fail(v, "Only --dst-type LOCAL is modelled");
       match.dstLocal = { negate };
+      return undefined;
+    case "--src-type":
+      if (v.text !== "LOCAL") return cursor.fail(v, "Only --src-type LOCAL is modelled");
+      match.srcLocal = { negate };
       return undefined;
     case "--ctstate": {
       const states = v.text.split(",");
@@ -461,6 +475,7 @@ export function formatRule(rule: Pick<Rule, "chain" | "match" | "target">): stri
   if (m.probability !== undefined) {
     words.push("-m", "statistic", "--mode", "random", "--probability", m.probability.toFixed(11));
   }
+  if (m.srcLocal) words.push("-m", "addrtype", ...neg(m.srcLocal), "--src-type", "LOCAL");
   if (m.dstLocal) words.push("-m", "addrtype", ...neg(m.dstLocal), "--dst-type", "LOCAL");
   if (m.ctstate) {
     words.push("-m", "conntrack", ...neg(m.ctstate), "--ctstate", m.ctstate.states.join(","));

@@ -70,15 +70,21 @@ if (!(await skipReason())) {
     assert.ok(s!.conntrackCompared >= DISTRIBUTION_PROBES * 2, String(s!.conntrackCompared));
   });
 
-  test("lab services: the external client reaches every UDP NodePort on every node, answered from the node's address", async () => {
+  test("lab services: the external client reaches echo's NodePort (externalTrafficPolicy Local) on node-2, with its own address seen by the pod; node-1, without an endpoint, drops it", async () => {
     const probes = labProbes(world).filter((p) => p.label.includes("(NodePort)"));
-    assert.is(probes.length, 2, probes.map((p) => p.label).join(", "));
+    assert.equal(probes.map((p) => p.probe.to).sort(), ["192.168.0.11", "192.168.0.12"]);
     const report = await runLab(world, { probes });
     assertAgrees(report, "nodeport: ");
     for (const r of report.rows) {
       const s = r.linux.sender;
-      assert.ok(s?.kind === "reply", r.probe.label);
-      assert.is("from" in s! ? String(s!.from) : "", r.probe.probe.to, r.probe.label);
+      if (r.probe.probe.to === "192.168.0.11") {
+        assert.is(s?.kind, "nothing", r.probe.label);
+        assert.equal(r.linux.receptions, [], r.probe.label);
+      } else {
+        assert.ok(s?.kind === "reply", r.probe.label);
+        assert.is("from" in s! ? String(s!.from) : "", "192.168.0.12", r.probe.label);
+        assert.is(r.linux.receptions[0]?.src, "192.168.0.254", "the pod sees the client");
+      }
     }
     assert.equal(report.services?.differences ?? [], []);
   });
