@@ -87,6 +87,34 @@ function canonical(value: unknown): unknown {
   }));
 }
 
+test("scenario: a line the kernel refuses names itself as refused; a line that does not parse does not", () => {
+  const built = buildScenario({ mode: "host-gw", nodes: 3, pods: 1 });
+  if (!built.ok) throw new Error(built.error.message);
+  const doc = JSON.parse(JSON.stringify(built.value));
+  const at = doc.namespaces.findIndex((n: { name: string }) => n.name === "node-1");
+  const node = doc.namespaces[at];
+  node.routes = [
+    ...node.routes,
+    "10.99.0.0/16 via 172.31.0.1 dev eth0", // well formed, gateway off-link: refused
+    "10.98.0.0/16 via 192.168.0.12 dev nosuch0", // well formed, no such device: refused
+    "10.97.0.0/16 via", // does not parse
+  ];
+  node.neighbours = ["192.168.0.12 dev nosuch0 lladdr 02:00:00:00:00:01"];
+  const loaded = loadScenario(doc);
+  assert.not.ok(loaded.ok);
+  if (loaded.ok) return;
+  const n = node.routes.length;
+  assert.equal(
+    loaded.error.map((e) => [e.path, e.refused]),
+    [
+      [`/namespaces/${at}/routes/${n - 3}`, { namespace: at, list: "routes", index: n - 3 }],
+      [`/namespaces/${at}/routes/${n - 2}`, { namespace: at, list: "routes", index: n - 2 }],
+      [`/namespaces/${at}/routes/${n - 1}`, undefined],
+      [`/namespaces/${at}/neighbours/0`, { namespace: at, list: "neighbours", index: 0 }],
+    ],
+  );
+});
+
 /** Resolves a JSON Pointer in a document; `undefined` when a step is missing. */
 function pointer(doc: unknown, path: string): { found: boolean; value?: unknown } {
   if (path === "") return { found: true, value: doc };

@@ -13,7 +13,7 @@ import { err, ok, type Result } from "../result.js";
 import type { World } from "../model/world.js";
 import { loadScenario } from "./load.js";
 import { CLUSTER_LIMITS } from "./screen.js";
-import { formatLoadError } from "./reader.js";
+import { formatLoadError, type RefusedLine } from "./reader.js";
 import { MODES } from "../world/names.js";
 import { toScenario } from "./save.js";
 import type { ScenarioDoc } from "./schema.js";
@@ -146,9 +146,6 @@ function withClient(doc: ScenarioDoc): ScenarioDoc {
   };
 }
 
-/** A route, neighbour or FDB line the kernel refused, by its JSON path. */
-const REFUSED_LINE = /^\/namespaces\/(\d+)\/(routes|neighbours|fdb)\/(\d+)$/;
-
 /**
  * Loads the infrastructure the way an operator's script would run: a line
  * that `ip route add`, `ip neigh add` or `bridge fdb add` refuses (with
@@ -160,18 +157,19 @@ function loadRefusingLines(doc: ScenarioDoc): World {
   for (;;) {
     const loaded = loadScenario(current, { limits: CLUSTER_LIMITS });
     if (loaded.ok) return loaded.value;
-    const refused = loaded.error.map((e) => REFUSED_LINE.exec(e.path));
-    if (refused.some((m) => m === null)) {
+    const refused = loaded.error.flatMap((e) => e.refused ? [e.refused] : []);
+    const other = loaded.error.filter((e) => !e.refused && !e.truncated);
+    if (other.length > 0 || refused.length === 0) {
       throw new Error(
         `Builder produced a bad scenario: ${loaded.error.map(formatLoadError).join("; ")}`,
       );
     }
-    current = withoutLines(current, refused as RegExpExecArray[]);
+    current = withoutLines(current, refused);
   }
 }
 
-function withoutLines(doc: ScenarioDoc, refused: readonly RegExpExecArray[]): ScenarioDoc {
-  const drop = new Set(refused.map((m) => `${m[1]}/${m[2]}/${m[3]}`));
+function withoutLines(doc: ScenarioDoc, refused: readonly RefusedLine[]): ScenarioDoc {
+  const drop = new Set(refused.map((x) => `${x.namespace}/${x.list}/${x.index}`));
   const keep = (ns: number, key: string) => (_: string, i: number) =>
     !drop.has(`${ns}/${key}/${i}`);
   return {

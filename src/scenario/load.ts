@@ -590,10 +590,10 @@ function readTables(
 ): Namespace {
   const raw = ((top.namespaces as unknown[])[nsIndex] ?? {}) as Obj;
   const path = `/namespaces/${nsIndex}`;
-  const routes = readRoutes(r, ns, raw, path, cache);
+  const routes = readRoutes(r, ns, raw, path, cache, nsIndex);
   const withRoutes = { ...ns, routes };
-  const neighbours = readNeighbours(r, withRoutes, raw, path, cache);
-  const devices = readFdb(r, withRoutes, raw, path, cache);
+  const neighbours = readNeighbours(r, withRoutes, raw, path, cache, nsIndex);
+  const devices = readFdb(r, withRoutes, raw, path, cache, nsIndex);
   const netfilter = readNetfilter(r, raw, path);
   const names = ns.devices.map((d) => d.name);
   const unmodelled = readUnmodelled(r, raw, path, names);
@@ -679,6 +679,7 @@ function readRoutes(
   raw: Obj,
   path: string,
   cache: LineCache,
+  nsIndex: number,
 ): Route[] {
   const connected = connectedRoutes(ns.devices);
   const byDst = new Map<Prefix, Route[]>();
@@ -728,7 +729,7 @@ function readRoutes(
       continue;
     }
     const route = resolveRoute(ns, spec.value, table);
-    if (!route.ok) r.fail(p(), line, route.error);
+    if (!route.ok) r.fail(p(), line, route.error, { namespace: nsIndex, list: "routes", index: i });
     else {
       const shared = cache.shared(spec.value, route.value);
       table.add(shared);
@@ -745,6 +746,7 @@ function readNeighbours(
   raw: Obj,
   path: string,
   cache: LineCache,
+  nsIndex: number,
 ): Neighbour[] {
   const out: Neighbour[] = [];
   const seen = new Set<string>();
@@ -757,9 +759,11 @@ function readNeighbours(
     }
     const dev = deviceNamed(ns.devices, n.value.dev);
     const key = `${n.value.addr}|${n.value.dev}`;
-    if (dev === undefined) r.fail(p(), line, `Cannot find device "${n.value.dev}"`);
-    else if (dev.kind === "loopback") r.fail(p(), line, "The loopback device has no neighbours");
-    else if (seen.has(key)) r.fail(p(), line, "File exists");
+    const refused = { namespace: nsIndex, list: "neighbours", index: i } as const;
+    if (dev === undefined) r.fail(p(), line, `Cannot find device "${n.value.dev}"`, refused);
+    else if (dev.kind === "loopback") {
+      r.fail(p(), line, "The loopback device has no neighbours", refused);
+    } else if (seen.has(key)) r.fail(p(), line, "File exists", refused);
     else {
       seen.add(key);
       out.push(n.value);
@@ -774,6 +778,7 @@ function readFdb(
   raw: Obj,
   path: string,
   cache: LineCache,
+  nsIndex: number,
 ): readonly Device[] {
   // Entries are collected per device and added in one pass at the end.
   const vxlan = new Map<string, VxlanFdbEntry[]>();
@@ -803,8 +808,9 @@ function readFdb(
     }
     const spec = e.value;
     const dev = deviceNamed(ns.devices, spec.dev);
+    const refused = { namespace: nsIndex, list: "fdb", index: i } as const;
     if (dev === undefined) {
-      r.fail(p(), line, `Cannot find device "${spec.dev}"`);
+      r.fail(p(), line, `Cannot find device "${spec.dev}"`, refused);
     } else if (dev.kind === "vxlan" && spec.table === "self") {
       if (spec.dst === undefined) r.fail(p(), line, 'A VXLAN entry needs "dst ADDR"');
       else push(vxlan, dev.name, { mac: spec.mac, dst: spec.dst });
@@ -819,15 +825,17 @@ function readFdb(
           p(),
           line,
           "A bridge entry cannot have the all-zero address (Linux: Invalid argument)",
+          refused,
         );
-      } else if (taken) r.fail(p(), line, "File exists (the bridge has an entry for this MAC)");
-      else if (master?.kind === "bridge") {
+      } else if (taken) {
+        r.fail(p(), line, "File exists (the bridge has an entry for this MAC)", refused);
+      } else if (master?.kind === "bridge") {
         macsOf(master).add(spec.mac);
         const state = spec.state === "learned" ? "learned" : "static";
         push(bridge, master.name, { mac: spec.mac, port: dev.name, state });
       }
     } else {
-      r.fail(p(), line, "Entries go on a bridge port (master) or a VXLAN device (self)");
+      r.fail(p(), line, "Entries go on a bridge port (master) or a VXLAN device (self)", refused);
     }
   }
   if (vxlan.size === 0 && bridge.size === 0) return ns.devices;

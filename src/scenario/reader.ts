@@ -13,6 +13,22 @@ export interface LoadError {
   /** The offending value (`undefined` when a field is missing). */
   readonly value: unknown;
   readonly message: string;
+  /**
+   * Set when the problem is a well-formed line the kernel refuses (`ip
+   * route add` says "File exists", `bridge fdb add` "Cannot find device"
+   * ...): which line, so that a builder can leave it out the way an
+   * operator's script simply goes on.
+   */
+  readonly refused?: RefusedLine;
+  /** Set on the last entry when there were more problems than are listed. */
+  readonly truncated?: true;
+}
+
+/** A line of a namespace's `routes`, `neighbours` or `fdb` that the kernel refuses. */
+export interface RefusedLine {
+  readonly namespace: number;
+  readonly list: "routes" | "neighbours" | "fdb";
+  readonly index: number;
 }
 
 /**
@@ -60,10 +76,16 @@ export class Reader {
    * Records a problem; returns `undefined` so callers can `return r.fail(...)`.
    * After {@linkcode MAX_ERRORS} problems, one more says that the rest are not listed.
    */
-  fail(path: string, value: unknown, message: string): undefined {
-    if (this.errors.length < MAX_ERRORS) this.errors.push({ path, value, message });
-    else if (this.errors.length === MAX_ERRORS) {
-      this.errors.push({ path: "", value: undefined, message: "More problems, not listed" });
+  fail(path: string, value: unknown, message: string, refused?: RefusedLine): undefined {
+    if (this.errors.length < MAX_ERRORS) {
+      this.errors.push({ path, value, message, ...(refused ? { refused } : {}) });
+    } else if (this.errors.length === MAX_ERRORS) {
+      this.errors.push({
+        path: "",
+        value: undefined,
+        message: "More problems, not listed",
+        truncated: true,
+      });
     }
     return undefined;
   }
