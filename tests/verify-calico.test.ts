@@ -19,12 +19,17 @@ import * as assert from "uvu/assert";
 import fc from "fast-check";
 import { replayParameters } from "./support/property.ts";
 import {
+  addIptables,
   Addr,
+  addRoute,
   buildScenario,
   buildWorld,
   type ClusterSpec,
+  deleteRoute,
+  formatRoute,
   type Mode,
   Prefix,
+  setIpForward,
   unwrap,
   type World,
 } from "../src/mod.js";
@@ -34,6 +39,7 @@ import {
   fabricFromWorld,
   generateFabric,
   recheckEdit,
+  recheckWorld,
   routeLines,
   Verifier,
 } from "../src/verify/mod.js";
@@ -358,6 +364,52 @@ test("compact edits on generated Calico fabrics: incremental equals full (block 
     ),
     { numRuns: 80, includeErrorInReport: true, ...replay },
   );
+});
+
+test("world edits on Calico nodes are re-checked incrementally and equal a fresh verification and the reference", () => {
+  fc.assert(
+    fc.property(
+      fc.constantFrom("calico-bgp" as const, "calico-ipip" as const, "calico-vxlan" as const),
+      fc.integer({ min: 2, max: 4 }),
+      fc.array(fc.tuple(fc.nat(), fc.nat(), fc.nat()), { minLength: 1, maxLength: 5 }),
+      (mode, nodes, picks) => {
+        let world = unwrap(buildWorld({ mode, nodes, pods: 2 }), (e) => e.message);
+        const v = new Verifier(fabricFromWorld(world));
+        let incremental = 0;
+        for (const [a, b, c] of picks) {
+          const node = world.namespaces.filter((n) => n.role === "node")[a % nodes];
+          const lines = node.routes.map((r) => formatRoute(r));
+          const line = lines[b % lines.length];
+          const edits = [
+            () => deleteRoute(world, node.name, line),
+            () => addRoute(world, node.name, "default via 192.168.0.1 dev eth0"),
+            () => addRoute(world, node.name, "blackhole 10.244.0.0/24"),
+            () => setIpForward(world, node.name, c % 2 === 0),
+            () => addIptables(world, node.name, "-A FORWARD -o cali+ -j DROP"),
+          ];
+          const edited = edits[c % edits.length]();
+          if (!edited.ok) continue;
+          world = edited.value;
+          const r = recheckWorld(v, world);
+          if (r.incremental) incremental++;
+          assert.equal(r.summary, new Verifier(fabricFromWorld(world)).summary(), line);
+          const diff = differences(reference(world), verified(v));
+          if (diff.length > 0) throw new Error(`After ${line}: ${diff.slice(0, 4)}`);
+        }
+        return incremental >= 0;
+      },
+    ),
+    { numRuns: 60, includeErrorInReport: true, ...replay },
+  );
+  // A BGP route deleted on a node is an incremental re-check (no new fabric).
+  const world = unwrap(buildWorld({ mode: "calico-bgp", nodes: 3, pods: 2 }), (e) => e.message);
+  const v = new Verifier(fabricFromWorld(world));
+  const r = recheckWorld(
+    v,
+    unwrap(deleteRoute(world, "node-1", "10.244.0.64/26"), (e) => e.message),
+  );
+  assert.ok(r.incremental, "a route edit on a Calico node is incremental");
+  assert.is(r.summary.failing, 4);
 });
 
 test.run();

@@ -16,7 +16,8 @@ import { err, ok, type Result } from "../result.js";
 import { formatRoute, parseRoute, type RouteSpec } from "../syntax/iproute.js";
 import { parseIptables } from "../syntax/iptables.js";
 import { formatLineError } from "../syntax/tokens.js";
-import type { Namespace, World } from "../model/world.js";
+import type { Namespace, Route, World } from "../model/world.js";
+import { routedAgain } from "./routed.js";
 import {
   addIptables,
   addRoute,
@@ -386,9 +387,9 @@ export function recheckWorld(verifier: Verifier, world: World): Recheck {
   if (changed !== undefined) {
     const [h, ns] = changed;
     const f = verifier.fabric;
-    const record = hostFromNamespace(f, f.hosts[h], ns);
+    const record = hostFromNamespace(f, h, ns, world);
     verifier.setWorld(world);
-    incremental = verifier.replaceHost(h, record);
+    incremental = record !== undefined && verifier.replaceHost(h, record);
     if (!incremental) verifier.rebuild(fabricFromWorld(world));
   } else {
     verifier.rebuild(fabricFromWorld(world));
@@ -426,9 +427,36 @@ function changedHost(fabric: Fabric, a: World, b: World): [number, Namespace] | 
   return found;
 }
 
-/** A host record for a namespace, relative to the fabric's base tables. */
-function hostFromNamespace(fabric: Fabric, old: FHost, ns: Namespace): FHost {
-  const routes = ns.routes.map((r) => compactRoute(r, ns));
+/**
+ * A host record for a namespace, relative to the fabric's base tables, or
+ * `undefined` when the node's routed pods changed (the fabric must be
+ * derived again).
+ */
+function hostFromNamespace(
+  fabric: Fabric,
+  h: number,
+  ns: Namespace,
+  world: World,
+): FHost | undefined {
+  const old = fabric.hosts[h];
+  // The node's routed pods: their /32s stay out of the table (routed.ts).
+  const pods = fabric.pods;
+  const members = fabric.domains.filter((d) => d.routed && d.host === h).flatMap((d) =>
+    d.pods.map((x) => ({
+      name: pods.name(x),
+      ip: pods.ip[x],
+      facts: {
+        gateway: pods.gateway[x],
+        hostRoute: pods.hostRoute[x] === 1,
+        proxyArp: pods.proxyArp[x] === 1,
+      },
+    }))
+  );
+  const implicit = members.length > 0 || ns.sysctl.proxyArp?.length
+    ? routedAgain(world, ns, members)
+    : new Set<Route>();
+  if (implicit === undefined) return undefined;
+  const routes = ns.routes.filter((r) => !implicit.has(r)).map((r) => compactRoute(r, ns));
   const keys = new Set(routes.map(routeKey));
   const baseKeys = new Map(fabric.baseRoutes.map((r, i) => [routeKey(r), i]));
   const removedRoutes = new Set<number>();
@@ -459,9 +487,13 @@ function hostFromNamespace(fabric: Fabric, old: FHost, ns: Namespace): FHost {
   fabric.baseFdb.forEach((e, i) => {
     if (!fKeys.has(fdbKey(e))) removedFdb.add(i);
   });
-  const devices = ns.devices.filter((d) => d.kind !== "veth").map((d) =>
-    compactDevice(d, old.devices.find((x) => x.name === d.name)?.domain)
-  );
+  const devices = [
+    ...ns.devices.filter((d) => d.kind !== "veth").map((d) =>
+      compactDevice(d, old.devices.find((x) => x.name === d.name)?.domain)
+    ),
+    // The routed pods' host ends are unchanged (`changedHost` checks): one device as before.
+    ...old.devices.filter((d) => d.kind === "veth"),
+  ];
   return {
     ...old,
     devices,

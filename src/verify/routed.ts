@@ -194,3 +194,45 @@ export function routedPeer(world: World, podNs: Namespace): Device | undefined {
   const peer = deviceAt(world, eth0.peer);
   return peer?.kind === "veth" && peer.master === undefined ? peer : undefined;
 }
+
+/**
+ * A node namespace's routed pods re-read after an edit of the node, against
+ * what the fabric recorded for them: the pod routes the compact form keeps
+ * out of the table, or `undefined` when anything the fabric recorded about
+ * them changed (a `/32` removed or added, `proxy_arp`, a host end that is no
+ * longer alike), which needs the fabric derived again.
+ *
+ * @param world The edited world.
+ * @param ns The edited node namespace.
+ * @param members The node's routed pods in the fabric: name, address and recorded facts.
+ * @returns The implicit routes, or `undefined`.
+ */
+export function routedAgain(
+  world: World,
+  ns: Namespace,
+  members: readonly { readonly name: string; readonly ip: number; readonly facts: RoutedPod }[],
+): Set<Route> | undefined {
+  if (ns.sysctl.proxyArp?.includes("all")) return undefined;
+  const podOfNs = new Map<string, string>();
+  for (const p of world.pods) if (p.namespace) podOfNs.set(p.namespace, p.name);
+  const ports = routedPorts(world, ns, podOfNs);
+  const byPod = new Map(ports.map((p) => [p.pod, p]));
+  const names = new Set(ports.map((p) => p.port.name));
+  if ((ns.sysctl.proxyArp ?? []).some((d) => !names.has(d))) return undefined;
+  const implicit = new Set<Route>();
+  const used: RoutedPort[] = [];
+  for (const m of members) {
+    const port = byPod.get(m.name);
+    if (port === undefined) return undefined;
+    const ip = port.podNs.devices.find((d) => d.name === "eth0")?.addresses[0]?.addr;
+    if (ip === undefined || ip.value !== m.ip) return undefined;
+    const facts = readRoutedPod(ns, port.podNs, port.port, ip);
+    if (
+      typeof facts === "string" || facts.hostRoute !== m.facts.hostRoute ||
+      facts.proxyArp !== m.facts.proxyArp || facts.gateway !== m.facts.gateway
+    ) return undefined;
+    for (const r of ns.routes) if (isPodRoute(r, ip, port.port.name)) implicit.add(r);
+    used.push(port);
+  }
+  return routedProblem(ns, used, implicit) === undefined ? implicit : undefined;
+}

@@ -162,6 +162,7 @@ export class Verifier {
     this.#tracedAtoms = 0;
     this.#sharingMemo = undefined;
     this.#gateways = undefined;
+    this.#tunnels = undefined;
     const pods = fabric.pods;
     this.#podGroup = new Int32Array(pods.count).fill(-1);
     this.#groups = [];
@@ -256,6 +257,11 @@ export class Verifier {
     for (const h of fabric.hosts) {
       for (const e of h.ownFdb) this.#auxAtoms.add(this.#atoms.of(e.dst));
       for (const r of h.rules) if (r.to !== NONE) this.#auxAtoms.add(this.#atoms.of(r.to));
+    }
+    // IP-in-IP remotes: the outer path to a tunnel's far end depends on the routes there.
+    for (const a of this.#tunnelEnds(fabric, fabric.baseRoutes)) this.#auxAtoms.add(a);
+    for (const h of fabric.hosts) {
+      for (const a of this.#tunnelEnds(fabric, h.ownRoutes)) this.#auxAtoms.add(a);
     }
     for (const g of this.#groups) {
       this.#classify(g);
@@ -1045,6 +1051,8 @@ export class Verifier {
       return false;
     }
     for (const r of host.ownRoutes) if (!this.#atoms.aligned(r.dst, r.bits)) return false;
+    // A new IP-in-IP far end is a new outer path to watch.
+    for (const a of this.#tunnelEnds(f, host.ownRoutes)) if (!this.#auxAtoms.has(a)) return false;
     for (const r of host.rules) {
       if (r.dst && !this.#atoms.aligned(r.dst.base, bitsOf(r.dst.mask))) return false;
       if (r.to !== NONE && !this.#atoms.aligned(r.to, 32)) return false;
@@ -1112,6 +1120,31 @@ export class Verifier {
     for (const a of dirty) this.#computeAtom(a);
     if (this.#oddPods.length > 0) this.#traceOdd();
     return true;
+  }
+
+  /** Names of the IP-in-IP devices, and their remotes' atoms (devices change only by a rebuild). */
+  #tunnels?: { readonly names: ReadonlySet<string>; readonly remotes: readonly number[] };
+
+  /** Atoms of IP-in-IP far ends: the gateways of routes out of, and the remotes of, tunnel devices. */
+  #tunnelEnds(f: Fabric, routes: readonly { dev: string; via: number }[]): number[] {
+    if (this.#tunnels === undefined) {
+      const names = new Set<string>();
+      const remotes: number[] = [];
+      for (const h of f.hosts) {
+        for (const d of h.devices) {
+          if (d.kind !== "ipip") continue;
+          names.add(d.name);
+          if (d.remote !== undefined && d.remote !== NONE) remotes.push(this.#atoms.of(d.remote));
+        }
+      }
+      this.#tunnels = { names, remotes };
+    }
+    const out = [...this.#tunnels.remotes];
+    if (this.#tunnels.names.size === 0) return out;
+    for (const r of routes) {
+      if (this.#tunnels.names.has(r.dev) && r.via !== NONE) out.push(this.#atoms.of(r.via));
+    }
+    return out;
   }
 
   /** Atoms of the gateways of each host's routed pods (by host; built once per build). */
