@@ -14,7 +14,7 @@ import {
   segmentMembers,
   segmentNicsWithMac,
 } from "../world/query.js";
-import type { Bridge, Device, Vxlan, World } from "../model/world.js";
+import type { Bridge, Device, Nic, Vxlan, World } from "../model/world.js";
 
 /** The remote VXLAN devices a tunnel device reaches for a destination MAC. */
 export type TunnelReach = (dev: Vxlan, dst: Mac | "broadcast") => readonly Device[];
@@ -179,12 +179,8 @@ function departures(
       const peer = deviceAt(world, dev.peer);
       return peer === undefined ? [] : [{ dev: peer, path: [] }];
     }
-    case "nic": {
-      const nics = dst === "broadcast"
-        ? segmentMembers(world, dev.segment)
-        : segmentNicsWithMac(world, dev.segment, dst);
-      return direct(nics.filter((n) => n !== dev));
-    }
+    case "nic":
+      return direct(segmentReceivers(world, dev, dst));
     case "bridge":
       return bridgeOutPorts(world, dev, undefined, dst).flatMap((p) =>
         departures(world, p, dst, tunnel).map((x) => ({
@@ -201,6 +197,33 @@ function departures(
     default:
       return unreachable(dev);
   }
+}
+
+/**
+ * The NICs an underlay segment hands a frame from `from` to. The segment is
+ * a learning switch: a broadcast, or a unicast frame for a MAC no NIC on it
+ * has (one behind a NIC that is a bridge port: flat layer 2, pods on the
+ * underlay's subnet), is flooded to every other member; a known MAC goes
+ * to its NIC. A flooded frame is taken only by a NIC that is a bridge port
+ * (the bridge makes it promiscuous) or whose MAC it is.
+ *
+ * @param world The world.
+ * @param from The sending NIC.
+ * @param dst The destination MAC, or "broadcast".
+ * @returns The receiving NICs, in segment order.
+ * @example
+ * ```ts
+ * import { buildWorld, unwrap } from "../mod.js";
+ * import { segmentReceivers } from "./layer2.js";
+ * const w = unwrap(buildWorld({ mode: "host-gw" }), (e) => e.message);
+ * const eth0 = w.namespaces[0].devices.find((d) => d.kind === "nic")!;
+ * if (eth0.kind === "nic") segmentReceivers(w, eth0, "broadcast").length; // 1: node-2's eth0
+ * ```
+ */
+export function segmentReceivers(world: World, from: Nic, dst: Mac | "broadcast"): Nic[] {
+  const known = dst === "broadcast" ? [] : segmentNicsWithMac(world, from.segment, dst);
+  const to = known.length > 0 ? known : segmentMembers(world, from.segment);
+  return to.filter((n) => n !== from);
 }
 
 /** Makes a switch over a closed set fail to compile when a kind is missing. */

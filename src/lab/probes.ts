@@ -97,6 +97,13 @@ export function labProbes(world: World, options: ProbeOptions = {}): LabProbe[] 
       port: udpPort(b),
       size: mtu,
     });
+    add(`${a.name} → ${b.name} icmp ${mtu}B DF, warm neighbours`, {
+      from: a.name,
+      to: b.name,
+      proto: "icmp",
+      size: mtu,
+      neighbours: "warm",
+    });
     add(`${a.name} → ${b.name} icmp ${mtu + 1}B DF`, {
       from: a.name,
       to: b.name,

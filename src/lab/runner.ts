@@ -227,6 +227,21 @@ function traceOf(world: World, p: LabProbe): Trace {
   return t.value;
 }
 
+/**
+ * The sender's neighbour cache as the probe asks (only large probes can
+ * meet a frame too big on the sender's own host, where the state changes
+ * what it sees): cold flushes every entry that is not permanent, so the
+ * probe waits for ARP; warm sends a small echo first, which resolves the
+ * next hop when anything can.
+ */
+/** The echo id of the warming echo: above every probe's key. */
+const WARMING_ID = 65000;
+
+async function setNeighbours(lab: Lab, ns: string, dst: string, state: "cold" | "warm") {
+  if (state === "cold") await lab.ip(ns, ["neigh", "flush", "all"]);
+  else await lab.exec(ns, ["ping", "-n", "-c1", "-W", "0.5", "-e", String(WARMING_ID), dst]);
+}
+
 async function runProbeAlone(
   lab: Lab,
   p: LabProbe,
@@ -236,7 +251,10 @@ async function runProbeAlone(
   const kernel = expectedOutcome(t, lab.plan);
   const probe = unwrap(resolveProbe(lab.world, p.probe), (e) => e.message);
   const timeout = options.timeoutMs ?? 800;
-  if (probe.size > PMTU_SAFE) await lab.ip(probe.namespace, ["route", "flush", "cache"]);
+  if (probe.size > PMTU_SAFE) {
+    await lab.ip(probe.namespace, ["route", "flush", "cache"]);
+    await setNeighbours(lab, probe.namespace, String(probe.dst), p.probe.neighbours ?? "cold");
+  }
   let sender: SenderView;
   if (p.probe.proto === "icmp") {
     const argv = [

@@ -36,6 +36,12 @@ function t(lang: Lang, en: string, ko: string): string {
  * @param ip The header.
  * @returns The summary.
  */
+/** The note on a neighbour answer a warm cache already held. */
+const WARM = {
+  en: "; already in the warm neighbour cache, so the packet did not wait",
+  ko: "; 이미 이웃 캐시(warm)에 있어 패킷이 기다리지 않음",
+} as const;
+
 export function formatHeader(ip: IpHeader): string {
   const ports = ip.sport !== undefined ? `:${ip.sport}` : "";
   const dports = ip.dport !== undefined ? `:${ip.dport}` : "";
@@ -169,20 +175,24 @@ export function describeStep(step: Step, lang: Lang): string {
             lang,
             `ARP who-has ${s.addr} on ${s.dev}: ${ref(o.answeredBy)} answers ${o.mac}${
               o.others.length ? ` (also: ${o.others.map(ref).join(", ")})` : ""
-            }`,
+            }${o.warm ? WARM.en : ""}`,
             ko`ARP ${s.addr} 질의 (${s.dev}): ${ref(o.answeredBy)}가 ${o.mac}로 응답${
               o.others.length ? ` (그 외: ${o.others.map(ref).join(", ")})` : ""
-            }`,
+            }${o.warm ? WARM.ko : ""}`,
           ))
         .with({ kind: "proxy-arp" }, (o) =>
           t(
             lang,
             `ARP who-has ${s.addr} on ${s.dev}: nobody owns it; ${
               ref(o.answeredBy)
-            } answers ${o.mac} by proxy ARP (its route "${o.route}" leaves by another device)`,
+            } answers ${o.mac} by proxy ARP (its route "${o.route}" leaves by another device)${
+              o.warm ? WARM.en : ""
+            }`,
             ko`ARP ${s.addr} 질의 (${s.dev}): 주인이 없는 주소 → ${
               ref(o.answeredBy)
-            }가 프록시 ARP로 ${o.mac} 응답 (그쪽 경로 "${o.route}"가 다른 장치로 나감)`,
+            }가 프록시 ARP로 ${o.mac} 응답 (그쪽 경로 "${o.route}"가 다른 장치로 나감)${
+              o.warm ? WARM.ko : ""
+            }`,
           ))
         .with({ kind: "failed" }, () =>
           t(

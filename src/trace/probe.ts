@@ -35,6 +35,15 @@ export interface Probe {
    * matches, so the first endpoint.
    */
   readonly branch?: string;
+  /**
+   * The sender's neighbour cache: `cold` (default) holds only the world's
+   * entries, so a next hop without one is resolved by ARP while the packet
+   * waits; `warm` has every next hop ARP would find already resolved (as
+   * after earlier traffic). It changes what the sender sees: a frame too big
+   * for the next device on its own host gives ENOBUFS only when the
+   * neighbour was resolved, nothing while the packet waited for ARP.
+   */
+  readonly neighbours?: "cold" | "warm";
 }
 
 /** A probe whose names were found in the world. */
@@ -54,6 +63,8 @@ export interface ResolvedProbe {
   readonly df: boolean;
   readonly ttl?: number;
   readonly branch?: BranchChoice;
+  /** The sender's neighbour cache (default cold). */
+  readonly neighbours?: "cold" | "warm";
 }
 
 /** A probe that names something the world does not have. */
@@ -111,6 +122,10 @@ export function resolveProbe(world: World, probe: Probe): Result<ResolvedProbe, 
   }
   const branch = resolveBranch(probe.branch);
   if (!branch.ok) return branch;
+  const neighbours = probe.neighbours ?? "cold";
+  if (neighbours !== "cold" && neighbours !== "warm") {
+    return fail("neighbours", neighbours, "Neighbours must be cold or warm");
+  }
   return ok({
     ...from.value,
     ...to.value,
@@ -120,6 +135,7 @@ export function resolveProbe(world: World, probe: Probe): Result<ResolvedProbe, 
     df: probe.df ?? true,
     ttl: probe.ttl,
     branch: branch.value,
+    ...(neighbours === "warm" ? { neighbours } : {}),
   });
 }
 

@@ -19,6 +19,7 @@ import {
   bridgeOutPorts,
   bridgeOwnsMac,
   reach,
+  segmentReceivers,
   vxlanRefuses,
   vxlanRemotes,
   vxlanReplyRemotes,
@@ -182,6 +183,8 @@ class Run {
   readonly hops: MutableHop[] = [];
   #steps = 0;
   #natted = false;
+  /** The sender's next hop was resolved when the packet left (an entry, or a warm cache), not waited for. */
+  #resolvedAtSource = false;
   /** The skb mark in the current namespace (MARK rules set it; a new namespace starts at 0). */
   #mark = 0;
   /** Set when a DNAT was reached through a user chain (a Service). */
@@ -634,7 +637,14 @@ class Run {
     // An IP-in-IP device resolves no neighbour (it has no link layer).
     if (dev.kind === "ipip") return this.ipipXmit(ns, dev, route, p);
     const nextHop = route.via ?? p.ip.dst;
-    const outcome = this.resolveNeighbour(ns, dev, nextHop, p.ip.src);
+    let outcome = this.resolveNeighbour(ns, dev, nextHop, p.ip.src);
+    if (this.atSource) {
+      const warm = this.probe.neighbours === "warm";
+      if (warm && (outcome.kind === "arp" || outcome.kind === "proxy-arp")) {
+        outcome = { ...outcome, warm };
+      }
+      this.#resolvedAtSource = outcome.kind === "entry" || (warm && outcome.kind !== "failed");
+    }
     this.step({ kind: "neighbour", addr: nextHop, dev: dev.name, outcome });
     if (outcome.kind === "failed") {
       // An ARP request that reaches a device answering by rules the model
@@ -678,7 +688,7 @@ class Run {
   crossVeth(ns: Namespace, dev: Device & { kind: "veth" }, packet: Packet): Next {
     const peer = deviceAt(this.world, dev.peer)!;
     if (!peer.up) return this.drop(ns, { reason: "device-down", dev: dev.peer });
-    const tooBig = this.frameTooBig(ns, peer, packet);
+    const tooBig = this.frameTooBig(ns, peer, packet, this.ownFrameSees());
     if (tooBig) return tooBig;
     this.step({ kind: "veth", from: { namespace: ns.name, device: dev.name }, to: dev.peer });
     const next = this.enterNamespace(peer.namespace, packet);
@@ -688,7 +698,9 @@ class Run {
   crossSegment(ns: Namespace, dev: Device & { kind: "nic" }, packet: Packet): Next {
     const segment = this.world.segments.find((s) => s.name === dev.segment)!;
     const dst = packet.eth!.dst;
-    const target = segmentNicsWithMac(this.world, segment.name, dst).find((n) => n !== dev);
+    const target = segmentNicsWithMac(this.world, segment.name, dst).find((n) => n !== dev) ??
+      this.floodedTo(dev, dst);
+    const sees = this.ownFrameSees();
     this.enter({ kind: "segment", name: segment.name }, packet);
     const size = packet.ip.fragment ?? packet.ip.length;
     if (!frameFits(size, segment.mtu)) {
@@ -697,7 +709,7 @@ class Run {
         dev: segment.name,
         mtu: segment.mtu,
         size,
-      });
+      }, sees);
     }
     if (target === undefined) return this.drop(segment.name, { reason: "unknown-mac", mac: dst });
     this.step({
@@ -718,11 +730,44 @@ class Run {
     return () => this.l2In(next, target, packet);
   }
 
+  /**
+   * The segment floods a frame for a MAC no NIC has (`segmentReceivers`):
+   * the NIC, a bridge port, whose bridge leads to the MAC takes it.
+   */
+  floodedTo(dev: Device & { kind: "nic" }, dst: Mac): (Device & { kind: "nic" }) | undefined {
+    const nics = segmentReceivers(this.world, dev, dst).filter((n) => n.master !== undefined);
+    if (nics.length === 0) return undefined;
+    for (const e of reach(this.world, dev, dst, this.tunnelReach)) {
+      const bridge = e.path[0]?.bridge ?? (e.dev.kind === "bridge" ? e.dev : undefined);
+      const nic = nics.find((n) => n.namespace === bridge?.namespace && n.master === bridge?.name);
+      if (nic) return nic;
+    }
+    return undefined;
+  }
+
   /** `is_skb_forwardable`: a frame may exceed the MTU by a VLAN tag (4 bytes), no more. */
-  frameTooBig(ns: Namespace, dev: Device, packet: Packet): Verdict | undefined {
+  frameTooBig(
+    ns: Namespace,
+    dev: Device,
+    packet: Packet,
+    sees: SenderSees = { kind: "nothing" },
+  ): Verdict | undefined {
     const size = packet.ip.fragment ?? packet.ip.length;
     if (frameFits(size, dev.mtu)) return undefined;
-    return this.drop(ns, { reason: "frame-too-big", dev: dev.name, mtu: dev.mtu, size });
+    return this.drop(ns, { reason: "frame-too-big", dev: dev.name, mtu: dev.mtu, size }, sees);
+  }
+
+  /**
+   * What the sender sees when its own frame is too big for the device it
+   * is handed to on its own host (a veth peer, the underlay's port): the
+   * transmit error reaches the socket as ENOBUFS when the neighbour was
+   * resolved and the frame went straight out; a frame that waited for ARP
+   * is sent later by the neighbour code, and its error reaches nobody.
+   */
+  ownFrameSees(): SenderSees {
+    return this.atSource && this.#resolvedAtSource && !this.hops[0].after.vxlan
+      ? { kind: "local-error", errno: "ENOBUFS" }
+      : { kind: "nothing" };
   }
 
   l2In(ns: Namespace, dev: Device, packet: Packet): Next {

@@ -25,6 +25,8 @@ export type NeighbourOutcome =
     readonly mac: Mac;
     readonly answeredBy: DeviceRef;
     readonly others: readonly DeviceRef[];
+    /** The probe's neighbour cache was warm: this answer was already cached (REACHABLE), no request waited. */
+    readonly warm?: true;
   }
   | {
     /** Nobody owns the address; a namespace answered by proxy ARP with the MAC of the device the request reached, because its route for the address leaves by another device. */
@@ -33,6 +35,8 @@ export type NeighbourOutcome =
     readonly answeredBy: DeviceRef;
     /** The answering namespace's route for the address (`ip route get`). */
     readonly route: string;
+    /** The probe's neighbour cache was warm: this answer was already cached. */
+    readonly warm?: true;
   }
   | { readonly kind: "failed" };
 
@@ -168,7 +172,7 @@ export type SenderSees =
   | { readonly kind: "nothing" }
   | {
     readonly kind: "local-error";
-    readonly errno: "ENETUNREACH" | "EHOSTUNREACH" | "EMSGSIZE" | "EINVAL" | "EACCES";
+    readonly errno: "ENETUNREACH" | "EHOSTUNREACH" | "EMSGSIZE" | "EINVAL" | "EACCES" | "ENOBUFS";
     readonly mtu?: number;
   }
   | {

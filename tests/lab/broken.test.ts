@@ -15,6 +15,7 @@ import { addIptables, deleteRoute, setIpForward, setMtu } from "../../src/world/
 import type { World } from "../../src/model/world.js";
 import { gatewayOneWay, hostGwNoWayBack, vxlanThinUnderlay } from "../support/linux-worlds.ts";
 import { example, must } from "../support/world.ts";
+import { flatWorld } from "../support/flat.ts";
 import { buildScenario } from "../../src/scenario/build.js";
 import { loadScenario } from "../../src/scenario/load.js";
 import { applyMutation, type Mutation } from "../../src/fuzz/mutate.js";
@@ -63,6 +64,20 @@ const cases: [string, () => World][] = [
   ["host-gw, node-2 has no way back (tracer-linux)", hostGwNoWayBack],
   ["gateway, node-1 drops eth0 → cni0 (tracer-linux)", gatewayOneWay],
   ["vxlan, node-1's eth0 MTU 1300 under 1450-byte pods (tracer-linux)", vxlanThinUnderlay],
+  [
+    "flat layer 2: NICs enslaved to br0, pods on the underlay's subnet (flat-l2)",
+    () => flatWorld([2, 1]),
+  ],
+  [
+    "host-gw, pod a's host-side veth MTU 1000 (its big frames: ENOBUFS warm, nothing cold)",
+    () => {
+      const w = example("host-gw");
+      const ns = w.namespaces.find((n) => n.name === w.pods[0].namespace)!;
+      const eth0 = ns.devices.find((d) => d.kind === "veth")!;
+      if (eth0.kind !== "veth") throw new Error("pod a has no veth");
+      return must(setMtu(w, eth0.peer, 1000));
+    },
+  ],
   [
     "vxlan, both nodes' eth0 lowered to 1400 after flannel.1 (DF pod packets wrapped anyway, outer fragmented)",
     () =>
