@@ -22,6 +22,7 @@ import { pathMtu } from "../src/invariants/invariants.js";
 import { describeCounterexample } from "../src/render/text.js";
 import type { World } from "../src/model/world.js";
 import { clusterSpecs, worldOf } from "./support/clusters.ts";
+import { flatWorld } from "./support/flat.ts";
 import { holds } from "./support/property.ts";
 import { must } from "./support/world.ts";
 
@@ -185,6 +186,47 @@ test("path MTU: an underlay segment smaller than the nodes' NICs loses every cro
       },
     ),
     25,
+  );
+});
+
+test("VXLAN as a bridge port over a lowered underlay: fragmentation needed from the inner destination, the tunnel's MTU", () => {
+  // Linux (namespaces): vx0 a port of br0, eth0 lowered to 1400 after vx0
+  // (1450) exists: a 1450-byte DF ping from a pod gets "Frag needed and DF
+  // set (mtu = 1350)" from the pod it was sent to; so does the node's own.
+  holds(
+    fc.property(
+      fc.integer({ min: 700, max: 1499 }),
+      fc.integer({ min: 84, max: 1450 }),
+      (under, size) => {
+        const w = flatWorld([1, 1], { underMtu: under });
+        for (const from of ["p10", "node-1"]) {
+          const t = must(trace(w, { from, to: "p20", size }));
+          const at = `${from} → p20 ${size}B DF over eth0 ${under}`;
+          if (size + VXLAN_OVERHEAD <= under) {
+            assert.is(t.verdict.kind, "delivered", at);
+            continue;
+          }
+          const mtu = under - VXLAN_OVERHEAD;
+          assert.is(t.verdict.kind, "dropped", at);
+          if (t.verdict.kind !== "dropped") continue;
+          assert.equal(t.verdict.drop, { reason: "mtu-exceeded", dev: "vx0", mtu, size }, at);
+          assert.equal(
+            t.verdict.senderSees,
+            mtu >= 576
+              ? {
+                kind: "icmp",
+                type: "destination-unreachable",
+                code: "fragmentation-needed",
+                from: t.probe.to.addr,
+                mtu,
+              }
+              : { kind: "nothing" },
+            at,
+          );
+        }
+      },
+    ),
+    60,
   );
 });
 

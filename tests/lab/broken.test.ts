@@ -69,6 +69,10 @@ const cases: [string, () => World][] = [
     () => flatWorld([2, 1]),
   ],
   [
+    "flat layer 2 over VXLAN (vx0 a port of br0), eth0 lowered to 1400 after vx0: fragmentation needed from the inner destination (path-mtu)",
+    () => flatWorld([1, 1], { underMtu: 1400 }),
+  ],
+  [
     "host-gw, pod a's host-side veth MTU 1000 (its big frames: ENOBUFS warm, nothing cold)",
     () => {
       const w = example("host-gw");
