@@ -254,6 +254,9 @@ export interface LabOptions {
 }
 
 /** A world built in network namespaces, with an agent in each. */
+/** How long {@linkcode Lab.open} waits for bridge ports to forward. */
+const SETTLE_LIMIT_MS = 3000;
+
 export class Lab {
   readonly #agents = new Map<string, Agent>();
   #closed?: Promise<void>;
@@ -309,6 +312,7 @@ export class Lab {
       timings.upMs = performance.now() - t;
       t = performance.now();
       await lab.#startAgents();
+      await lab.#settle();
       timings.agentsMs = performance.now() - t;
       return lab;
     } catch (e) {
@@ -331,6 +335,31 @@ export class Lab {
       this.#agents.set(`segment:${s.name}`, new Agent(s.namespace, ["sniff", s.bridge]));
     }
     await Promise.all([...this.#agents.values()].map((a) => a.ready()));
+  }
+
+  /**
+   * Waits until every bridge port whose link has carrier forwards (a test
+   * for the state, not a sleep): Linux enables a port only when it sees the
+   * carrier, a moment after the link came up, and frames sent before are
+   * lost — a flat layer-2 world's first ARP requests would fail. Gives up
+   * after {@linkcode SETTLE_LIMIT_MS} (the probes then show what Linux does).
+   */
+  async #settle() {
+    const namespaces = [
+      ...Object.values(this.plan.namespaces),
+      ...this.plan.segments.map((s) => s.namespace),
+    ];
+    const deadline = performance.now() + SETTLE_LIMIT_MS;
+    for (const ns of namespaces) {
+      while (performance.now() < deadline) {
+        const out = await run(["bridge", "-n", ns, "link", "show"]);
+        const waiting = out.stdout.split("\n").some((l) =>
+          l.includes("LOWER_UP") && / state /.test(l) && !/ state forwarding /.test(l)
+        );
+        if (!waiting) break;
+        await new Promise((r) => setTimeout(r, 20));
+      }
+    }
   }
 
   /** Reports of the agent in a model namespace (or `segment:NAME`). */
