@@ -131,26 +131,34 @@ export async function runLab(world: World, options: RunOptions = {}): Promise<La
     const traces = probes.map((p) => traceOf(world, p));
     const budgets = traces.map(errorBudget);
     const rows: LabRow[] = new Array(probes.length);
-    const groups = new Map<string, number[]>();
-    budgets.forEach((b, i) => b !== undefined && groups.set(b, [...(groups.get(b) ?? []), i]));
-    await Promise.all([...groups.values()].map(async (group) => {
-      for (const [n, i] of group.entries()) {
-        if (n >= 4) await sleep(1050);
-        rows[i] = await runProbe(lab, probes[i], traces[i], options);
-        if (rows[i].linux.sender?.kind === "nothing") {
-          await sleep(1050);
-          const again = retryOf(probes[i]);
-          rows[i] = {
-            ...await runProbe(lab, again, traceOf(world, again), options),
-            retried: true,
-          };
+    // Small probes first, then large ones: a large probe sets its sender's
+    // neighbour cache (setNeighbours), which a small probe from the same
+    // sender running meanwhile would undo.
+    const large = (i: number) => (probes[i].probe.size ?? 84) > PMTU_SAFE;
+    for (const phase of [false, true]) {
+      const groups = new Map<string, number[]>();
+      budgets.forEach((b, i) =>
+        b !== undefined && large(i) === phase && groups.set(b, [...(groups.get(b) ?? []), i])
+      );
+      await Promise.all([...groups.values()].map(async (group) => {
+        for (const [n, i] of group.entries()) {
+          if (n >= 4) await sleep(1050);
+          rows[i] = await runProbe(lab, probes[i], traces[i], options);
+          if (rows[i].linux.sender?.kind === "nothing") {
+            await sleep(1050);
+            const again = retryOf(probes[i]);
+            rows[i] = {
+              ...await runProbe(lab, again, traceOf(world, again), options),
+              retried: true,
+            };
+          }
         }
-      }
-    }));
-    const rest = budgets.flatMap((b, i) => (b === undefined ? [i] : []));
-    await pool(rest, options.concurrency ?? 12, async (i) => {
-      rows[i] = await runProbe(lab, probes[i], traces[i], options);
-    });
+      }));
+      const rest = budgets.flatMap((b, i) => (b === undefined && large(i) === phase ? [i] : []));
+      await pool(rest, options.concurrency ?? 12, async (i) => {
+        rows[i] = await runProbe(lab, probes[i], traces[i], options);
+      });
+    }
     probesMs = performance.now() - t;
     const services = await checkServices(lab, rows);
     // Then one more BIRD crashes: the withdrawal the model predicts.
@@ -199,8 +207,9 @@ const LATE_MS = 500;
  * must not change the next, as in the model, where every probe is the
  * first. Linux never lowers a path MTU below 552 bytes
  * (`net.ipv4.route.min_pmtu`), so only larger probes can learn or suffer
- * one: those from one namespace to one address run one at a time, each
- * after flushing the sender's route cache.
+ * one: those from one namespace run one at a time, after the small probes,
+ * each after flushing the sender's route cache and setting its neighbour
+ * cache.
  */
 const PMTU_SAFE = 552;
 
@@ -208,7 +217,8 @@ async function runProbe(lab: Lab, p: LabProbe, t: Trace, options: RunOptions): P
   if ((p.probe.size ?? 84) <= PMTU_SAFE) return await runProbeAlone(lab, p, t, options);
   const chains = pairs.get(lab) ?? new Map<string, Promise<void>>();
   pairs.set(lab, chains);
-  const key = `${p.probe.from}>${p.probe.to}`;
+  // One sender at a time: each sets the sender's path MTU and neighbour caches.
+  const key = p.probe.from;
   const mine = (chains.get(key) ?? Promise.resolve()).then(() => runProbeAlone(lab, p, t, options));
   chains.set(key, mine.then(() => {}, () => {}));
   return await mine;
