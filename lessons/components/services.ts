@@ -22,6 +22,7 @@ const T = {
   ruleProbability: { en: "--probability of its rule", ko: "규칙의 --probability" },
   chance: { en: "chance of being picked", ko: "선택될 확률" },
   taken: { en: "taken by this trace", ko: "이 추적이 고른 것" },
+  rest: { en: "none: takes the rest", ko: "없음: 나머지 전부" },
   noDnat: {
     en: "No nat rule rewrote this packet: it went nowhere near a Service.",
     ko: "이 패킷을 바꾼 nat 규칙이 없습니다. 서비스를 거치지 않았습니다.",
@@ -112,7 +113,7 @@ export function chainWalk(
             <tr data-endpoint=${c.to} data-chance=${c.probability} data-taken=${c.to === taken}>
               <td><code>${c.to}</code>${c.to === taken ? ` ← ${say(lang, T.taken)}` : ""}</td>
               <td><code>${sepOf(c.to) ?? "—"}</code></td>
-              <td>${p === undefined ? "—" : p.toFixed(5)}</td>
+              <td>${p === undefined ? say(lang, T.rest) : p.toFixed(5)}</td>
               <td>${percent(c.probability)}</td>
             </tr>
           `;
