@@ -90,22 +90,26 @@ export function isPlainRule(r: Rule): boolean {
     m.ctstate === undefined;
 }
 
-const byChain = new WeakMap<readonly Rule[], Map<string, Rule[]>>();
+/** Each rule list's rules by table, then chain (rule lists never change; indexed once). */
+const byChain = new WeakMap<readonly Rule[], Map<Rule["table"], Map<string, Rule[]>>>();
 
 function chainRules(ns: Namespace, table: Rule["table"], chain: string): readonly Rule[] {
   let index = byChain.get(ns.netfilter.rules);
   if (index === undefined) {
     index = new Map();
     for (const r of ns.netfilter.rules) {
-      const k = `${r.table} ${r.chain}`;
-      const list = index.get(k);
+      let chains = index.get(r.table);
+      if (chains === undefined) index.set(r.table, chains = new Map());
+      const list = chains.get(r.chain);
       if (list) list.push(r);
-      else index.set(k, [r]);
+      else chains.set(r.chain, [r]);
     }
     byChain.set(ns.netfilter.rules, index);
   }
-  return index.get(`${table} ${chain}`) ?? [];
+  return index.get(table)?.get(chain) ?? NO_RULES;
 }
+
+const NO_RULES: readonly Rule[] = [];
 
 /** How deep jumps may nest (the loader refuses jump loops; this bounds a bug). */
 export const JUMP_DEPTH = 64;
