@@ -14,7 +14,7 @@ import { Addr, Mac, Prefix } from "../addr/mod.js";
 import { err, ok, type Result } from "../result.js";
 import { defaultMac, hostVethName } from "../world/names.js";
 import { namespaceNamed, nodeNamed, podIp, podNamed } from "../world/query.js";
-import { compareRoutes, connectedRoutes, DEFAULT_ROUTE } from "../world/routes.js";
+import { compareRoutes, connectedRouteFor, DEFAULT_ROUTE } from "../world/routes.js";
 import type {
   Container,
   ContainerPort,
@@ -150,22 +150,28 @@ export function createPods(world: World, specs: readonly PodSpec[]): Result<PodC
   return ok({ world: batch.finish({ ...world, pods: [...world.pods, ...pods] }), events });
 }
 
+/** The pause container every sandbox starts with (world values are never changed in place). */
+const PAUSE: Container = { name: "pause", pause: true, state: "running", restarts: 0, ports: [] };
+
+/** Each app container spec's running container, made once and shared by the pods that name it. */
+const running = new WeakMap<ContainerSpec, Container>();
+
 function podContainers(spec: PodSpec): Container[] {
-  const apps = spec.containers ??
-    [{ name: "app", ports: [{ port: 8080, protocol: "tcp" as const }] }];
-  return [
-    ...(spec.pause === false
-      ? []
-      : [{ name: "pause", pause: true, state: "running", restarts: 0, ports: [] } as const]),
-    ...apps.map((c) => ({
-      name: c.name,
-      pause: false,
-      state: "running" as const,
-      restarts: 0,
-      ports: c.ports ?? [],
-    })),
-  ];
+  const apps = spec.containers ?? DEFAULT_APPS;
+  const containers = apps.map((c) => {
+    let made = running.get(c);
+    if (made === undefined) {
+      made = { name: c.name, pause: false, state: "running", restarts: 0, ports: c.ports ?? [] };
+      running.set(c, made);
+    }
+    return made;
+  });
+  return spec.pause === false ? containers : [PAUSE, ...containers];
 }
+
+const DEFAULT_APPS: readonly ContainerSpec[] = [
+  { name: "app", ports: [{ port: 8080, protocol: "tcp" }] },
+];
 
 /**
  * How a pod's veth is attached on its node, the strategy a node's
@@ -206,25 +212,32 @@ const staticRoute = (dst: Prefix, rest: Partial<Route>): Route => ({
   ...rest,
 });
 
-function bridgeAttachment(
+/**
+ * How pods attach to a node's bridge: found once per node (the bridge's
+ * address in the pod CIDR is every pod's gateway, and the default route to
+ * it is one route all the node's pods share), then one attachment per pod.
+ */
+function bridgeAttacher(
   node: Node,
   bridgeName: string,
   nodeNs: Namespace,
-  ip: Addr,
-): Result<Attachment, PodError> {
+): Result<(ip: Addr) => Attachment, PodError> {
   const bridge = nodeNs.devices.find((d) => d.name === bridgeName)!;
   const gateway = bridge.addresses.find((a) => node.podCidr.contains(a.addr))?.addr;
   if (gateway === undefined) {
     return fail(node.name, `Bridge ${bridgeName} has no address in ${node.podCidr}`);
   }
-  return ok({
+  const podRoutes = [staticRoute(DEFAULT_ROUTE, { via: gateway, dev: "eth0" })];
+  const hostEnd = (host: string) => ({ mac: defaultMac(node.namespace, host), master: bridgeName });
+  const nodeRoutes = () => [];
+  return ok((ip) => ({
     address: Prefix.of(ip, node.podCidr.bits),
-    podRoutes: [staticRoute(DEFAULT_ROUTE, { via: gateway, dev: "eth0" })],
-    hostEnd: (host) => ({ mac: defaultMac(node.namespace, host), master: bridgeName }),
-    nodeRoutes: () => [],
+    podRoutes,
+    hostEnd,
+    nodeRoutes,
     proxyArp: false,
     vethPrefix: "veth",
-  });
+  }));
 }
 
 function routedAttachment(ip: Addr): Attachment {
@@ -265,6 +278,8 @@ interface HostSide {
 /** What one node's sandboxes change on the node: IPAM state and host veths. */
 interface NodeWork {
   lastReserved?: Addr;
+  /** How the node's pods attach to its bridge (found on its first sandbox). */
+  attach?: Result<(ip: Addr) => Attachment, PodError>;
   readonly taken: Set<number>;
   readonly hostNames: Set<string>;
   readonly added: HostSide[];
@@ -292,11 +307,11 @@ class SandboxBatch {
     const ip = assigned ?? this.nextIp(node);
     if (ip === undefined) return fail(node.name, `No free address in ${node.podCidr}`);
     const nodeNs = namespaceNamed(this.#world, node.namespace)!;
-    const attachment = node.bridge === undefined
-      ? ok(routedAttachment(ip))
-      : bridgeAttachment(node, node.bridge, nodeNs, ip);
-    if (!attachment.ok) return attachment;
-    const how = attachment.value;
+    const attach = node.bridge === undefined
+      ? ok(routedAttachment)
+      : (work.attach ??= bridgeAttacher(node, node.bridge, nodeNs));
+    if (!attach.ok) return attach;
+    const how = attach.value(ip);
     const nsName = this.#freshNamespace(`pod-${pod.name}`, previous);
     const host = freshVethName(work.hostNames, nsName, how.vethPrefix);
     const parts = sandboxParts(nsName, host, how, node);
@@ -411,6 +426,11 @@ function attachAll(ns: Namespace, added: readonly HostSide[]): Namespace {
   };
 }
 
+/** What every new sandbox has: no neighbours, no forwarding, TTL 64, no rules (shared: world values are never changed in place). */
+const NO_NEIGHBOURS: Namespace["neighbours"] = [];
+const SANDBOX_SYSCTL: Namespace["sysctl"] = { ipForward: false, defaultTtl: 64 };
+const SANDBOX_NETFILTER: Namespace["netfilter"] = { rules: [], forwardPolicy: "ACCEPT" };
+
 /** `lo`'s address in every sandbox. */
 const LOOPBACK_ADDRESSES: readonly Prefix[] = [Prefix.mustParse("127.0.0.1/8")];
 
@@ -451,15 +471,17 @@ function sandboxParts(
     addresses: LOOPBACK_ADDRESSES,
   };
   const devices = [lo, eth0];
-  const routes = [...connectedRoutes(devices), ...how.podRoutes].sort(compareRoutes);
+  // `lo` makes no connected route (its prefix is all local); `eth0` one, unless a /32.
+  const connected = connectedRouteFor(eth0, how.address);
+  const routes = [...(connected ? [connected] : []), ...how.podRoutes].sort(compareRoutes);
   const podNs: Namespace = {
     name: nsName,
     role: "pod",
     devices,
     routes,
-    neighbours: [],
-    sysctl: { ipForward: false, defaultTtl: 64 },
-    netfilter: { rules: [], forwardPolicy: "ACCEPT" },
+    neighbours: NO_NEIGHBOURS,
+    sysctl: SANDBOX_SYSCTL,
+    netfilter: SANDBOX_NETFILTER,
   };
   return { podNs, hostEnd };
 }

@@ -82,19 +82,25 @@ export function screenScenario(doc: unknown, limits: LoadLimits = LOAD_LIMITS): 
 function screenStrings(doc: unknown, problems: LoadError[]) {
   const stack: [unknown, string][] = [[doc, ""]];
   const clean = new Set<string>();
-  const leaf = (s: string, path: () => string) => {
-    if (clean.has(s)) return;
+  const leaf = (s: string, path: () => string): boolean => {
+    if (clean.has(s)) return true;
     const p = checkString(s, "");
     if (p) problems.push({ ...p, path: path() });
     else clean.add(s);
+    return p === undefined;
   };
+  // The clean text last seen at each position of a list of texts: the
+  // nodes' route lists are the same text at almost every position, and
+  // comparing two references is cheaper than looking a text up.
+  const cleanAt: unknown[] = [];
   if (typeof doc === "string") leaf(doc, () => "");
   while (stack.length > 0 && problems.length < MAX_PROBLEMS) {
     const [v, path] = stack.pop()!;
     if (Array.isArray(v)) {
       for (let i = 0; i < v.length; i++) {
         const x = v[i];
-        if (typeof x === "string") leaf(x, () => at(path, i));
+        if (typeof x !== "string" || cleanAt[i] === x) continue;
+        if (leaf(x, () => at(path, i))) cleanAt[i] = x;
       }
       for (let i = v.length - 1; i >= 0; i--) {
         const x = v[i];

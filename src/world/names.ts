@@ -70,7 +70,11 @@ export const validInterfaceName: (name: string) => boolean = isInterfaceName;
 
 /** 32-bit FNV-1a hash of a string. */
 export function fnv1a(text: string): number {
-  let h = 0x811c9dc5;
+  return fnv1aOn(0x811c9dc5, text);
+}
+
+/** FNV-1a carried on from hash `h` over `text`: `fnv1aOn(fnv1a(a), b) === fnv1a(a + b)`. */
+function fnv1aOn(h: number, text: string): number {
   for (let i = 0; i < text.length; i++) {
     h ^= text.charCodeAt(i);
     h = Math.imul(h, 0x01000193) >>> 0;
@@ -93,8 +97,9 @@ export function fnv1a(text: string): number {
  * ```
  */
 export function defaultMac(namespace: string, device: string): Mac {
-  const a = fnv1a(`${namespace}/${device}`);
-  const b = fnv1a(`${device}@${namespace}`) & 0xff;
+  // fnv1a(`${namespace}/${device}`) and fnv1a(`${device}@${namespace}`), without the strings.
+  const a = fnv1aOn(fnv1aOn(fnv1a(namespace), "/"), device);
+  const b = fnv1aOn(fnv1aOn(fnv1a(device), "@"), namespace) & 0xff;
   return Mac.fromNumber(0x02 * 2 ** 40 + a * 256 + b);
 }
 
