@@ -135,10 +135,15 @@ export async function runLab(world: World, options: RunOptions = {}): Promise<La
     // neighbour cache (setNeighbours), which a small probe from the same
     // sender running meanwhile would undo.
     const large = (i: number) => (probes[i].probe.size ?? 84) > PMTU_SAFE;
-    for (const phase of [false, true]) {
+    // Last, alone, the probes whose outcome the sender's neighbour cache
+    // decides: another sender's ARP request would leave an entry in it.
+    const alone = probes.map((p, i) => large(i) && neighbourSensitive(world, p, traces[i]));
+    const phaseOf = (i: number) => (alone[i] ? 2 : large(i) ? 1 : 0);
+    for (const phase of [0, 1, 2]) {
       const groups = new Map<string, number[]>();
       budgets.forEach((b, i) =>
-        b !== undefined && large(i) === phase && groups.set(b, [...(groups.get(b) ?? []), i])
+        b !== undefined && phaseOf(i) === phase &&
+        groups.set(phase === 2 ? "" : b, [...(groups.get(phase === 2 ? "" : b) ?? []), i])
       );
       await Promise.all([...groups.values()].map(async (group) => {
         for (const [n, i] of group.entries()) {
@@ -154,8 +159,8 @@ export async function runLab(world: World, options: RunOptions = {}): Promise<La
           }
         }
       }));
-      const rest = budgets.flatMap((b, i) => (b === undefined && large(i) === phase ? [i] : []));
-      await pool(rest, options.concurrency ?? 12, async (i) => {
+      const rest = budgets.flatMap((b, i) => (b === undefined && phaseOf(i) === phase ? [i] : []));
+      await pool(rest, phase === 2 ? 1 : options.concurrency ?? 12, async (i) => {
         rows[i] = await runProbe(lab, probes[i], traces[i], options);
       });
     }
@@ -359,6 +364,14 @@ export function errorBudget(t: Trace): string | undefined {
 }
 
 /** The same probe with a new key (ICMP ids and UDP ports above those of first tries). */
+/** Whether the kernel says the sender sees something else with the other neighbour cache. */
+function neighbourSensitive(world: World, p: LabProbe, t: Trace): boolean {
+  const flipped = p.probe.neighbours === "warm" ? "cold" : "warm";
+  const other = trace(world, { ...p.probe, neighbours: flipped });
+  const sees = (x: Trace) => x.verdict.kind === "dropped" ? x.verdict.senderSees : undefined;
+  return other.ok && JSON.stringify(sees(other.value)) !== JSON.stringify(sees(t));
+}
+
 function retryOf(p: LabProbe): LabProbe {
   if (p.probe.proto === "icmp") return { ...p, key: p.key + 30000 };
   return { ...p, key: p.key + 10000, probe: { ...p.probe, sport: p.key + 10000 } };
