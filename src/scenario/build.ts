@@ -11,7 +11,7 @@ import { Addr, formatParseError, maskOf, Prefix } from "../addr/mod.js";
 import { createPods } from "../pods/lifecycle.js";
 import { err, ok, type Result } from "../result.js";
 import type { World } from "../model/world.js";
-import { loadScenario } from "./load.js";
+import { loadBuiltScenario } from "./load.js";
 import { CLUSTER_LIMITS } from "./screen.js";
 import { formatLoadError, type RefusedLine } from "./reader.js";
 import { MODES } from "../world/names.js";
@@ -99,6 +99,7 @@ export function buildWorld(spec: ClusterSpec): Result<World, BuildError> {
         ...(infra.podIps ? { ip: infra.podIps[n][k] } : {}),
       }))
     ),
+    { events: false },
   );
   if (!created.ok) return err({ field: "pods", message: created.error.message });
   world = created.value.world;
@@ -155,7 +156,7 @@ function withClient(doc: ScenarioDoc): ScenarioDoc {
 function loadRefusingLines(doc: ScenarioDoc): World {
   let current = doc;
   for (;;) {
-    const loaded = loadScenario(current, { limits: CLUSTER_LIMITS });
+    const loaded = loadBuiltScenario(current, { limits: CLUSTER_LIMITS });
     if (loaded.ok) return loaded.value;
     const refused = loaded.error.flatMap((e) => e.refused ? [e.refused] : []);
     const other = loaded.error.filter((e) => !e.refused && !e.truncated);

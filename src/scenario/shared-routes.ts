@@ -274,16 +274,27 @@ function difference(
   const missing: number[] = [];
   /** Each added line's index, with the number of reference lines before it. */
   const added: [number, number][] = [];
+  // The long runs the two share (all but a few lines) are walked by a
+  // tight loop first: from the front, and from the back.
   let i = 0;
   let j = 0;
-  while (i < ref.length || j < lines.length) {
+  const common = Math.min(ref.length, lines.length);
+  while (i < common && ref[i] === lines[i]) i++;
+  j = i;
+  let refEnd = ref.length;
+  let linesEnd = lines.length;
+  while (refEnd > i && linesEnd > j && ref[refEnd - 1] === lines[linesEnd - 1]) {
+    refEnd--;
+    linesEnd--;
+  }
+  while (i < refEnd || j < linesEnd) {
     if (missing.length + added.length > MAX_DIFFERENCES) return undefined;
-    if (i < ref.length && j < lines.length && ref[i] === lines[j]) {
+    if (i < refEnd && j < linesEnd && ref[i] === lines[j]) {
       i++;
       j++;
-    } else if (j >= lines.length || (i + 1 < ref.length && ref[i + 1] === lines[j])) {
+    } else if (j >= linesEnd || (i + 1 < refEnd && ref[i + 1] === lines[j])) {
       missing.push(i++);
-    } else if (i >= ref.length || (j + 1 < lines.length && ref[i] === lines[j + 1])) {
+    } else if (i >= refEnd || (j + 1 < linesEnd && ref[i] === lines[j + 1])) {
       added.push([j++, i]);
     } else {
       added.push([j++, i]);
