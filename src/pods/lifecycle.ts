@@ -142,11 +142,10 @@ export function createPods(
     if (!containers.some((c) => !c.pause)) {
       return fail(spec.name, "A pod needs at least one app container");
     }
-    const pod: Pod = { name: spec.name, node: node.name, containers };
-    const made = batch.add(pod, node, undefined, spec.ip, events);
+    const made = batch.add(spec.name, node, undefined, spec.ip, events);
     if (!made.ok) return made;
-    names.add(pod.name);
-    pods.push(pod);
+    names.add(spec.name);
+    pods.push({ name: spec.name, node: node.name, containers, namespace: made.value });
     for (const c of containers) {
       if (!c.pause) events?.push({ kind: "container-started", container: c.name });
     }
@@ -168,9 +167,15 @@ const PAUSE: Container = { name: "pause", pause: true, state: "running", restart
 
 /** Each app container spec's running container, made once and shared by the pods that name it. */
 const running = new WeakMap<ContainerSpec, Container>();
+/** The running containers of a list of specs (pause first), shared by the pods given the same list. */
+const runningLists = new WeakMap<readonly ContainerSpec[], readonly Container[]>();
+const runningListsNoPause = new WeakMap<readonly ContainerSpec[], readonly Container[]>();
 
-function podContainers(spec: PodSpec): Container[] {
+function podContainers(spec: PodSpec): readonly Container[] {
   const apps = spec.containers ?? DEFAULT_APPS;
+  const lists = spec.pause === false ? runningListsNoPause : runningLists;
+  const known = lists.get(apps);
+  if (known !== undefined) return known;
   const containers = apps.map((c) => {
     let made = running.get(c);
     if (made === undefined) {
@@ -179,7 +184,9 @@ function podContainers(spec: PodSpec): Container[] {
     }
     return made;
   });
-  return spec.pause === false ? containers : [PAUSE, ...containers];
+  const list = spec.pause === false ? containers : [PAUSE, ...containers];
+  lists.set(apps, list);
+  return list;
 }
 
 const DEFAULT_APPS: readonly ContainerSpec[] = [
@@ -208,6 +215,8 @@ interface Attachment {
   /** How the host veth's name begins. */
   readonly vethPrefix: "veth" | "cali";
 }
+
+const NO_ROUTES: readonly Route[] = [];
 
 /** Calico's gateway for every pod: link-local, owned by nobody, answered by proxy ARP. */
 export const CALICO_GATEWAY: Addr = Addr.mustParse("169.254.1.1");
@@ -242,7 +251,7 @@ function bridgeAttacher(
   }
   const podRoutes = [staticRoute(DEFAULT_ROUTE, { via: gateway, dev: "eth0" })];
   const hostEnd = (host: string) => ({ mac: defaultMac(node.namespace, host), master: bridgeName });
-  const nodeRoutes = () => [];
+  const nodeRoutes = () => NO_ROUTES;
   return ok((ip) => ({
     address: Prefix.of(ip, node.podCidr.bits),
     podRoutes,
@@ -277,7 +286,7 @@ function createSandbox(
 ): Result<PodChange, PodError> {
   const batch = new SandboxBatch(world);
   const events: PodEvent[] = [];
-  const made = batch.add(pod, node, previous, undefined, events);
+  const made = batch.add(pod.name, node, previous, undefined, events);
   if (!made.ok) return made;
   return ok({ world: batch.finish(world), events });
 }
@@ -316,14 +325,14 @@ class SandboxBatch {
     this.#world = world;
   }
 
-  /** Makes one sandbox; its events go to `events` when given. */
+  /** Makes pod `pod`'s sandbox; its events go to `events` when given. Returns the namespace's name. */
   add(
-    pod: Pod,
+    pod: string,
     node: Node,
     previous?: string,
     assigned?: Addr,
     events?: PodEvent[],
-  ): Result<void, PodError> {
+  ): Result<string, PodError> {
     const work = this.#work(node);
     const ip = assigned ?? this.nextIp(node);
     if (ip === undefined) return fail(node.name, `No free address in ${node.podCidr}`);
@@ -333,7 +342,7 @@ class SandboxBatch {
       : (work.attach ??= bridgeAttacher(node, node.bridge, nodeNs));
     if (!attach.ok) return attach;
     const how = attach.value(ip);
-    const nsName = this.#freshNamespace(`pod-${pod.name}`, previous);
+    const nsName = this.#freshNamespace(`pod-${pod}`, previous);
     const host = freshVethName(work.hostNames, nsName, how.vethPrefix);
     const parts = sandboxParts(nsName, host, how, node);
     work.taken.add(ip.value);
@@ -346,18 +355,18 @@ class SandboxBatch {
     });
     this.#namespaces.add(nsName);
     this.#podNamespaces.push(parts.podNs);
-    this.#sandboxOf.set(pod.name, nsName);
+    this.#sandboxOf.set(pod, nsName);
     events?.push(
       { kind: "namespace-created", namespace: nsName },
       { kind: "ip-allocated", ip, node: node.name },
       {
         kind: "veth-created",
-        pod: pod.name,
+        pod,
         host,
         ...(node.bridge === undefined ? {} : { bridge: node.bridge }),
       },
     );
-    return ok(undefined);
+    return ok(nsName);
   }
 
   /** The address host-local hands out next on `node`, after the sandboxes made so far. */
@@ -389,7 +398,7 @@ class SandboxBatch {
       }),
       pods: world.pods.map((p) => {
         const ns = this.#sandboxOf.get(p.name);
-        return ns === undefined ? p : { ...p, namespace: ns };
+        return ns === undefined || p.namespace === ns ? p : { ...p, namespace: ns };
       }),
     };
   }
@@ -453,6 +462,9 @@ const NO_NEIGHBOURS: Namespace["neighbours"] = [];
 const SANDBOX_SYSCTL: Namespace["sysctl"] = { ipForward: false, defaultTtl: 64 };
 const SANDBOX_NETFILTER: Namespace["netfilter"] = { rules: [], forwardPolicy: "ACCEPT" };
 
+/** A host end's addresses: none. */
+const NO_ADDRESSES: readonly Prefix[] = [];
+
 /** `lo`'s address in every sandbox. */
 const LOOPBACK_ADDRESSES: readonly Prefix[] = [Prefix.mustParse("127.0.0.1/8")];
 
@@ -473,14 +485,16 @@ function sandboxParts(
     addresses: [how.address],
     peer: { namespace: node.namespace, device: host },
   };
+  const end = how.hostEnd(host);
   const hostEnd: Device = {
     kind: "veth",
     name: host,
     namespace: node.namespace,
     up: true,
     mtu: node.podMtu,
-    addresses: [],
-    ...how.hostEnd(host),
+    addresses: NO_ADDRESSES,
+    mac: end.mac,
+    ...(end.master === undefined ? {} : { master: end.master }),
     peer: { namespace: nsName, device: "eth0" },
   };
   const lo: Device = {

@@ -84,6 +84,8 @@ export function buildWorld(spec: ClusterSpec): Result<World, BuildError> {
     ports: [{ port: 8080, protocol: "tcp" as const }, { port: 8080, protocol: "udp" as const }],
   };
   const sidecar = { name: "sidecar", ports: [{ port: 9090, protocol: "tcp" as const }] };
+  // One list for every pod that serves no Service (its containers are made once).
+  const plain = [app, sidecar];
   const known = new Set(names.flat());
   const unknown = services.flatMap((s) => s.endpoints).find((e) => !known.has(e));
   if (unknown !== undefined) {
@@ -95,7 +97,7 @@ export function buildWorld(spec: ClusterSpec): Result<World, BuildError> {
       onNode.map((name, k) => ({
         name,
         node: world.nodes[n].name,
-        containers: [app, sidecar, ...serviceContainers(services, name, [app, sidecar])],
+        containers: withServiceContainers(plain, serviceContainers(services, name, plain)),
         ...(infra.podIps ? { ip: infra.podIps[n][k] } : {}),
       }))
     ),
@@ -337,6 +339,11 @@ function document(layout: Layout, infra: Infrastructure): ScenarioDoc {
 type PortSpec = { readonly port: number; readonly protocol: "tcp" | "udp" };
 
 /** Containers an endpoint pod needs so that something listens on each of its Services' target ports. */
+/** A pod's container specs: the common list, or a new one when it also serves Services. */
+function withServiceContainers<T>(plain: readonly T[], extra: readonly T[]): readonly T[] {
+  return extra.length === 0 ? plain : [...plain, ...extra];
+}
+
 function serviceContainers(
   services: readonly ServiceInput[],
   pod: string,
