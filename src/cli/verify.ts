@@ -36,32 +36,40 @@ function problemText(p: ServiceProblem): string {
 function serviceRules(world: World): ServiceRule[] {
   const out: ServiceRule[] = [];
   if (servicePorts(world).length > 0) {
-    const r = serviceReachability(world);
-    out.push({
-      name: "service-reachability",
-      holds: r.holds,
-      checked: r.checked,
-      counterexamples: r.counterexamples.map((c) =>
-        `${c.from} → ${c.service.clusterIp}:${c.service.port}/${c.service.proto} via ${c.endpoint}: ${
-          problemText(c.problem)
-        }`
+    out.push(
+      ruleOf(
+        "service-reachability",
+        serviceReachability(world),
+        (c) =>
+          `${c.from} → ${c.service.clusterIp}:${c.service.port}/${c.service.proto} via ${c.endpoint}`,
       ),
-    });
+    );
   }
   if (nodePorts(world).length > 0) {
-    const r = nodePortReachability(world);
-    out.push({
-      name: "nodeport-reachability",
-      holds: r.holds,
-      checked: r.checked,
-      counterexamples: r.counterexamples.map((c) =>
-        `${c.from} → ${c.addr}:${c.nodePort.port}/${c.nodePort.proto} (${c.node}) via ${c.endpoint}: ${
-          problemText(c.problem)
-        }`
+    out.push(
+      ruleOf(
+        "nodeport-reachability",
+        nodePortReachability(world),
+        (c) =>
+          `${c.from} → ${c.addr}:${c.nodePort.port}/${c.nodePort.proto} (${c.node}) via ${c.endpoint}`,
       ),
-    });
+    );
   }
   return out;
+}
+
+/** A Service rule's line: whether it holds, and each counterexample as "probe: problem". */
+function ruleOf<C extends { readonly problem: ServiceProblem }>(
+  name: ServiceRule["name"],
+  r: { readonly holds: boolean; readonly checked: number; readonly counterexamples: readonly C[] },
+  probe: (c: C) => string,
+): ServiceRule {
+  return {
+    name,
+    holds: r.holds,
+    checked: r.checked,
+    counterexamples: r.counterexamples.map((c) => `${probe(c)}: ${problemText(c.problem)}`),
+  };
 }
 
 const USAGE = "deno task verify <scenario.json> [--json] [--limit N]";

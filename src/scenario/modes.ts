@@ -103,37 +103,13 @@ function bridgedNode(
 }
 
 /**
- * The nodes whose pod CIDR gets a route on node `i` (-1: the gateway): not
- * `i` itself, and not a range already routed — with overlapping ranges the
- * kernel refuses the second route ("File exists"), so the first one wins.
- * That is the first node of each distinct range, less `i`'s range.
- */
-function reachableOthers(layout: Layout, i: number): number[] {
-  const own = i >= 0 ? layout.cidrs[i] : undefined;
-  return firstOfEachRange(layout).filter((j) => layout.cidrs[j] !== own);
-}
-
-const firsts = new WeakMap<Layout, readonly number[]>();
-
-/** The first node of each distinct pod range, in node order (ranges are interned). */
-function firstOfEachRange(layout: Layout): readonly number[] {
-  let out = firsts.get(layout);
-  if (out === undefined) {
-    const seen = new Set<unknown>();
-    const list: number[] = [];
-    layout.cidrs.forEach((c, j) => {
-      if (!seen.has(c)) list.push(j), seen.add(c);
-    });
-    firsts.set(layout, out = list);
-  }
-  return out;
-}
-
-/**
  * A line per reachable node, made once per layout: every node's table holds
  * the same line for node `j`, so a 5,000-node cluster has 5,000 distinct
- * lines, not 25 million (and the loader shares the tables they make). Node
- * `i`'s lines are the list less those for its own range, in node order.
+ * lines, not 25 million (and the loader shares the tables they make).
+ * The nodes with a line are the first node of each distinct pod range (with
+ * overlapping ranges the kernel refuses the second route, "File exists", so
+ * the first one wins); node `i`'s lines are those less its own range's, in
+ * node order (`i` = -1, the gateway: all of them).
  */
 function perNode(
   make: (layout: Layout, j: number) => string,
@@ -142,24 +118,21 @@ function perNode(
   return (layout, i) => {
     let m = made.get(layout);
     if (m === undefined) {
-      const js = firstOfEachRange(layout);
-      m = {
-        texts: js.map((j) => make(layout, j)),
-        at: new Map(js.map((j, k) => [layout.cidrs[j], k])),
-      };
+      m = { texts: [], at: new Map() };
+      for (let j = 0; j < layout.cidrs.length; j++) {
+        const c = layout.cidrs[j]; // ranges are interned: one object per range
+        if (m.at.has(c)) continue;
+        m.at.set(c, m.texts.length);
+        m.texts.push(make(layout, j));
+      }
       made.set(layout, m);
     }
     const texts = m.texts;
     const k = i >= 0 ? m.at.get(layout.cidrs[i]) : undefined;
-    const skip = k === undefined ? [] : [k];
-    if (skip.length === 0) return texts.slice();
-    const out: string[] = new Array(texts.length - skip.length);
-    let n = 0;
-    let from = 0;
-    for (const k of [...skip, texts.length]) {
-      for (let x = from; x < k; x++) out[n++] = texts[x];
-      from = k + 1;
-    }
+    if (k === undefined) return texts.slice();
+    const out: string[] = new Array(texts.length - 1);
+    for (let x = 0; x < k; x++) out[x] = texts[x];
+    for (let x = k + 1; x < texts.length; x++) out[x - 1] = texts[x];
     return out;
   };
 }
@@ -218,9 +191,8 @@ function gatewayNamespace(layout: Layout): NamespaceDoc {
       mtu: layout.mtu,
       addresses: [`${layout.underlay.first.add(1)}/${layout.underlay.bits}`],
     }],
-    routes: reachableOthers(layout, -1).map((j) =>
-      `${layout.cidrs[j]} via ${nodeIp(layout, j)} dev eth0`
-    ),
+    // The gateway routes every node's range, as a host-gw node routes the others'.
+    routes: hostRoutes(layout, -1),
   };
 }
 

@@ -81,26 +81,14 @@ export function screenScenario(doc: unknown, limits: LoadLimits = LOAD_LIMITS): 
  */
 function screenStrings(doc: unknown, problems: LoadError[]) {
   const stack: [unknown, string][] = [[doc, ""]];
-  const clean = new Set<string>();
-  const leaf = (s: string, path: () => string): boolean => {
-    if (clean.has(s)) return true;
-    const p = checkString(s, "");
-    if (p) problems.push({ ...p, path: path() });
-    else clean.add(s);
-    return p === undefined;
-  };
-  // The clean text last seen at each position of a list of texts: the
-  // nodes' route lists are the same text at almost every position, and
-  // comparing two references is cheaper than looking a text up.
-  const cleanAt: unknown[] = [];
-  if (typeof doc === "string") leaf(doc, () => "");
+  const checked = new CheckedTexts(problems);
+  if (typeof doc === "string") checked.text(doc, () => "");
   while (stack.length > 0 && problems.length < MAX_PROBLEMS) {
     const [v, path] = stack.pop()!;
     if (Array.isArray(v)) {
       for (let i = 0; i < v.length; i++) {
         const x = v[i];
-        if (typeof x !== "string" || cleanAt[i] === x) continue;
-        if (leaf(x, () => at(path, i))) cleanAt[i] = x;
+        if (typeof x === "string") checked.listText(x, i, () => at(path, i));
       }
       for (let i = v.length - 1; i >= 0; i--) {
         const x = v[i];
@@ -116,13 +104,44 @@ function screenStrings(doc: unknown, problems: LoadError[]) {
           continue;
         }
         const x = (v as Record<string, unknown>)[k];
-        if (typeof x === "string") leaf(x, () => at(path, k));
+        if (typeof x === "string") checked.text(x, () => at(path, k));
         else if (typeof x === "object" && x !== null) stack.push([x, at(path, k)]);
       }
     }
   }
   if (problems.length >= MAX_PROBLEMS) {
     problems.push({ path: "", value: undefined, message: "Too many problems; stopped looking" });
+  }
+}
+
+/**
+ * The texts screening found clean, each checked once however often it
+ * repeats: a set of clean texts, and the clean text last seen at each
+ * position of a list — the nodes' route lists hold the same text at almost
+ * every position, and comparing two references is cheaper than a lookup.
+ */
+class CheckedTexts {
+  readonly #clean = new Set<string>();
+  readonly #cleanAt: string[] = [];
+  readonly #problems: LoadError[];
+
+  constructor(problems: LoadError[]) {
+    this.#problems = problems;
+  }
+
+  /** Checks a text (once per distinct text); a problem is recorded at `path()`. */
+  text(s: string, path: () => string): boolean {
+    if (this.#clean.has(s)) return true;
+    const p = checkString(s, "");
+    if (p) this.#problems.push({ ...p, path: path() });
+    else this.#clean.add(s);
+    return p === undefined;
+  }
+
+  /** Checks the text at position `i` of a list. */
+  listText(s: string, i: number, path: () => string): void {
+    if (this.#cleanAt[i] === s) return;
+    if (this.text(s, path)) this.#cleanAt[i] = s;
   }
 }
 
