@@ -3,7 +3,8 @@
  * broadcast: it reaches every device of the layer-2 domain (`reach` in
  * `forward/layer2.ts`), and every namespace that owns the address answers
  * unless it also owns the sender's address (`arp_ignore=0`). The flood's
- * endpoints depend only on the world, the sending device and how deep in
+ * endpoints (the rule of `forward/arp.ts` decides who answers) depend only
+ * on the world, the sending device and how deep in
  * VXLAN sub-runs the question is asked, so they are computed once per
  * world and device, with an index from address to the endpoints whose
  * namespace owns it: a request on a 5,000-node underlay costs a lookup,
@@ -12,6 +13,7 @@
  * @module
  */
 import type { Addr, Prefix } from "../addr/mod.js";
+import { answersArp } from "../forward/arp.js";
 import { type Endpoint, reach, type TunnelReach } from "../forward/layer2.js";
 import { proxyArpOn, proxyArpRoute } from "../forward/proxyarp.js";
 import type { Device, Route, World } from "../model/world.js";
@@ -83,7 +85,7 @@ export function arpAnswerers(
     const e = f.endpoints[i];
     if (e.dev === dev) continue;
     const far = namespaceNamed(world, e.dev.namespace)!;
-    if (isLocal(far, addr) && !(sip !== undefined && isLocal(far, sip))) out.push(e);
+    if (answersArp((a: Addr) => isLocal(far, a), addr, sip)) out.push(e);
   }
   return out;
 }

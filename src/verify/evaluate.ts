@@ -40,6 +40,7 @@ import {
   vxlanPathMtu,
 } from "../forward/rules.js";
 import { addressesLocal } from "../world/routes.js";
+import { answersArp } from "../forward/arp.js";
 import { proxyArpAnswer } from "../forward/proxyarp.js";
 import type { Atoms } from "./atoms.js";
 import {
@@ -530,7 +531,7 @@ export class Evaluator {
         if (nextSym) return resolveOn(dev, p);
         const pods = this.fabric.pods;
         for (const x of this.fabric.domains[dev.domain!].pods) {
-          if (!pods.up[x] || pods.ip[x] !== nextHop || pods.ip[x] === sip) continue;
+          if (!pods.up[x] || !answersArp((a) => a === pods.ip[x], nextHop, sip)) continue;
           return this.toPod(x, p);
         }
         return this.drop("neighbour-unreachable");
@@ -544,8 +545,7 @@ export class Evaluator {
         let bestPos = Infinity;
         const pos = this.segmentPos.get(dev.segment!)!;
         for (const c of this.localHosts.get(nextHop) ?? []) {
-          if (!this.isLocal(c, nextHop)) continue;
-          if (sip !== undefined && this.isLocal(c, sip)) continue;
+          if (!answersArp((a) => this.isLocal(c, a), nextHop, sip)) continue;
           for (const d of this.fabric.hosts[c].devices) {
             if (d.kind !== "nic" || d.segment !== dev.segment || !d.up) continue;
             if (c === h && d.name === dev.name) continue;
@@ -576,7 +576,8 @@ export class Evaluator {
         if (p.outer) throw new Unknown("overlay packet sent to a routed pod");
         if (nextSym) return resolveOn(dev, p);
         const x = this.routedIps[h].get(nextHop);
-        if (x === undefined || this.fabric.pods.ip[x] === sip) {
+        const ip = this.fabric.pods.ip;
+        if (x === undefined || !answersArp((a) => a === ip[x], nextHop, sip)) {
           return this.drop("neighbour-unreachable");
         }
         return this.toPod(x, p);
