@@ -305,6 +305,13 @@ export interface Node {
   readonly bridge?: string;
   /** MTU given to new pods' interfaces. */
   readonly podMtu: number;
+  /**
+   * The cluster's pod network, when the node's CNI gives each pod a route
+   * to it through the bridge (flannel's CNI plugin hands the bridge plugin
+   * `routes: [{dst: FLANNEL_NETWORK}]`, so a pod has `10.244.0.0/16 via
+   * 10.244.1.1` besides its default route).
+   */
+  readonly network?: Prefix;
   /** host-local IPAM: the last address handed out (round-robin). */
   readonly lastReserved?: Addr;
 }

@@ -249,7 +249,11 @@ function bridgeAttacher(
   if (gateway === undefined) {
     return fail(node.name, `Bridge ${bridgeName} has no address in ${node.podCidr}`);
   }
-  const podRoutes = [staticRoute(DEFAULT_ROUTE, { via: gateway, dev: "eth0" })];
+  // The bridge plugin's default route, and a route per IPAM route (flannel's cluster network).
+  const podRoutes = [
+    staticRoute(DEFAULT_ROUTE, { via: gateway, dev: "eth0" }),
+    ...(node.network ? [staticRoute(node.network, { via: gateway, dev: "eth0" })] : []),
+  ].sort(compareRoutes);
   const hostEnd = (host: string) => ({ mac: defaultMac(node.namespace, host), master: bridgeName });
   const nodeRoutes = () => NO_ROUTES;
   return ok((ip) => ({

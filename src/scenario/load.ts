@@ -897,7 +897,15 @@ function readNode(
   path: string,
   namespaces: ReadonlyMap<string, Namespace>,
 ): Node | undefined {
-  const o = r.object(v, path, ["name", "namespace", "podCidr", "bridge", "podMtu", "lastReserved"]);
+  const o = r.object(v, path, [
+    "name",
+    "namespace",
+    "podCidr",
+    "bridge",
+    "podMtu",
+    "lastReserved",
+    "network",
+  ]);
   if (o === undefined) return undefined;
   const name = r.string(o, "name", path, nameOf("node"));
   const nsName = r.string(o, "namespace", path, { optional: true }) ?? name;
@@ -928,6 +936,27 @@ function readNode(
   if (lastReserved && !cidr.value.contains(lastReserved)) {
     r.fail(at(path, "lastReserved"), lastText, "Not inside the pod CIDR");
   }
+  const networkText = r.string(o, "network", path, { optional: true });
+  const network = networkText === undefined ? undefined : Prefix.parse(networkText);
+  if (network !== undefined && !network.ok) {
+    return r.fail(at(path, "network"), networkText, formatParseError(network.error));
+  }
+  if (network?.ok && !network.value.isMasked) {
+    return r.fail(at(path, "network"), networkText, "Host bits are set");
+  }
+  if (
+    network?.ok &&
+    !(network.value.bits < cidr.value.bits && network.value.contains(cidr.value.addr))
+  ) {
+    return r.fail(
+      at(path, "network"),
+      networkText,
+      `Does not hold the pod CIDR ${cidr.value} and more`,
+    );
+  }
+  if (network?.ok && bridge === undefined) {
+    return r.fail(at(path, "network"), networkText, "Only pods on a bridge get a network route");
+  }
   if (podMtu === undefined) return undefined;
   return {
     name,
@@ -936,6 +965,7 @@ function readNode(
     ...(bridge === undefined ? {} : { bridge }),
     podMtu,
     lastReserved,
+    ...(network?.ok ? { network: network.value } : {}),
   };
 }
 

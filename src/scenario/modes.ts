@@ -45,6 +45,8 @@ function bridged(options: {
   readonly fixedNodes?: boolean;
   readonly defaultPods?: number;
   readonly defaultCidr?: (i: number) => string;
+  /** Pods get a route to the cluster network through the bridge (flannel's CNI configuration). */
+  readonly networkRoute?: boolean;
   readonly parts: (layout: Layout, i: number, bridge: string) => BridgedParts;
   readonly others?: (layout: Layout) => NamespaceDoc[];
   readonly finish?: (world: World, layout: Layout) => World;
@@ -60,7 +62,13 @@ function bridged(options: {
       segments: [{ name: "underlay", mtu: layout.mtu }],
       nodes: Array.from(
         { length: layout.nodeCount },
-        (_, i) => bridgedNode(layout, i, bridge, podMtu(layout.mtu), options.parts),
+        (_, i) => {
+          const made = bridgedNode(layout, i, bridge, podMtu(layout.mtu), options.parts);
+          const cluster = layout.cluster;
+          // A cluster no wider than the node's range would repeat its connected route.
+          if (!options.networkRoute || cluster.bits >= layout.cidrs[i].bits) return made;
+          return { ...made, node: { ...made.node, network: layout.cluster.toString() } };
+        },
       ),
       others: options.others?.(layout) ?? [],
     }),
@@ -232,9 +240,14 @@ export const BUILDERS: Readonly<Record<Mode, ModeBuilder>> = {
     others: (layout) => [gatewayNamespace(layout)],
   }),
   "host-gw": bridged({
+    networkRoute: true,
     parts: (layout, i) => ({ routes: hostRoutes(layout, i), iptables: flannelMasquerade(layout) }),
   }),
-  vxlan: bridged({ podMtu: (mtu) => mtu - VXLAN_OVERHEAD, parts: flannelVxlan }),
+  vxlan: bridged({
+    podMtu: (mtu) => mtu - VXLAN_OVERHEAD,
+    networkRoute: true,
+    parts: flannelVxlan,
+  }),
   nat: bridged({
     bridge: "docker0",
     defaultCidr: (i) => `172.17.${i + 1}.0/24`,

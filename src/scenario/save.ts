@@ -52,6 +52,7 @@ export function toScenario(world: World): ScenarioDoc {
       ...(n.bridge === undefined ? {} : { bridge: n.bridge }),
       podMtu: n.podMtu,
       ...(n.lastReserved ? { lastReserved: n.lastReserved.toString() } : {}),
+      ...(n.network ? { network: n.network.toString() } : {}),
     })),
     namespaces: world.namespaces.map(namespaceDoc),
     pods: world.pods.map((p) => ({

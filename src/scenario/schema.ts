@@ -37,6 +37,8 @@ export interface NodeDoc {
   readonly bridge?: string;
   readonly podMtu?: number;
   readonly lastReserved?: string;
+  /** The cluster network each new pod gets a route to through the bridge (flannel). */
+  readonly network?: string;
 }
 
 /** A network namespace. */

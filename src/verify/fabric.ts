@@ -13,7 +13,8 @@
  *
  * Pods whose namespace is not the standard one a CNI plugin creates (lo,
  * eth0 on a veth into a node bridge, a connected route and a default
- * route, no rules, ip_forward off) are marked `odd`: every pair involving
+ * route — with, as flannel configures it, a route to the cluster network
+ * through the same gateway — no rules, ip_forward off) are marked `odd`: every pair involving
  * them is decided by the real tracer. Worlds with something the compact
  * form cannot express at all (a veth between two hosts, a bridged NIC, a
  * bridge with static FDB entries, duplicate MACs, ...) get an `irregular`
@@ -799,15 +800,25 @@ function readPod(
   // The standard table: the connected route (unless /32) and one default route.
   const connected = ns.routes.filter((r) => r.proto === "kernel");
   const statics = ns.routes.filter((r) => r.proto !== "kernel");
-  const def = statics[0];
+  const def = statics.find((r) => r.dst.bits === 0) ?? statics[0];
   const stdConnected = subnetBits === 32
     ? connected.length === 0
     : connected.length === 1 && connected[0].dev === "eth0" && connected[0].metric === 0 &&
       connected[0].dst.bits === subnetBits && connected[0].dst.addr.value === subnet &&
       connected[0].type === "unicast";
-  const stdDefault = statics.length === 1 && def.type === "unicast" && def.dst.bits === 0 &&
+  const stdDefault = def !== undefined && def.type === "unicast" && def.dst.bits === 0 &&
     def.metric === 0 && def.dev === "eth0" && def.via !== undefined && def.src === undefined &&
-    def.via !== ip;
+    def.via !== ip &&
+    // Besides it, only routes that send their destinations where the default
+    // route would (flannel's cluster route, `10.244.0.0/16 via 10.244.1.1`):
+    // the same gateway and device, and none inside the pod's own subnet,
+    // where it would win over the connected route.
+    statics.every((r) =>
+      r === def ||
+      (r.type === "unicast" && r.via === def.via && r.dev === "eth0" && r.src === undefined &&
+        !r.onlink &&
+        !(r.dst.bits > subnetBits && ((r.dst.addr.value & maskOf(subnetBits)) >>> 0) === subnet))
+    );
   // A routed pod's table was checked by readRoutedPod.
   if (routed === undefined && (!stdConnected || !stdDefault)) odd = true;
   if (ns.neighbours.length > 0 || ns.netfilter.rules.length > 0 || ns.sysctl.ipForward) odd = true;
