@@ -15,6 +15,16 @@
 import type { World } from "../model/world.js";
 import { AGENT_PY, python } from "./agent.js";
 import { exportLab, type LabPlan, scriptOf } from "./export.js";
+import {
+  addPods,
+  type CniCheck,
+  type CniMade,
+  type CniPod,
+  deletePods,
+  fastArp,
+  readPods,
+  withoutSandboxes,
+} from "./cni.js";
 import { type AgentReport, parseAgentLine } from "./observe.js";
 
 /** The programs the lab runs. */
@@ -253,6 +263,21 @@ export interface LabOptions {
   readonly prefix?: string;
 }
 
+/** Pods the real CNI plugins make instead of the build script (see `cni.ts`). */
+export interface CniOptions {
+  /** The plugins' folder. */
+  readonly dir: string;
+  readonly pods: readonly CniPod[];
+}
+
+/** What the plugins made, and how it compares with the model. */
+export interface CniResult {
+  readonly check: CniCheck;
+  readonly made: readonly CniMade[];
+  /** Addresses host-local still held after DEL (set when the lab closes). */
+  released?: readonly string[];
+}
+
 /** A world built in network namespaces, with an agent in each. */
 /** How long {@linkcode Lab.open} waits for bridge ports to forward. */
 const SETTLE_LIMIT_MS = 3000;
@@ -265,6 +290,9 @@ export class Lab {
   #unregister = () => {};
   /** The build script while it runs. */
   #building?: Deno.ChildProcess;
+  /** The pods the CNI plugins made, and what the lab read back (undefined: no plugins). */
+  cni?: CniResult;
+  #cniPods?: CniOptions;
 
   private constructor(
     readonly world: World,
@@ -280,11 +308,17 @@ export class Lab {
    * @param options The prefix.
    * @returns The open lab; close it in a `finally` block.
    */
-  static async open(world: World, options: LabOptions = {}): Promise<Lab> {
+  static async open(
+    world: World,
+    options: LabOptions = {},
+    cni?: CniOptions,
+  ): Promise<Lab> {
     // After a signal nothing new is built: the cleanup may already have
     // listed what exists, and a lab started now would outlive it.
     if (stopping) throw new Error("the lab is stopping after a signal");
-    const planned = exportLab(world, { prefix: options.prefix ?? uniquePrefix() });
+    // The plugins make their pods' devices and routes; the script makes the rest.
+    const built = cni ? withoutSandboxes(world, cni.pods) : world;
+    const planned = exportLab(built, { prefix: options.prefix ?? uniquePrefix() });
     if (!planned.ok) throw new Error(`${planned.error.subject}: ${planned.error.message}`);
     const plan = planned.value;
     // Never adopt (and then remove) namespaces that another run made.
@@ -308,6 +342,12 @@ export class Lab {
         throw new Error(
           `Building the lab failed: ${built.stderr.trim().split("\n").slice(-3).join(" | ")}`,
         );
+      }
+      if (cni) {
+        lab.#cniPods = cni;
+        await addPods(lab, cni.dir, cni.pods);
+        lab.cni = await readPods(lab, cni.dir, world, cni.pods);
+        await fastArp(lab, cni.pods, lab.cni.made);
       }
       timings.upMs = performance.now() - t;
       t = performance.now();
@@ -387,9 +427,26 @@ export class Lab {
    * @returns The folder's path.
    */
   scratch(): Promise<string> {
-    if (this.#closed) throw new Error("the lab is closed");
+    // While closing, the folder made before is still there (the CNI DEL reads it).
+    if (this.#closed && this.#scratch === undefined) throw new Error("the lab is closed");
     this.#scratch ??= Deno.makeTempDir({ prefix: `${this.plan.prefix}files-` });
     return this.#scratch;
+  }
+
+  /** Linux namespace name of every model namespace. */
+  get namespaces(): Readonly<Record<string, string>> {
+    return this.plan.namespaces;
+  }
+
+  /**
+   * Runs a program (argv only) and waits for it.
+   *
+   * @param argv The program and its arguments.
+   * @param stdin Its input.
+   * @returns What it printed.
+   */
+  command(argv: readonly string[], stdin?: string): Promise<CommandResult> {
+    return run(argv, stdin);
   }
 
   /** Runs `ip -n NS ARGS` in a model namespace. */
@@ -419,6 +476,11 @@ export class Lab {
         await sleep(100);
       }
       await Promise.all([...this.#agents.values()].map((a) => a.stop()));
+      // The kubelet's DEL, before the namespaces go: host-local must free every address.
+      if (this.#cniPods && this.cni) {
+        this.cni.released = await deletePods(this, this.#cniPods.dir, this.#cniPods.pods)
+          .catch((e) => [`DEL failed: ${e instanceof Error ? e.message : e}`]);
+      }
       await run(["sh", "-c", this.plan.down.join("\n")]);
       for (const ns of await namespacesWithPrefix(this.plan.prefix)) {
         await run(["ip", "netns", "del", ns]);

@@ -23,6 +23,7 @@ import {
   withoutBirdRoutes,
 } from "./bird.js";
 import { Lab, type LabOptions, type LabTimings, sleep } from "./linux.js";
+import { adoptPluginNames, CNI_DIRS, type CniCheck, cniDir, cniPods, standardPods } from "./cni.js";
 import {
   type Crossing,
   differences,
@@ -67,6 +68,8 @@ export interface LabReport {
   readonly bgp?: BgpCheck;
   /** conntrack's entries and the endpoint distribution against the model, for a world with UDP Services. */
   readonly services?: ServiceCheck;
+  /** The pods the real CNI plugins made, compared with the model item by item. */
+  readonly cni?: CniCheck & { readonly released: readonly string[] };
   /** What the lab did not check, and why. */
   readonly notes?: readonly string[];
   readonly timings: LabTimings & { readonly probesMs: number };
@@ -82,17 +85,23 @@ export interface RunOptions extends LabOptions, ProbeOptions {
   readonly probes?: readonly LabProbe[];
   /** The BGP topology and faults the world was built with (default: a full mesh). */
   readonly bgp?: BgpConfig;
+  /**
+   * Make flannel nodes' pods with the real CNI plugins (`loopback`,
+   * `bridge`, `host-local`; default true when they are installed).
+   */
+  readonly cniPlugins?: boolean;
 }
 
 /**
  * Builds the world in namespaces, runs the probes, tears everything down
  * (also when something fails) and returns every probe's two outcomes.
  *
- * @param world The world.
+ * @param model The world (flannel pods made by the CNI plugins are traced with the names and MACs they chose).
  * @param options Prefix, probes and timing.
  * @returns The report.
  */
-export async function runLab(world: World, options: RunOptions = {}): Promise<LabReport> {
+export async function runLab(model: World, options: RunOptions = {}): Promise<LabReport> {
+  let world = model;
   let probes = options.probes ??
     [
       ...labProbes(world, options),
@@ -110,10 +119,30 @@ export async function runLab(world: World, options: RunOptions = {}): Promise<La
   // Routes that come from BGP are BIRD's to install: the lab builds the
   // world without them, starts BIRD and checks what BIRD installed.
   const speakers = bgpSpeakers(buildable);
+  // Flannel nodes' pods come from the real CNI plugins when they are here.
+  const cniWanted = options.cniPlugins !== false ? cniPods(buildable) : [];
+  if (
+    options.cniPlugins !== false && cniWanted.length === 0 && standardPods(buildable).length > 0
+  ) {
+    notes.push(
+      "Pods made by ip commands, not by the CNI plugins: this world changes a sandbox, or a node in a way the bridge plugin would undo",
+    );
+  }
+  const dir = cniWanted.length > 0 ? await cniDir() : undefined;
+  if (cniWanted.length > 0 && dir === undefined) {
+    notes.push(
+      `CNI plugins not found (${
+        CNI_DIRS.join(", ")
+      }): pods were made by ip commands, not by loopback, bridge and host-local`,
+    );
+  }
   const lab = await Lab.open(
     speakers.length > 0 ? withoutBirdRoutes(buildable) : buildable,
     options,
+    dir !== undefined ? { dir, pods: cniWanted } : undefined,
   );
+  // The probes are traced in the model with the names and MACs the plugins chose.
+  if (lab.cni) world = adoptPluginNames(world, lab.cni.made);
   let probesMs = 0;
   try {
     const bird = speakers.length > 0 ? await startBird(lab, speakers, options.bgp) : undefined;
@@ -172,6 +201,7 @@ export async function runLab(world: World, options: RunOptions = {}): Promise<La
       bgp = { ...bgp, withdrawal: await killBird(lab, bird, victim) };
     }
     await lab.close(); // now, so the report has the teardown's time
+    const cni = lab.cni ? { ...lab.cni.check, released: lab.cni.released ?? [] } : undefined;
 
     return {
       world: world.name,
@@ -179,6 +209,7 @@ export async function runLab(world: World, options: RunOptions = {}): Promise<La
       rows,
       ...(bgp ? { bgp } : {}),
       ...(services ? { services } : {}),
+      ...(cni ? { cni } : {}),
       ...(speakers.length === 0 && world.mode.startsWith("calico-")
         ? {
           notes: [
@@ -444,6 +475,7 @@ export function formatReport(report: LabReport): string {
   const t = report.timings;
   out.push(...(report.bgp ? formatBgp(report.bgp) : []));
   out.push(...(report.services ? formatServiceCheck(report.services) : []));
+  out.push(...(report.cni ? formatCni(report.cni) : []));
   if (report.notes?.length) out.push("", ...report.notes);
   out.push(
     "",
@@ -456,6 +488,19 @@ export function formatReport(report: LabReport): string {
       `${(t.namespaces / (t.upMs / 1000)).toFixed(0)} namespaces/s built`,
   );
   return out.join("\n");
+}
+
+function formatCni(c: NonNullable<LabReport["cni"]>): string[] {
+  return [
+    "",
+    `CNI plugins (loopback, bridge + host-local from ${c.dir}) made the pods: ${c.items} item(s) compared with the model: ${
+      c.differences.length === 0 ? "all agree" : `${c.differences.length} DISAGREE`
+    }`,
+    ...c.differences.map((d) => `    ✗ ${d}`),
+    c.released.length === 0
+      ? "CNI DEL: host-local holds no address afterwards"
+      : `CNI DEL left ${c.released.join(", ")} reserved`,
+  ];
 }
 
 function formatBgp(b: BgpCheck): string[] {
@@ -489,7 +534,8 @@ export function disagreements(report: LabReport): number {
   const bgp = report.bgp;
   return report.rows.filter((r) => r.differences.length > 0).length +
     (bgp ? bgp.differences.length + (bgp.withdrawal?.differences.length ?? 0) : 0) +
-    (report.services?.differences.length ?? 0);
+    (report.services?.differences.length ?? 0) +
+    (report.cni ? report.cni.differences.length + report.cni.released.length : 0);
 }
 
 function ms(x: number): string {
